@@ -1,0 +1,308 @@
+//! Pure bookkeeping of a worker: which partitions it owns, where each stands,
+//! what each table still lacks, and what is buffered for the next commit.
+//! No I/O and no clock (time comes in as an argument), so every rule of the
+//! delivery guarantee is unit-tested here.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use tongdian_schemas::{DeadLetter, FeedbackRow};
+
+use crate::sink::{TableId, TableOffsets, TopicPartition};
+use crate::source::Assigned;
+
+#[derive(Debug, Clone, PartialEq)]
+struct Progress {
+    /// Last offset each table holds (committed), per table.
+    committed: TableOffsets,
+    /// The next offset we expect; anything lower was already seen.
+    next_offset: i64,
+    /// High watermark at start, for `--exit-at-end`.
+    end_offset: Option<i64>,
+}
+
+/// What to do with a message, decided before it is decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Not (or no longer) ours: a message fetched before a rebalance.
+    NotAssigned,
+    /// Seen already in this assignment (a re-delivery after a seek).
+    Stale,
+    /// New to this worker. `feedback` / `dead_letters` say whether that
+    /// table still lacks it: after a crash between the two tables' commits,
+    /// one of them already holds the message.
+    Fresh { feedback: bool, dead_letters: bool },
+}
+
+impl Admission {
+    pub fn wants(self, table: TableId) -> bool {
+        match (self, table) {
+            (Admission::Fresh { feedback, .. }, TableId::Feedback) => feedback,
+            (Admission::Fresh { dead_letters, .. }, TableId::DeadLetters) => dead_letters,
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Ledger {
+    partitions: HashMap<TopicPartition, Progress>,
+}
+
+impl Ledger {
+    pub fn assign(&mut self, assigned: &Assigned, end_offset: Option<i64>) {
+        self.partitions.insert(
+            assigned.partition.clone(),
+            Progress {
+                committed: assigned.table_offsets,
+                next_offset: assigned.next_offset,
+                end_offset,
+            },
+        );
+    }
+
+    /// Forgets `partitions`; an empty list means all of them (librdkafka
+    /// reports a lost assignment that way).
+    pub fn revoke(&mut self, partitions: &[TopicPartition]) {
+        if partitions.is_empty() {
+            self.partitions.clear();
+        } else {
+            for p in partitions {
+                self.partitions.remove(p);
+            }
+        }
+    }
+
+    pub fn is_assigned(&self, p: &TopicPartition) -> bool {
+        self.partitions.contains_key(p)
+    }
+
+    pub fn admit(&mut self, p: &TopicPartition, offset: i64) -> Admission {
+        let Some(progress) = self.partitions.get_mut(p) else {
+            return Admission::NotAssigned;
+        };
+        if offset < progress.next_offset {
+            return Admission::Stale;
+        }
+        progress.next_offset = offset + 1;
+        let lacks = |t| progress.committed.get(t).is_none_or(|c| offset > c);
+        Admission::Fresh {
+            feedback: lacks(TableId::Feedback),
+            dead_letters: lacks(TableId::DeadLetters),
+        }
+    }
+
+    /// `(partition, last offset seen)` for every partition whose progress
+    /// `table` has not recorded yet: the `txn` entries of its next commit.
+    pub fn uncommitted(&self, table: TableId) -> Vec<(TopicPartition, i64)> {
+        let mut out: Vec<_> = self
+            .partitions
+            .iter()
+            .filter_map(|(p, progress)| {
+                let last = progress.next_offset - 1;
+                let behind = progress.committed.get(table).is_none_or(|c| last > c);
+                (last >= 0 && behind).then(|| (p.clone(), last))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    pub fn mark_committed(&mut self, table: TableId, offsets: &[(TopicPartition, i64)]) {
+        for (p, o) in offsets {
+            if let Some(progress) = self.partitions.get_mut(p) {
+                progress.committed.set(table, *o);
+            }
+        }
+    }
+
+    /// The offsets to report to Kafka's group coordinator (for lag tools):
+    /// the next offset to read, for partitions every table has committed.
+    pub fn group_offsets(&self) -> Vec<(TopicPartition, i64)> {
+        self.partitions
+            .iter()
+            .filter_map(|(p, progress)| progress.committed.resume_from().map(|o| (p.clone(), o)))
+            .collect()
+    }
+
+    /// True when this worker owns partitions and has read each of them up to
+    /// the end offset it had at start.
+    pub fn reached_end(&self) -> bool {
+        !self.partitions.is_empty()
+            && self
+                .partitions
+                .values()
+                .all(|p| p.end_offset.is_none_or(|end| p.next_offset >= end))
+    }
+
+    /// True when every table holds everything read so far.
+    pub fn all_committed(&self) -> bool {
+        TableId::ALL.iter().all(|t| self.uncommitted(*t).is_empty())
+    }
+}
+
+/// Rows waiting for the next commit.
+#[derive(Debug, Default)]
+pub struct Pending {
+    pub feedback: Vec<FeedbackRow>,
+    pub dead_letters: Vec<DeadLetter>,
+    /// Payload bytes read since the last commit.
+    pub bytes: usize,
+    /// Messages read since the last commit (including ones no table wanted).
+    pub messages: usize,
+    /// When the first of them arrived.
+    pub since: Option<Instant>,
+}
+
+/// When a worker commits.
+#[derive(Debug, Clone, Copy)]
+pub struct FlushPolicy {
+    pub max_messages: usize,
+    pub max_bytes: usize,
+    pub max_age: Duration,
+}
+
+impl Pending {
+    pub fn note_message(&mut self, bytes: usize, now: Instant) {
+        self.messages += 1;
+        self.bytes += bytes;
+        self.since.get_or_insert(now);
+    }
+
+    pub fn is_due(&self, policy: &FlushPolicy, now: Instant) -> bool {
+        self.messages >= policy.max_messages
+            || self.bytes >= policy.max_bytes
+            || self.since.is_some_and(|t| now.duration_since(t) >= policy.max_age)
+    }
+
+    /// When the age limit will make a flush due.
+    pub fn deadline(&self, policy: &FlushPolicy) -> Option<Instant> {
+        self.since.map(|t| t + policy.max_age)
+    }
+
+    /// Drops what was buffered for partitions this worker no longer owns.
+    pub fn retain_assigned(&mut self, ledger: &Ledger) {
+        self.feedback.retain(|r| {
+            ledger.is_assigned(&TopicPartition::new(r.provenance.topic.clone(), r.provenance.partition))
+        });
+        self.dead_letters.retain(|r| {
+            ledger.is_assigned(&TopicPartition::new(r.provenance.topic.clone(), r.provenance.partition))
+        });
+        if self.feedback.is_empty() && self.dead_letters.is_empty() && ledger.all_committed() {
+            *self = Pending::default();
+        }
+    }
+
+    pub fn take(&mut self) -> Pending {
+        std::mem::take(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tp(p: i32) -> TopicPartition {
+        TopicPartition::new("t", p)
+    }
+
+    fn assigned(p: i32, feedback: Option<i64>, dead: Option<i64>) -> Assigned {
+        let mut table_offsets = TableOffsets::default();
+        if let Some(o) = feedback {
+            table_offsets.set(TableId::Feedback, o);
+        }
+        if let Some(o) = dead {
+            table_offsets.set(TableId::DeadLetters, o);
+        }
+        Assigned {
+            partition: tp(p),
+            table_offsets,
+            next_offset: table_offsets.resume_from().unwrap_or(0),
+        }
+    }
+
+    #[test]
+    fn messages_of_partitions_we_do_not_own_are_refused() {
+        let mut l = Ledger::default();
+        assert_eq!(l.admit(&tp(0), 0), Admission::NotAssigned);
+        l.assign(&assigned(0, None, None), None);
+        assert!(matches!(l.admit(&tp(0), 0), Admission::Fresh { .. }));
+        l.revoke(&[tp(0)]);
+        assert_eq!(l.admit(&tp(0), 1), Admission::NotAssigned);
+    }
+
+    #[test]
+    fn redeliveries_are_stale() {
+        let mut l = Ledger::default();
+        l.assign(&assigned(0, Some(9), Some(9)), None);
+        assert_eq!(l.admit(&tp(0), 5), Admission::Stale);
+        assert!(matches!(l.admit(&tp(0), 10), Admission::Fresh { feedback: true, dead_letters: true }));
+        assert_eq!(l.admit(&tp(0), 10), Admission::Stale);
+        // Gaps (compaction, transaction markers) are fine.
+        assert!(matches!(l.admit(&tp(0), 14), Admission::Fresh { .. }));
+    }
+
+    #[test]
+    fn a_table_that_already_holds_a_message_does_not_get_it_again() {
+        // Crash after feedback committed up to 20 but before dead_letters did.
+        let mut l = Ledger::default();
+        l.assign(&assigned(0, Some(20), Some(10)), None);
+        let a = l.admit(&tp(0), 11);
+        assert!(!a.wants(TableId::Feedback));
+        assert!(a.wants(TableId::DeadLetters));
+        for o in 12..=21 {
+            l.admit(&tp(0), o);
+        }
+        assert!(l.admit(&tp(0), 22).wants(TableId::Feedback));
+        assert_eq!(l.uncommitted(TableId::Feedback), vec![(tp(0), 22)]);
+        assert_eq!(l.uncommitted(TableId::DeadLetters), vec![(tp(0), 22)]);
+    }
+
+    #[test]
+    fn committing_moves_offsets_and_group_offsets_follow_the_slowest_table() {
+        let mut l = Ledger::default();
+        l.assign(&assigned(0, None, None), Some(3));
+        l.assign(&assigned(1, None, None), Some(0));
+        for o in 0..3 {
+            l.admit(&tp(0), o);
+        }
+        assert!(l.reached_end());
+        assert!(!l.all_committed());
+        l.mark_committed(TableId::Feedback, &l.uncommitted(TableId::Feedback));
+        assert!(l.group_offsets().is_empty(), "dead_letters has not committed yet");
+        l.mark_committed(TableId::DeadLetters, &l.uncommitted(TableId::DeadLetters));
+        assert!(l.all_committed());
+        assert_eq!(l.group_offsets(), vec![(tp(0), 3)]);
+    }
+
+    #[test]
+    fn end_is_not_reached_without_partitions_or_before_the_end_offset() {
+        let mut l = Ledger::default();
+        assert!(!l.reached_end());
+        l.assign(&assigned(0, Some(4), Some(4)), Some(10));
+        assert!(!l.reached_end());
+        for o in 5..10 {
+            l.admit(&tp(0), o);
+        }
+        assert!(l.reached_end());
+    }
+
+    #[test]
+    fn flush_is_due_by_count_bytes_or_age() {
+        let policy = FlushPolicy { max_messages: 3, max_bytes: 100, max_age: Duration::from_secs(5) };
+        let t0 = Instant::now();
+        let mut p = Pending::default();
+        assert!(!p.is_due(&policy, t0));
+        p.note_message(10, t0);
+        assert!(!p.is_due(&policy, t0 + Duration::from_secs(4)));
+        assert!(p.is_due(&policy, t0 + Duration::from_secs(5)));
+        assert_eq!(p.deadline(&policy), Some(t0 + Duration::from_secs(5)));
+        p.note_message(95, t0);
+        assert!(p.is_due(&policy, t0), "bytes");
+        let mut q = Pending::default();
+        for _ in 0..3 {
+            q.note_message(1, t0);
+        }
+        assert!(q.is_due(&policy, t0), "count");
+    }
+}

@@ -1,0 +1,27 @@
+//! Kafka → tables: the worker that reads feedback from a consumer group,
+//! validates it against the contract, has it analysed, and commits rows and
+//! dead letters to Delta tables together with the offsets they came from.
+//!
+//! # Layout
+//! - `config.rs`: typed configuration (Kafka, sink, limits) with defaults.
+//! - `pipeline.rs`: the run loop, and the [`Enricher`] / [`Observer`] seams
+//!   through which the binary plugs in analysis and aggregation.
+//! - `ledger.rs`: pure bookkeeping (owned partitions, per-table offsets,
+//!   the buffer and when it is due); all of the delivery rules live here.
+//! - `source.rs`: the consumer and its rebalance hook (tables decide offsets).
+//! - `sink.rs`: Delta tables: create, commit with `txn` offsets, read offsets.
+//! - `dlq.rs`: the dead-letter topic.
+//! - `error.rs`: [`IngestError`].
+
+mod config;
+mod dlq;
+mod error;
+mod ledger;
+mod pipeline;
+mod sink;
+mod source;
+
+pub use config::{IngestConfig, KafkaConfig, SinkConfig, StartFrom, DEFAULT_TOPICS};
+pub use error::IngestError;
+pub use pipeline::{run, Enricher, NoObserver, Observer, RunOptions, RunStats};
+pub use sink::{TableId, TableLocation, TableOffsets, TopicPartition};

@@ -1,0 +1,260 @@
+//! The Delta Lake side: creating the tables, committing data together with
+//! the Kafka offsets it came from, and reading those offsets back.
+//!
+//! Offsets are Delta application transactions (`txn` actions), one app id per
+//! topic-partition and table, whose version is the last offset the table has
+//! accounted for (whether or not that message produced a row in it). Each
+//! table keeps its own, so a crash between the two tables' commits loses and
+//! duplicates nothing: on restart each table skips what it already holds.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use deltalake::arrow::array::RecordBatch;
+use deltalake::arrow::datatypes::Schema;
+use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
+use deltalake::kernel::transaction::CommitProperties;
+use deltalake::kernel::{StructType, Transaction};
+use deltalake::writer::{DeltaWriter, RecordBatchWriter};
+use deltalake::{DeltaTable, DeltaTableBuilder, DeltaTableError};
+use tongdian_schemas::tables;
+use url::Url;
+
+use crate::error::IngestError;
+
+/// The tables a worker writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TableId {
+    Feedback,
+    DeadLetters,
+}
+
+impl TableId {
+    pub const ALL: [TableId; 2] = [TableId::Feedback, TableId::DeadLetters];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TableId::Feedback => tables::FEEDBACK_TABLE,
+            TableId::DeadLetters => tables::DEAD_LETTERS_TABLE,
+        }
+    }
+
+    fn schema(self) -> Arc<Schema> {
+        match self {
+            TableId::Feedback => tables::feedback_schema(),
+            TableId::DeadLetters => tables::dead_letters_schema(),
+        }
+    }
+
+    fn partition_columns(self) -> &'static [&'static str] {
+        match self {
+            TableId::Feedback => tables::FEEDBACK_PARTITION_COLUMNS,
+            TableId::DeadLetters => &[],
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A Kafka topic-partition.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TopicPartition {
+    pub topic: String,
+    pub partition: i32,
+}
+
+impl TopicPartition {
+    pub fn new(topic: impl Into<String>, partition: i32) -> Self {
+        TopicPartition { topic: topic.into(), partition }
+    }
+
+    /// The Delta `txn` app id that carries this partition's offset.
+    pub fn app_id(&self) -> String {
+        format!("tongdian:{}:{}", self.topic, self.partition)
+    }
+}
+
+/// Last offset each table has accounted for, per table; `None` = nothing yet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableOffsets([Option<i64>; 2]);
+
+impl TableOffsets {
+    pub fn get(&self, table: TableId) -> Option<i64> {
+        self.0[table.index()]
+    }
+
+    pub fn set(&mut self, table: TableId, offset: i64) {
+        self.0[table.index()] = Some(offset);
+    }
+
+    /// Where consumption must resume so that every table gets what it lacks.
+    pub fn resume_from(&self) -> Option<i64> {
+        let mut lowest: Option<i64> = None;
+        for o in self.0 {
+            match o {
+                None => return None,
+                Some(o) => lowest = Some(lowest.map_or(o, |l| l.min(o))),
+            }
+        }
+        lowest.map(|o| o + 1)
+    }
+}
+
+/// Where the tables live and how to reach them.
+#[derive(Debug, Clone)]
+pub struct TableLocation {
+    root: String,
+    storage_options: HashMap<String, String>,
+}
+
+impl TableLocation {
+    pub fn new(root: &str, storage_options: HashMap<String, String>) -> Self {
+        TableLocation { root: root.trim_end_matches('/').to_owned(), storage_options }
+    }
+
+    pub fn url(&self, table: TableId) -> Result<Url, IngestError> {
+        let uri = format!("{}/{}", self.root, table.name());
+        deltalake::ensure_table_uri(&uri).map_err(|source| IngestError::Table { table: table.name(), source })
+    }
+
+    async fn load(&self, table: TableId) -> Result<DeltaTable, DeltaTableError> {
+        let url = self.url(table).map_err(|e| match e {
+            IngestError::Table { source, .. } => source,
+            other => DeltaTableError::Generic(other.to_string()),
+        })?;
+        DeltaTableBuilder::from_url(url)?
+            .with_storage_options(self.storage_options.clone())
+            .load()
+            .await
+    }
+
+    /// Opens the table, creating it with tongdian's schema if it is not there.
+    /// Several workers may race to create it; the loser loads the winner's.
+    async fn open_or_create(&self, table: TableId) -> Result<DeltaTable, IngestError> {
+        let err = |source| IngestError::Table { table: table.name(), source };
+        match self.load(table).await {
+            Ok(t) => return Ok(t),
+            Err(DeltaTableError::NotATable(_)) => {}
+            Err(e) => return Err(err(e)),
+        }
+        let url = self.url(table)?;
+        let schema: StructType = table
+            .schema()
+            .as_ref()
+            .try_into_kernel()
+            .map_err(|e| err(DeltaTableError::Generic(e.to_string())))?;
+        let empty = DeltaTable::try_from_url_with_storage_options(url, self.storage_options.clone())
+            .await
+            .map_err(err)?;
+        let created = empty
+            .create()
+            .with_table_name(table.name())
+            .with_columns(schema.fields().cloned())
+            .with_partition_columns(table.partition_columns().iter().copied())
+            .await;
+        match created {
+            Ok(t) => Ok(t),
+            Err(_) => self.load(table).await.map_err(err),
+        }
+    }
+
+    /// Reads the offsets every table holds for these partitions, from the
+    /// tables' latest versions: this is what a worker resumes from when it is
+    /// assigned a partition.
+    pub async fn read_offsets(
+        &self,
+        partitions: &[TopicPartition],
+    ) -> Result<HashMap<TopicPartition, TableOffsets>, IngestError> {
+        let mut out: HashMap<TopicPartition, TableOffsets> =
+            partitions.iter().map(|p| (p.clone(), TableOffsets::default())).collect();
+        for table in TableId::ALL {
+            let t = match self.load(table).await {
+                Ok(t) => t,
+                Err(DeltaTableError::NotATable(_)) => continue,
+                Err(source) => return Err(IngestError::Table { table: table.name(), source }),
+            };
+            let offsets = read_txn_versions(&t, partitions)
+                .await
+                .map_err(|source| IngestError::Table { table: table.name(), source })?;
+            for (p, v) in offsets {
+                if let Some(v) = v {
+                    out.get_mut(&p).expect("asked for").set(table, v);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+async fn read_txn_versions(
+    table: &DeltaTable,
+    partitions: &[TopicPartition],
+) -> Result<Vec<(TopicPartition, Option<i64>)>, DeltaTableError> {
+    let snapshot = table.snapshot()?;
+    let log_store = table.log_store();
+    let mut out = Vec::with_capacity(partitions.len());
+    for p in partitions {
+        let v = snapshot.transaction_version(log_store.as_ref(), p.app_id()).await?;
+        out.push((p.clone(), v));
+    }
+    Ok(out)
+}
+
+/// The open tables of one worker.
+pub struct DeltaSink {
+    tables: [DeltaTable; 2],
+}
+
+impl DeltaSink {
+    pub async fn open(location: TableLocation) -> Result<DeltaSink, IngestError> {
+        let feedback = location.open_or_create(TableId::Feedback).await?;
+        let dead_letters = location.open_or_create(TableId::DeadLetters).await?;
+        Ok(DeltaSink { tables: [feedback, dead_letters] })
+    }
+
+    /// Commits `batch` (if any) to `table` in one Delta commit together with
+    /// the offsets `(partition, last offset)` it accounts for. Returns the new
+    /// table version.
+    pub async fn commit(
+        &mut self,
+        table: TableId,
+        batch: Option<RecordBatch>,
+        offsets: &[(TopicPartition, i64)],
+    ) -> Result<i64, IngestError> {
+        let err = |source| IngestError::Table { table: table.name(), source };
+        let txns = offsets
+            .iter()
+            .map(|(p, o)| Transaction::new(p.app_id(), *o))
+            .collect();
+        let properties = CommitProperties::default().with_application_transactions(txns);
+        let delta = &mut self.tables[table.index()];
+        // Another worker may have committed since we last looked; start from
+        // the latest version so the conflict check compares against it.
+        delta.update_state().await.map_err(err)?;
+        let mut writer = RecordBatchWriter::for_table(delta)
+            .map_err(err)?
+            .with_commit_properties(properties);
+        if let Some(batch) = batch {
+            writer.write(batch).await.map_err(err)?;
+        }
+        let version = writer.flush_and_commit(delta).await.map_err(err)?;
+        Ok(version as i64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resume_is_from_the_table_that_is_furthest_behind() {
+        let mut o = TableOffsets::default();
+        assert_eq!(o.resume_from(), None);
+        o.set(TableId::Feedback, 41);
+        assert_eq!(o.resume_from(), None, "dead_letters has nothing yet");
+        o.set(TableId::DeadLetters, 9);
+        assert_eq!(o.resume_from(), Some(10));
+    }
+}

@@ -1,0 +1,541 @@
+//! The [`Analyzer`]: builds every matcher once from a taxonomy, then turns
+//! each message into an [`Analysis`] with no shared mutable state.
+
+use std::collections::HashSet;
+
+use crate::analysis::{Analysis, Evidence, SentimentLabel, ThemeMention};
+use crate::chinese::Segmenter;
+use crate::clauses::{self, clause_of, Clause};
+use crate::error::NlpError;
+use crate::lexicon::{Lexicon, Unit};
+use crate::matcher::{Hit, Matcher};
+use crate::script;
+use crate::sentiment::{self, words_between, ClauseSentiment, POLARITY_THRESHOLD};
+use crate::taxonomy::{Marker, Taxonomy};
+use crate::text::Text;
+
+/// Analyses customer messages against a taxonomy. Cheap to share between
+/// threads (`Send + Sync`, `analyze` takes `&self`); building one costs a
+/// jieba dictionary load (~0.1–0.2 s), so build it once.
+///
+/// Emotions are only reported when they fit the message: none of the
+/// negative ones on a positive message, and the emotion with id `delight`
+/// (the taxonomy's one positive emotion) not on a negative message.
+#[derive(Clone)]
+pub struct Analyzer {
+    taxonomy: Taxonomy,
+    segmenter: Segmenter,
+    lexicon: Lexicon,
+    /// Theme, flag and emotion keywords in one trie: one pass finds all.
+    keywords: Matcher<Keyword>,
+}
+
+impl std::fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analyzer")
+            .field("taxonomy", &self.taxonomy.name())
+            .field("version", &self.taxonomy.version())
+            .field("themes", &self.taxonomy.themes().len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Keyword {
+    Theme(ThemeRef),
+    Marker(MarkerRef),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ThemeRef {
+    theme: usize,
+    exclude: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum MarkerKind {
+    Flag,
+    Emotion,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct MarkerRef {
+    kind: MarkerKind,
+    index: usize,
+    exclude: bool,
+}
+
+/// One theme keyword occurrence that survived exclusion.
+#[derive(Debug, Clone, Copy)]
+struct ThemeHit {
+    theme: usize,
+    clause: usize,
+    start: usize,
+    end: usize,
+}
+
+impl Analyzer {
+    pub fn new(taxonomy: Taxonomy) -> Result<Analyzer, NlpError> {
+        let lexicon = Lexicon::builtin()?;
+        let segmenter = Segmenter::new(
+            taxonomy
+                .themes()
+                .iter()
+                .flat_map(|t| t.dictionary.iter().map(String::as_str)),
+        );
+        let mut keywords = Matcher::new();
+        for (theme, t) in taxonomy.themes().iter().enumerate() {
+            for word in t.all_keywords() {
+                keywords.insert(
+                    word,
+                    Keyword::Theme(ThemeRef {
+                        theme,
+                        exclude: false,
+                    }),
+                );
+            }
+            for word in &t.exclude {
+                keywords.insert(
+                    word,
+                    Keyword::Theme(ThemeRef {
+                        theme,
+                        exclude: true,
+                    }),
+                );
+            }
+        }
+        let groups = [
+            (MarkerKind::Flag, taxonomy.flags()),
+            (MarkerKind::Emotion, taxonomy.emotions()),
+        ];
+        for (kind, list) in groups {
+            for (index, m) in list.iter().enumerate() {
+                for word in m.all_keywords() {
+                    keywords.insert(
+                        word,
+                        Keyword::Marker(MarkerRef {
+                            kind,
+                            index,
+                            exclude: false,
+                        }),
+                    );
+                }
+                for word in &m.exclude {
+                    keywords.insert(
+                        word,
+                        Keyword::Marker(MarkerRef {
+                            kind,
+                            index,
+                            exclude: true,
+                        }),
+                    );
+                }
+            }
+        }
+        Ok(Analyzer {
+            taxonomy,
+            segmenter,
+            lexicon,
+            keywords,
+        })
+    }
+
+    pub fn with_default_taxonomy() -> Result<Analyzer, NlpError> {
+        Analyzer::new(Taxonomy::default_v1())
+    }
+
+    pub fn taxonomy(&self) -> &Taxonomy {
+        &self.taxonomy
+    }
+
+    /// Analyses one message. Never fails: text the analyzer understands
+    /// nothing of comes back neutral with no themes.
+    pub fn analyze(&self, text: &str) -> Analysis {
+        let text = Text::new(text, &self.segmenter);
+        let units = self.lexicon.scan(&text);
+        let clauses = clauses::split(&text, &units);
+        let scores: Vec<ClauseSentiment> = clauses
+            .iter()
+            .map(|c| sentiment::score_clause(&text, c, &units))
+            .collect();
+        let sentiment = sentiment::message_sentiment(&clauses, &scores);
+        let mut theme_hits = Vec::new();
+        let mut marker_hits = Vec::new();
+        for h in self.keywords.find_all(&text) {
+            match h.payload {
+                Keyword::Theme(payload) => theme_hits.push(Hit {
+                    start: h.start,
+                    end: h.end,
+                    payload,
+                }),
+                Keyword::Marker(payload) => marker_hits.push(Hit {
+                    start: h.start,
+                    end: h.end,
+                    payload,
+                }),
+            }
+        }
+        let themes = self.themes(&text, &clauses, &scores, &theme_hits);
+        let (flags, mut emotions) = self.markers(&text, &clauses, &units, &marker_hits);
+        emotions.retain(|m| {
+            let delight = m.id == "delight";
+            match sentiment.label {
+                // A happy customer's "担心" is not a pain point.
+                SentimentLabel::Positive => delight,
+                // Nor is a furious one's sarcastic "惊喜".
+                SentimentLabel::Negative => !delight,
+                _ => true,
+            }
+        });
+        Analysis {
+            script: script::detect(&text.original),
+            sentiment,
+            themes,
+            flags: ids(flags),
+            emotions: ids(emotions),
+        }
+    }
+
+    fn themes(
+        &self,
+        text: &Text,
+        clauses: &[Clause],
+        scores: &[ClauseSentiment],
+        raw: &[Hit<ThemeRef>],
+    ) -> Vec<ThemeMention> {
+        if raw.is_empty() {
+            return Vec::new();
+        }
+        // (clause, theme) pairs vetoed by an exclusion word; almost always
+        // empty, so a list beats a hash set.
+        let vetoed: Vec<(usize, usize)> = raw
+            .iter()
+            .filter(|h| h.payload.exclude)
+            .filter_map(|h| Some((clause_of(clauses, h.start)?, h.payload.theme)))
+            .collect();
+        let mut hits: Vec<ThemeHit> = raw
+            .iter()
+            .filter(|h| !h.payload.exclude)
+            .filter_map(|h| {
+                let clause = clause_of(clauses, h.start)?;
+                let theme = h.payload.theme;
+                (!vetoed.contains(&(clause, theme))).then_some(ThemeHit {
+                    theme,
+                    clause,
+                    start: h.start,
+                    end: h.end,
+                })
+            })
+            .collect();
+        if hits.is_empty() {
+            return Vec::new();
+        }
+        let clause_scores = effective_clause_scores(&hits, scores);
+        let attributed = attribute(&hits, scores);
+
+        // Group by theme (taxonomy order), each group in text order.
+        hits.sort_by_key(|h| (h.theme, h.start, std::cmp::Reverse(h.end)));
+        let mut mentions: Vec<(usize, ThemeMention)> = Vec::new();
+        for group in hits.chunk_by(|a, b| a.theme == b.theme) {
+            let theme = group[0].theme;
+            // The strongest opinion about the theme decides; on a tie the
+            // complaint wins, since finding pain points is the point.
+            let mut best = 0.0f64;
+            let mut last_clause = usize::MAX;
+            for h in group {
+                if h.clause == last_clause {
+                    continue;
+                }
+                last_clause = h.clause;
+                let s = attributed
+                    .iter()
+                    .find(|(key, _)| *key == (h.clause, theme))
+                    .map_or(clause_scores[h.clause], |(_, sum)| sum.tanh());
+                if s.abs() > best.abs() || (s.abs() == best.abs() && s < best) {
+                    best = s;
+                }
+            }
+            let def = &self.taxonomy.themes()[theme];
+            let evidence = evidence(text, group);
+            mentions.push((
+                evidence[0].start,
+                ThemeMention {
+                    id: def.id.clone(),
+                    category: def.category.clone(),
+                    stage: def.stage.clone(),
+                    polarity: sentiment::polarity(best),
+                    evidence,
+                },
+            ));
+        }
+        // Stable sort: equal first positions keep taxonomy order.
+        mentions.sort_by_key(|(first, _)| *first);
+        mentions.into_iter().map(|(_, m)| m).collect()
+    }
+
+    /// Flags and emotions found, before any sentiment-based filtering.
+    fn markers(
+        &self,
+        text: &Text,
+        clauses: &[Clause],
+        units: &[Hit<Unit>],
+        raw: &[Hit<MarkerRef>],
+    ) -> (Vec<&Marker>, Vec<&Marker>) {
+        let key =
+            |h: &Hit<MarkerRef>| (clause_of(clauses, h.start), h.payload.kind, h.payload.index);
+        let vetoed: HashSet<_> = raw.iter().filter(|h| h.payload.exclude).map(key).collect();
+        let mut flags = Vec::new();
+        let mut emotions = Vec::new();
+        for h in raw.iter().filter(|h| !h.payload.exclude) {
+            if vetoed.contains(&key(h)) || negated(text, clauses, units, h.start) {
+                continue;
+            }
+            let (list, out) = match h.payload.kind {
+                MarkerKind::Flag => (self.taxonomy.flags(), &mut flags),
+                MarkerKind::Emotion => (self.taxonomy.emotions(), &mut emotions),
+            };
+            out.push(&list[h.payload.index]);
+        }
+        (flags, emotions)
+    }
+}
+
+/// "没有过敏", "not angry": a negator right before a flag or emotion keyword
+/// in the same clause cancels it.
+fn negated(text: &Text, clauses: &[Clause], units: &[Hit<Unit>], start: usize) -> bool {
+    let clause = clause_of(clauses, start);
+    // Units are in text order and do not overlap, so only the unit(s) ending
+    // last before `start` can sit right before it.
+    let before = &units[..units.partition_point(|u| u.end <= start)];
+    let Some(last) = before.last() else {
+        return false;
+    };
+    before
+        .iter()
+        .rev()
+        .take_while(|u| u.end == last.end)
+        .any(|u| {
+            matches!(u.payload, Unit::Negator { .. })
+                && clause_of(clauses, u.start) == clause
+                && words_between(text, u.end, start) == 0
+        })
+}
+
+fn ids(found: Vec<&Marker>) -> Vec<String> {
+    let mut ids: Vec<String> = found.into_iter().map(|m| m.id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// The hits in `clause` (hits are in text order, hence grouped by clause).
+fn in_clause(hits: &[ThemeHit], clause: usize) -> &[ThemeHit] {
+    let from = hits.partition_point(|h| h.clause < clause);
+    let to = hits.partition_point(|h| h.clause <= clause);
+    &hits[from..to]
+}
+
+/// How many following clauses a topic clause looks through for its verdict.
+const VERDICT_REACH: usize = 2;
+
+/// Clause scores as themes see them. Chinese often states the topic in one
+/// clause and the verdict later ("物流，三天了还没到，太慢了"; "价格却很贵"
+/// split at 却), so a clause naming a theme but holding no opinion takes the
+/// score of the first opinionated clause among the next two, as long as no
+/// clause on the way names a theme of its own.
+fn effective_clause_scores(hits: &[ThemeHit], scores: &[ClauseSentiment]) -> Vec<f64> {
+    let has_theme = |c: usize| !in_clause(hits, c).is_empty();
+    (0..scores.len())
+        .map(|c| {
+            if !scores[c].contributions.is_empty() || !has_theme(c) {
+                return scores[c].score;
+            }
+            (c + 1..scores.len())
+                .take(VERDICT_REACH)
+                .take_while(|&next| !has_theme(next))
+                .map(|next| scores[next].score)
+                .find(|s| s.abs() >= POLARITY_THRESHOLD)
+                .unwrap_or(scores[c].score)
+        })
+        .collect()
+}
+
+/// Within a clause that names several themes, gives each opinion word to
+/// the nearest theme, preferring the one before it (Chinese puts the topic
+/// first: "物流快客服差" is 物流→快, 客服→差). Returns the raw sum per
+/// (clause, theme); themes that got nothing fall back to the clause score.
+fn attribute(hits: &[ThemeHit], scores: &[ClauseSentiment]) -> Vec<((usize, usize), f64)> {
+    let mut sums: Vec<((usize, usize), f64)> = Vec::new();
+    for (clause, score) in scores.iter().enumerate() {
+        let in_clause = || in_clause(hits, clause).iter();
+        let Some(first) = in_clause().next() else {
+            continue;
+        };
+        if !in_clause().any(|h| h.theme != first.theme) {
+            continue;
+        }
+        for c in &score.contributions {
+            // Distance from each theme's nearest preceding (or overlapping)
+            // keyword; following keywords only when nothing precedes.
+            let preceding = in_clause().any(|h| h.start <= c.start);
+            let distance = |h: &ThemeHit| {
+                if preceding {
+                    (h.start <= c.start).then(|| c.start.saturating_sub(h.end))
+                } else {
+                    Some(h.start - c.end.min(h.start))
+                }
+            };
+            let Some(min) = in_clause().filter_map(distance).min() else {
+                continue;
+            };
+            for (i, owner) in in_clause().enumerate() {
+                let nearest = distance(owner) == Some(min);
+                // A theme with two equally near keywords gets the opinion once.
+                let counted = in_clause()
+                    .take(i)
+                    .any(|h| h.theme == owner.theme && distance(h) == Some(min));
+                if !nearest || counted {
+                    continue;
+                }
+                match sums
+                    .iter_mut()
+                    .find(|(key, _)| *key == (clause, owner.theme))
+                {
+                    Some((_, sum)) => *sum += c.value,
+                    None => sums.push(((clause, owner.theme), c.value)),
+                }
+            }
+        }
+    }
+    sums
+}
+
+/// Evidence for one theme: its keyword occurrences in text order, dropping
+/// ones inside a longer occurrence (客服 inside 客服电话).
+/// `hits` are sorted by start, longest first.
+fn evidence(text: &Text, hits: &[ThemeHit]) -> Vec<Evidence> {
+    let mut kept: Vec<(usize, usize)> = Vec::new();
+    for h in hits {
+        if kept.iter().any(|&(s, e)| h.start >= s && h.end <= e) {
+            continue;
+        }
+        kept.push((h.start, h.end));
+    }
+    kept.into_iter()
+        .map(|(start, end)| Evidence {
+            text: text.original_slice(start, end),
+            start,
+            end,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+pub(crate) fn shared() -> &'static Analyzer {
+    static ANALYZER: std::sync::OnceLock<Analyzer> = std::sync::OnceLock::new();
+    ANALYZER.get_or_init(|| Analyzer::with_default_taxonomy().unwrap())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::Polarity;
+
+    fn polarity_of(a: &Analysis, id: &str) -> Option<Polarity> {
+        a.themes.iter().find(|t| t.id == id).map(|t| t.polarity)
+    }
+
+    #[test]
+    fn analyzer_is_send_and_sync() {
+        fn assert<T: Send + Sync>() {}
+        assert::<Analyzer>();
+    }
+
+    #[test]
+    fn opinions_go_to_the_nearest_theme_in_a_clause() {
+        let a = shared().analyze("物流快客服差");
+        assert_eq!(
+            polarity_of(&a, "delivery"),
+            Some(Polarity::Positive),
+            "{a:#?}"
+        );
+        assert_eq!(
+            polarity_of(&a, "customer_service"),
+            Some(Polarity::Negative),
+            "{a:#?}"
+        );
+    }
+
+    #[test]
+    fn coordinated_themes_share_the_clause_verdict() {
+        let a = shared().analyze("物流和客服都很差");
+        assert_eq!(
+            polarity_of(&a, "delivery"),
+            Some(Polarity::Negative),
+            "{a:#?}"
+        );
+        assert_eq!(
+            polarity_of(&a, "customer_service"),
+            Some(Polarity::Negative),
+            "{a:#?}"
+        );
+    }
+
+    #[test]
+    fn topic_clause_takes_the_verdict_of_the_next_clause() {
+        let a = shared().analyze("这家的物流，三天了还没到货，太慢了");
+        assert_eq!(
+            polarity_of(&a, "delivery"),
+            Some(Polarity::Negative),
+            "{a:#?}"
+        );
+    }
+
+    #[test]
+    fn exclusion_vetoes_within_the_clause_only() {
+        // pricing excludes 贵公司 (your company), but only in its clause.
+        let a = shared().analyze("贵公司的客服不错");
+        assert_eq!(polarity_of(&a, "pricing"), None, "{a:#?}");
+        let a = shared().analyze("贵公司的客服不错，就是价格太贵");
+        assert_eq!(
+            polarity_of(&a, "pricing"),
+            Some(Polarity::Negative),
+            "{a:#?}"
+        );
+    }
+
+    #[test]
+    fn negated_markers_do_not_fire() {
+        assert!(shared()
+            .analyze("吃了以后过敏了")
+            .flags
+            .contains(&"safety".to_string()));
+        assert!(!shared()
+            .analyze("吃了没有过敏")
+            .flags
+            .contains(&"safety".to_string()));
+    }
+
+    #[test]
+    fn emotions_follow_the_message_sentiment() {
+        let a = shared().analyze("本来很担心，结果物流超快，太惊喜了");
+        assert_eq!(a.emotions, vec!["delight"], "{a:#?}");
+        let a = shared().analyze("等了一个月还没发货，急死了，客服也不理人");
+        assert!(a.emotions.contains(&"anxiety".to_string()), "{a:#?}");
+        assert!(
+            a.emotions.contains(&"feeling_ignored".to_string()),
+            "{a:#?}"
+        );
+    }
+
+    #[test]
+    fn evidence_keeps_the_longest_overlapping_keyword() {
+        let a = shared().analyze("客服电话一直打不通");
+        let cs = a
+            .themes
+            .iter()
+            .find(|t| t.id == "customer_service")
+            .unwrap();
+        assert_eq!(cs.evidence[0].text, "客服电话", "{a:#?}");
+    }
+}

@@ -1,0 +1,269 @@
+//! Splitting a message into clauses, the unit that carries one opinion.
+//!
+//! "物流很快，但是客服态度很差" holds two opinions about two themes; scoring
+//! the message as a whole would average them into nothing. Clauses end at
+//! sentence punctuation, line breaks, emoji (chat messages use them as full
+//! stops), spaces between Chinese phrases, and before contrast words.
+
+use crate::lexicon::Unit;
+use crate::matcher::Hit;
+use crate::text::{is_emoji, is_han, Text};
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Clause {
+    pub start: usize,
+    pub end: usize,
+    /// Introduced by a contrast word: the opinion the writer lands on.
+    pub contrast: bool,
+    /// A concession (虽然…, although…): weighs less.
+    pub concessive: bool,
+    pub question: bool,
+    pub rhetorical: bool,
+}
+
+fn is_delimiter(c: char) -> bool {
+    matches!(
+        c,
+        ',' | '，'
+            | '。'
+            | '!'
+            | '！'
+            | '?'
+            | '？'
+            | ';'
+            | '；'
+            | '、'
+            | '\n'
+            | '\r'
+            | '…'
+            | '~'
+            | '～'
+            | '|'
+            | '｡'
+    )
+}
+
+/// Emoji modifiers that belong to the emoji before them.
+fn is_emoji_tail(c: char) -> bool {
+    matches!(c as u32, 0xFE0F | 0x200D | 0x1F3FB..=0x1F3FF)
+}
+
+/// A space between two Chinese phrases works as a comma ("物流很快 客服很差");
+/// between English words it is just a space.
+fn is_phrase_gap(norm: &[char], i: usize) -> bool {
+    if !norm[i].is_whitespace() {
+        return false;
+    }
+    let before = norm[..i].iter().rev().find(|c| !c.is_whitespace());
+    let after = norm[i + 1..].iter().find(|c| !c.is_whitespace());
+    let cjkish = |c: &&char| is_han(**c) || is_emoji(**c);
+    before.is_some_and(|c| cjkish(&c)) && after.is_some_and(|c| cjkish(&c))
+}
+
+/// A full stop with no space around it is a decimal point or part of a
+/// name (3.5折, v2.1, taobao.com), not the end of a sentence.
+fn is_decimal_point(norm: &[char], i: usize) -> bool {
+    norm[i] == '.'
+        && i > 0
+        && norm[i - 1].is_ascii_alphanumeric()
+        && norm.get(i + 1).is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
+struct Segment {
+    start: usize,
+    end: usize,
+    question_mark: bool,
+}
+
+fn segments(norm: &[char]) -> Vec<Segment> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    let push = |out: &mut Vec<Segment>, start: usize, end: usize, question_mark: bool| {
+        let s = (start..end).find(|&k| !norm[k].is_whitespace());
+        if let Some(s) = s {
+            let e = (s..end).rev().find(|&k| !norm[k].is_whitespace()).unwrap() + 1;
+            out.push(Segment {
+                start: s,
+                end: e,
+                question_mark,
+            });
+        }
+    };
+    while i < norm.len() {
+        let c = norm[i];
+        let delimiter =
+            ((is_delimiter(c) || c == '.') && !is_decimal_point(norm, i)) || is_phrase_gap(norm, i);
+        if delimiter {
+            let seg_end = i;
+            let mut question_mark = false;
+            while i < norm.len()
+                && ((is_delimiter(norm[i]) || norm[i] == '.' || norm[i].is_whitespace())
+                    && !is_decimal_point(norm, i))
+            {
+                question_mark |= norm[i] == '?';
+                i += 1;
+            }
+            push(&mut out, start, seg_end, question_mark);
+            start = i;
+        } else if is_emoji(c) {
+            i += 1;
+            while i < norm.len() && (is_emoji(norm[i]) || is_emoji_tail(norm[i])) {
+                i += 1;
+            }
+            push(&mut out, start, i, false);
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    push(&mut out, start, norm.len(), false);
+    out
+}
+
+/// The units starting in `start..end` (units are in text order).
+fn units_in(units: &[Hit<Unit>], start: usize, end: usize) -> &[Hit<Unit>] {
+    let from = units.partition_point(|h| h.start < start);
+    let to = units.partition_point(|h| h.start < end);
+    &units[from..to]
+}
+
+/// Clauses in text order. `units` are the lexicon hits of the whole text,
+/// in text order.
+pub(crate) fn split(text: &Text, units: &[Hit<Unit>]) -> Vec<Clause> {
+    let mut clauses = Vec::new();
+    let mut cuts = Vec::new();
+    for seg in segments(&text.norm) {
+        let inside = units_in(units, seg.start, seg.end);
+        cuts.clear();
+        cuts.push(seg.start);
+        let mut contrast_at_start = false;
+        for h in inside {
+            if let Unit::Contrast { initial_only } = h.payload {
+                if h.start == seg.start {
+                    contrast_at_start = true;
+                } else if !initial_only && cuts.last() != Some(&h.start) {
+                    cuts.push(h.start);
+                }
+            }
+        }
+        cuts.push(seg.end);
+        for (k, w) in cuts.windows(2).enumerate() {
+            let (start, end) = (w[0], w[1]);
+            let end = (start..end)
+                .rev()
+                .find(|&i| !text.norm[i].is_whitespace())
+                .map_or(start, |i| i + 1);
+            if end == start {
+                continue;
+            }
+            let last = k == cuts.len() - 2;
+            let own = units_in(units, start, end);
+            let has = |f: fn(&Unit) -> bool| own.iter().any(|h| f(&h.payload));
+            clauses.push(Clause {
+                start,
+                end,
+                contrast: if k == 0 { contrast_at_start } else { true },
+                concessive: has(|u| matches!(u, Unit::Concessive)),
+                question: (last && seg.question_mark)
+                    || text.norm[end - 1] == '吗'
+                    || has(|u| matches!(u, Unit::Question)),
+                rhetorical: has(|u| matches!(u, Unit::Rhetorical)),
+            });
+        }
+    }
+    clauses
+}
+
+/// Index of the clause containing character `pos`, if any (delimiters
+/// belong to none).
+pub(crate) fn clause_of(clauses: &[Clause], pos: usize) -> Option<usize> {
+    let i = clauses.partition_point(|c| c.start <= pos);
+    (i > 0 && pos < clauses[i - 1].end).then(|| i - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chinese::Segmenter;
+    use crate::lexicon::Lexicon;
+
+    fn clauses(text: &str) -> Vec<(String, bool, bool)> {
+        let seg = Segmenter::new(std::iter::empty());
+        let lex = Lexicon::builtin().unwrap();
+        let t = Text::new(text, &seg);
+        split(&t, &lex.scan(&t))
+            .into_iter()
+            .map(|c| (t.original_slice(c.start, c.end), c.contrast, c.question))
+            .collect()
+    }
+
+    fn texts(text: &str) -> Vec<String> {
+        clauses(text).into_iter().map(|c| c.0).collect()
+    }
+
+    #[test]
+    fn splits_on_punctuation_and_contrast_words() {
+        assert_eq!(
+            clauses("物流很快，但是客服态度很差"),
+            vec![
+                ("物流很快".into(), false, false),
+                ("但是客服态度很差".into(), true, false)
+            ]
+        );
+        assert_eq!(
+            texts("物流很快但是客服很差"),
+            vec!["物流很快", "但是客服很差"]
+        );
+        assert_eq!(
+            texts("Great food but the delivery was late."),
+            vec!["Great food", "but the delivery was late"]
+        );
+    }
+
+    #[test]
+    fn initial_only_contrast_words_do_not_split_mid_clause() {
+        // 不过 starts a clause after a comma, but is not split out of 再好不过.
+        assert_eq!(
+            clauses("挺好的，不过有点贵")[1],
+            ("不过有点贵".into(), true, false)
+        );
+        assert_eq!(texts("这家店再好不过了"), vec!["这家店再好不过了"]);
+    }
+
+    #[test]
+    fn questions_are_marked() {
+        assert!(clauses("請問這款有現貨嗎？")[0].2);
+        assert!(clauses("有没有优惠")[0].2);
+        assert!(clauses("Is this available? Thanks")[0].2);
+        assert!(!clauses("Is this available? Thanks")[1].2);
+    }
+
+    #[test]
+    fn emoji_spaces_and_decimals() {
+        assert_eq!(
+            texts("物流很快👍🏻客服很差😡"),
+            vec!["物流很快👍🏻", "客服很差😡"]
+        );
+        assert_eq!(texts("物流很快 客服很差"), vec!["物流很快", "客服很差"]);
+        assert_eq!(texts("打了3.5折. nice"), vec!["打了3.5折", "nice"]);
+        assert_eq!(texts("the app is slow"), vec!["the app is slow"]);
+    }
+
+    #[test]
+    fn clause_lookup() {
+        let c = |start, end| Clause {
+            start,
+            end,
+            contrast: false,
+            concessive: false,
+            question: false,
+            rhetorical: false,
+        };
+        let cs = vec![c(0, 4), c(5, 9)];
+        assert_eq!(clause_of(&cs, 0), Some(0));
+        assert_eq!(clause_of(&cs, 4), None);
+        assert_eq!(clause_of(&cs, 8), Some(1));
+        assert_eq!(clause_of(&cs, 9), None);
+    }
+}

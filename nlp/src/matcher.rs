@@ -1,0 +1,382 @@
+//! Multi-pattern keyword matching over a [`Text`].
+//!
+//! A character trie finds every keyword starting at every position in one
+//! pass. The interesting part is which raw occurrences count:
+//!
+//! * Chinese keywords must respect jieba's words. A keyword may be a whole
+//!   word, a run of whole words, or sit inside one word (快递 in 快递员); it
+//!   may not straddle two words half-way (客服 in 顾客|服务). A
+//!   one-character keyword inside a longer word only counts when the rest of
+//!   the word is modifiers (贵 in 太贵) or the caller says so.
+//! * Latin keywords must start and end on word boundaries, allowing an
+//!   inflection ending (see `english.rs`).
+//! * Anything else (emoji, emoticons) matches anywhere.
+
+use crate::english;
+use crate::text::{is_han, is_word_char, normalize_pattern, Text};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Hit<P> {
+    pub start: usize,
+    pub end: usize,
+    pub payload: P,
+}
+
+/// The word boundaries a match must respect: jieba's, or a refinement of
+/// them (see `Lexicon::scan`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Words<'a> {
+    /// `boundary[i]`: a word starts at `i` (or `i` is the end).
+    pub boundary: &'a [bool],
+    /// `single_ok[i]`: a one-character pattern may match at `i` inside a
+    /// longer word.
+    pub single_ok: &'a [bool],
+}
+
+impl<'a> Words<'a> {
+    pub fn of(text: &'a Text) -> Words<'a> {
+        Words {
+            boundary: &text.boundary,
+            single_ok: &text.single_ok,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Pattern {
+    chars: Vec<char>,
+    has_han: bool,
+    starts_with_word_char: bool,
+    ends_with_word_char: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Node {
+    /// Sorted by character for binary search.
+    children: Vec<(char, u32)>,
+    pattern: Option<u32>,
+}
+
+/// Root children for ASCII and the basic CJK block are found by direct
+/// index: almost every text position starts a walk at the root, whose
+/// thousands of children would otherwise cost a binary search each.
+const DENSE_ASCII: usize = 128;
+const DENSE_CJK_START: u32 = 0x4E00;
+const DENSE_CJK_END: u32 = 0xA000;
+const DENSE_LEN: usize = DENSE_ASCII + (DENSE_CJK_END - DENSE_CJK_START) as usize;
+
+fn dense_slot(c: char) -> Option<usize> {
+    let cp = c as u32;
+    if (cp as usize) < DENSE_ASCII {
+        Some(cp as usize)
+    } else if (DENSE_CJK_START..DENSE_CJK_END).contains(&cp) {
+        Some(DENSE_ASCII + (cp - DENSE_CJK_START) as usize)
+    } else {
+        None
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Matcher<P> {
+    nodes: Vec<Node>,
+    /// Node id + 1 of the root's child for a dense character, 0 for none.
+    root_dense: Vec<u32>,
+    patterns: Vec<Pattern>,
+    /// Per pattern: everything it stands for (a lexicon word can be both a
+    /// contrast marker and an opinion, a keyword can serve two themes).
+    payloads: Vec<Vec<P>>,
+}
+
+impl<P: Copy + PartialEq> Matcher<P> {
+    pub fn new() -> Matcher<P> {
+        Matcher {
+            nodes: vec![Node::default()],
+            root_dense: vec![0; DENSE_LEN],
+            patterns: Vec::new(),
+            payloads: Vec::new(),
+        }
+    }
+
+    /// Adds a pattern (normalised here, like the text will be).
+    pub fn insert(&mut self, pattern: &str, payload: P) {
+        let chars: Vec<char> = normalize_pattern(pattern).chars().collect();
+        if chars.is_empty() {
+            return;
+        }
+        let mut node = 0usize;
+        for &c in &chars {
+            node = match self.nodes[node]
+                .children
+                .binary_search_by_key(&c, |&(k, _)| k)
+            {
+                Ok(i) => self.nodes[node].children[i].1 as usize,
+                Err(i) => {
+                    let id = self.nodes.len();
+                    self.nodes.push(Node::default());
+                    self.nodes[node].children.insert(i, (c, id as u32));
+                    if node == 0 {
+                        if let Some(slot) = dense_slot(c) {
+                            self.root_dense[slot] = id as u32 + 1;
+                        }
+                    }
+                    id
+                }
+            };
+        }
+        let id = match self.nodes[node].pattern {
+            Some(id) => id as usize,
+            None => {
+                let id = self.patterns.len();
+                self.nodes[node].pattern = Some(id as u32);
+                self.patterns.push(Pattern {
+                    has_han: chars.iter().any(|&c| is_han(c)),
+                    starts_with_word_char: is_word_char(chars[0]),
+                    ends_with_word_char: is_word_char(chars[chars.len() - 1]),
+                    chars,
+                });
+                self.payloads.push(Vec::new());
+                id
+            }
+        };
+        if !self.payloads[id].contains(&payload) {
+            self.payloads[id].push(payload);
+        }
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.patterns.len()
+    }
+
+    /// Every pattern with its payloads.
+    #[cfg(test)]
+    pub fn entries(&self) -> impl Iterator<Item = (String, &[P])> {
+        self.patterns
+            .iter()
+            .zip(&self.payloads)
+            .map(|(p, payloads)| (p.chars.iter().collect(), payloads.as_slice()))
+    }
+
+    fn child(&self, node: usize, c: char) -> Option<usize> {
+        if node == 0 {
+            if let Some(slot) = dense_slot(c) {
+                let id = self.root_dense[slot];
+                return (id != 0).then(|| id as usize - 1);
+            }
+        }
+        let children = &self.nodes[node].children;
+        children
+            .binary_search_by_key(&c, |&(k, _)| k)
+            .ok()
+            .map(|i| children[i].1 as usize)
+    }
+
+    /// Calls `f(pattern, end)` for every acceptable pattern starting at
+    /// `start`, shortest first. `end` includes any inflection ending.
+    fn walk(&self, text: &Text, start: usize, words: Words, mut f: impl FnMut(usize, usize)) {
+        // Mid-word in Latin text nothing can match: a pattern starting with
+        // a letter needs a word boundary before it.
+        if start > 0 && is_word_char(text.norm[start]) && is_word_char(text.norm[start - 1]) {
+            return;
+        }
+        let mut node = 0usize;
+        for j in start..text.len() {
+            match self.child(node, text.norm[j]) {
+                Some(next) => node = next,
+                None => return,
+            }
+            if let Some(p) = self.nodes[node].pattern {
+                if let Some(end) =
+                    self.accept(&self.patterns[p as usize], text, start, j + 1, words)
+                {
+                    f(p as usize, end);
+                }
+            }
+        }
+    }
+
+    fn accept(&self, p: &Pattern, text: &Text, s: usize, e: usize, words: Words) -> Option<usize> {
+        let norm = &text.norm;
+        if p.starts_with_word_char && s > 0 && is_word_char(norm[s - 1]) {
+            return None;
+        }
+        let mut end = e;
+        if p.ends_with_word_char && e < norm.len() && is_word_char(norm[e]) {
+            end = english::inflected_end(norm, e, &p.chars)?;
+        }
+        if p.has_han {
+            let aligned = words.boundary[s] && words.boundary[e];
+            let ok = if e - s == 1 {
+                aligned || words.single_ok[s]
+            } else {
+                let inside_one_word = !words.boundary[s + 1..e].iter().any(|&b| b);
+                inside_one_word || aligned
+            };
+            if !ok {
+                return None;
+            }
+        }
+        Some(end)
+    }
+
+    /// Every acceptable occurrence of every pattern, overlaps included,
+    /// ordered by start then end.
+    pub fn find_all(&self, text: &Text) -> Vec<Hit<P>> {
+        let mut hits = Vec::with_capacity(16);
+        for start in 0..text.len() {
+            self.walk(text, start, Words::of(text), |p, end| {
+                for &payload in &self.payloads[p] {
+                    hits.push(Hit {
+                        start,
+                        end,
+                        payload,
+                    });
+                }
+            });
+        }
+        hits
+    }
+
+    /// Non-overlapping occurrences, scanning left to right and taking the
+    /// longest acceptable pattern at each position. This is how a lexicon
+    /// reads 不好用 as one negative word rather than 不 + 好用.
+    pub fn leftmost_longest(&self, text: &Text, words: Words) -> Vec<Hit<P>> {
+        let mut hits = Vec::with_capacity(16);
+        let mut start = 0;
+        while start < text.len() {
+            let mut best: Option<(usize, usize)> = None;
+            self.walk(text, start, words, |p, end| {
+                if best.is_none_or(|(_, e)| end >= e) {
+                    best = Some((p, end));
+                }
+            });
+            match best {
+                Some((p, end)) => {
+                    for &payload in &self.payloads[p] {
+                        hits.push(Hit {
+                            start,
+                            end,
+                            payload,
+                        });
+                    }
+                    start = end;
+                }
+                None => start += 1,
+            }
+        }
+        hits
+    }
+
+    /// True if `chars` can be split entirely into patterns (greedy, longest
+    /// first). Used to decide whether a jieba word like 太慢 is really two
+    /// lexicon words, 太 + 慢.
+    pub fn covers(&self, chars: &[char]) -> bool {
+        let mut pos = 0;
+        while pos < chars.len() {
+            let mut node = 0usize;
+            let mut longest = 0;
+            for (k, &c) in chars[pos..].iter().enumerate() {
+                match self.child(node, c) {
+                    Some(next) => node = next,
+                    None => break,
+                }
+                if self.nodes[node].pattern.is_some() {
+                    longest = k + 1;
+                }
+            }
+            if longest == 0 {
+                return false;
+            }
+            pos += longest;
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chinese::Segmenter;
+    use std::sync::OnceLock;
+
+    fn seg() -> &'static Segmenter {
+        static SEG: OnceLock<Segmenter> = OnceLock::new();
+        SEG.get_or_init(|| Segmenter::new(std::iter::empty()))
+    }
+
+    fn found(m: &Matcher<u8>, text: &str) -> Vec<String> {
+        let t = Text::new(text, seg());
+        m.find_all(&t)
+            .into_iter()
+            .map(|h| t.original_slice(h.start, h.end))
+            .collect()
+    }
+
+    fn matcher(words: &[&str]) -> Matcher<u8> {
+        let mut m = Matcher::new();
+        for w in words {
+            m.insert(w, 0);
+        }
+        m
+    }
+
+    #[test]
+    fn chinese_keywords_respect_word_boundaries() {
+        let m = matcher(&["客服", "快递", "贵"]);
+        assert_eq!(found(&m, "找客服"), vec!["客服"]);
+        // 顾客|服务: 客服 would straddle two words.
+        assert!(found(&m, "顾客服务很好").is_empty());
+        // Inside one word is fine for two characters or more.
+        assert_eq!(found(&m, "快递员"), vec!["快递"]);
+        // One character: alone, or fused with modifiers only.
+        assert_eq!(found(&m, "太贵了"), vec!["贵"]);
+        assert!(found(&m, "贵州茅台").is_empty());
+    }
+
+    #[test]
+    fn traditional_text_matches_simplified_keywords_with_original_evidence() {
+        let m = matcher(&["客服", "态度"]);
+        assert_eq!(found(&m, "客服態度很差"), vec!["客服", "態度"]);
+    }
+
+    #[test]
+    fn english_keywords_need_word_boundaries_and_keep_inflections() {
+        let m = matcher(&["app", "crash", "never answer"]);
+        assert_eq!(found(&m, "The App keeps crashing"), vec!["App", "crashing"]);
+        assert!(found(&m, "apple crashpad").is_empty());
+        assert_eq!(found(&m, "support never answers."), vec!["never answers"]);
+        assert_eq!(found(&m, "app闪退"), vec!["app"]);
+    }
+
+    #[test]
+    fn symbols_match_anywhere() {
+        let m = matcher(&["😡", ":)"]);
+        assert_eq!(found(&m, "差评😡😡"), vec!["😡", "😡"]);
+        assert_eq!(found(&m, "ok:)"), vec![":)"]);
+    }
+
+    #[test]
+    fn leftmost_longest_prefers_longer_patterns() {
+        let mut m: Matcher<u8> = Matcher::new();
+        m.insert("not", 1);
+        m.insert("bad", 2);
+        m.insert("not bad", 3);
+        m.insert("不", 4);
+        m.insert("好用", 5);
+        m.insert("不好用", 6);
+        let t = Text::new("not bad, not that bad, 真的不好用", seg());
+        let hits: Vec<u8> = m
+            .leftmost_longest(&t, Words::of(&t))
+            .iter()
+            .map(|h| h.payload)
+            .collect();
+        assert_eq!(hits, vec![3, 1, 2, 6]);
+    }
+
+    #[test]
+    fn cover_splits_fused_words() {
+        let m = matcher(&["太", "慢", "很"]);
+        assert!(m.covers(&['太', '慢']));
+        assert!(!m.covers(&['太', '阳']));
+    }
+}

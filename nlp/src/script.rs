@@ -1,0 +1,124 @@
+//! Which script a message is written in.
+//!
+//! Most characters are shared between Simplified and Traditional Chinese,
+//! so the decision rests on the characters that exist in only one of them
+//! (們 vs 们, see `traditional.rs`), plus Cantonese-only characters, which
+//! Hong Kong writers use with Traditional script. A message is `mixed` when
+//! English is a real part of it, not just a brand name or "app".
+
+use crate::analysis::Script;
+use crate::english::count_words;
+use crate::text::{han_info, is_han, HanClass};
+
+/// Written Cantonese (some, like 唔, also appear in Simplified chat, so they
+/// only add weight).
+fn is_cantonese(c: char) -> bool {
+    matches!(
+        c,
+        '嘅' | '咗'
+            | '冇'
+            | '啲'
+            | '佢'
+            | '唔'
+            | '嘢'
+            | '喺'
+            | '嚟'
+            | '囉'
+            | '咁'
+            | '噉'
+            | '哋'
+            | '嗰'
+            | '乜'
+            | '咩'
+            | '攞'
+            | '睇'
+            | '諗'
+            | '嬲'
+            | '嘥'
+            | '攰'
+    )
+}
+
+/// Share of the message (in words) that must be English for `mixed`.
+const MIXED_SHARE: f64 = 0.25;
+/// Chinese averages about 1.5 characters a word.
+const CHARS_PER_ZH_WORD: f64 = 1.5;
+
+pub(crate) fn detect(original: &[char]) -> Script {
+    let mut han = 0usize;
+    let mut traditional = 0usize;
+    let mut simplified = 0usize;
+    for &c in original {
+        if !is_han(c) {
+            continue;
+        }
+        han += 1;
+        match han_info(c).1 {
+            HanClass::TraditionalOnly => traditional += 1,
+            HanClass::SimplifiedOnly => simplified += 1,
+            HanClass::Shared if is_cantonese(c) => traditional += 1,
+            HanClass::Shared => {}
+        }
+    }
+    let (latin_words, latin_letters) = count_words(original);
+    if han == 0 {
+        return if latin_letters > 0 {
+            Script::En
+        } else {
+            Script::Hans
+        };
+    }
+    let zh_words = han as f64 / CHARS_PER_ZH_WORD;
+    let share = latin_words as f64 / (latin_words as f64 + zh_words);
+    if latin_words >= 2 && share >= MIXED_SHARE {
+        return Script::Mixed;
+    }
+    if traditional > simplified {
+        Script::Hant
+    } else {
+        Script::Hans
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script(s: &str) -> Script {
+        detect(&s.chars().collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn simplified_and_traditional() {
+        assert_eq!(script("这个手机一点也不好用"), Script::Hans);
+        assert_eq!(script("請問這款有現貨嗎？"), Script::Hant);
+        assert_eq!(script("客服態度好差，等咗成個鐘"), Script::Hant);
+        // Only shared characters: default to Simplified.
+        assert_eq!(script("好好吃"), Script::Hans);
+    }
+
+    #[test]
+    fn cantonese_without_traditional_only_characters_is_hant() {
+        assert_eq!(script("佢哋啲嘢好正"), Script::Hant);
+    }
+
+    #[test]
+    fn english_and_mixed() {
+        assert_eq!(script("The app keeps crashing"), Script::En);
+        assert_eq!(script("物流好慢 so disappointed"), Script::Mixed);
+        assert_eq!(script("The app keeps crashing，客服也不回"), Script::Mixed);
+        // A brand name or two does not make Chinese text mixed.
+        assert_eq!(
+            script("我买的iPhone和AirPods都有问题，客服也不管"),
+            Script::Hans
+        );
+        assert_eq!(script("app闪退了"), Script::Hans);
+    }
+
+    #[test]
+    fn no_letters_at_all() {
+        assert_eq!(script("👍👍👍"), Script::Hans);
+        assert_eq!(script(""), Script::Hans);
+        assert_eq!(script("12315"), Script::Hans);
+    }
+}

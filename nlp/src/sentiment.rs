@@ -1,0 +1,312 @@
+//! Lexicon-based sentiment of a clause and of a whole message.
+//!
+//! A clause's opinion words are read in order, each adjusted by the
+//! negator and degree adverb just before it (一点也不 + 好用, 非常 + 慢) or
+//! the degree word just after it (贵 + 得要死); the sum is squashed into
+//! (-1, 1). Genuine questions mute their opinions ("好用吗？" asks, it does
+//! not praise). The message score is a weighted mean of its clauses, with
+//! clauses after a contrast word weighing more and concessions less, which
+//! is how people write: "不错，但是太贵了" is mostly about the price.
+
+use crate::analysis::{Polarity, Sentiment, SentimentLabel};
+use crate::clauses::Clause;
+use crate::lexicon::Unit;
+use crate::matcher::Hit;
+use crate::text::{is_han, is_word_char, Text};
+
+/// A clause (or theme) counts as positive/negative beyond this score.
+pub(crate) const POLARITY_THRESHOLD: f64 = 0.15;
+/// A clause this strong on both sides of a message makes it `mixed`.
+/// Above what a single weak word ("还行", "一般般") reaches on its own.
+const MIXED_THRESHOLD: f64 = 0.35;
+/// How far (in words) a negator or degree adverb reaches.
+const MODIFIER_REACH: usize = 3;
+/// 好 as "very": the weight it lends the following opinion word.
+const INTENSIFYING_FACTOR: f32 = 1.4;
+
+/// One opinion word after its modifiers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Contribution {
+    pub start: usize,
+    pub end: usize,
+    pub value: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ClauseSentiment {
+    pub score: f64,
+    pub contributions: Vec<Contribution>,
+}
+
+/// Words between `from` and `to`: each Chinese character counts as one, as
+/// does each Latin word; punctuation and spaces count nothing.
+pub(crate) fn words_between(text: &Text, from: usize, to: usize) -> usize {
+    if to <= from {
+        return 0;
+    }
+    let mut n = 0;
+    let mut in_word = false;
+    for &c in &text.norm[from..to] {
+        if is_han(c) {
+            n += 1;
+            in_word = false;
+        } else if is_word_char(c) {
+            if !in_word {
+                n += 1;
+            }
+            in_word = true;
+        } else {
+            in_word = false;
+        }
+    }
+    n
+}
+
+/// Scores one clause from the lexicon units that start inside it (in text
+/// order).
+pub(crate) fn score_clause(text: &Text, clause: &Clause, units: &[Hit<Unit>]) -> ClauseSentiment {
+    // Units are in text order, so the clause's units are one run.
+    let from = units.partition_point(|h| h.start < clause.start);
+    let to = units.partition_point(|h| h.start < clause.end);
+    let units = &units[from..to];
+    let reaches = |end: usize, start: usize| words_between(text, end, start) <= MODIFIER_REACH;
+    let mut contributions: Vec<Contribution> = Vec::with_capacity(units.len());
+    // (strength, end, wide)
+    let mut negation: Option<(f32, usize, bool)> = None;
+    let mut degree: Option<(f32, usize)> = None;
+    for (k, h) in units.iter().enumerate() {
+        match h.payload {
+            Unit::Negator { strength, wide } => {
+                // 不是不好: a second negator close by cancels the first.
+                negation = match negation {
+                    Some((_, end, _)) if reaches(end, h.start) => None,
+                    _ => Some((strength, h.end, wide)),
+                };
+            }
+            Unit::Degree {
+                factor,
+                post: false,
+            } => {
+                // 没有…那么好: the negation carries across the degree word.
+                if let Some((strength, end, wide)) = negation {
+                    if wide || reaches(end, h.start) {
+                        negation = Some((strength, h.end, wide));
+                    }
+                }
+                let carried = degree
+                    .filter(|&(_, end)| reaches(end, h.start))
+                    .map_or(1.0, |d| d.0);
+                degree = Some((factor * carried, h.end));
+            }
+            Unit::Degree { factor, post: true } => {
+                if let Some(last) = contributions.last_mut() {
+                    if words_between(text, last.end, h.start) <= 1 {
+                        last.value *= f64::from(factor);
+                    }
+                }
+            }
+            Unit::Opinion {
+                weight,
+                intensifies,
+            } => {
+                let next_is_opinion = units.get(k + 1).is_some_and(|n| {
+                    matches!(n.payload, Unit::Opinion { .. })
+                        && words_between(text, h.end, n.start) == 0
+                });
+                if intensifies && next_is_opinion {
+                    degree = Some((INTENSIFYING_FACTOR, h.end));
+                    continue;
+                }
+                let mut value = weight;
+                if let Some((factor, end)) = degree.take() {
+                    if reaches(end, h.start) {
+                        value *= factor;
+                    }
+                }
+                if let Some((strength, end, wide)) = negation.take() {
+                    if wide || reaches(end, h.start) {
+                        // Negated praise is criticism; negated criticism is
+                        // only faint praise (不差 is not 好).
+                        value = if value > 0.0 {
+                            -value * strength
+                        } else {
+                            -value * 0.5 * strength
+                        };
+                    }
+                }
+                let mut value = f64::from(value);
+                if clause.question && !clause.rhetorical {
+                    value *= if value > 0.0 { 0.2 } else { 0.4 };
+                }
+                contributions.push(Contribution {
+                    start: h.start,
+                    end: h.end,
+                    value,
+                });
+            }
+            _ => {}
+        }
+    }
+    let sum: f64 = contributions.iter().map(|c| c.value).sum();
+    ClauseSentiment {
+        score: sum.tanh(),
+        contributions,
+    }
+}
+
+pub(crate) fn polarity(score: f64) -> Polarity {
+    if score >= POLARITY_THRESHOLD {
+        Polarity::Positive
+    } else if score <= -POLARITY_THRESHOLD {
+        Polarity::Negative
+    } else {
+        Polarity::Neutral
+    }
+}
+
+/// Combines clause scores into the message sentiment.
+pub(crate) fn message_sentiment(clauses: &[Clause], scores: &[ClauseSentiment]) -> Sentiment {
+    let mut weighted = 0.0;
+    let mut total_weight = 0.0;
+    let mut clearly_positive = false;
+    let mut clearly_negative = false;
+    for (clause, s) in clauses.iter().zip(scores) {
+        if s.contributions.is_empty() {
+            continue;
+        }
+        let mut w = 1.0;
+        if clause.contrast {
+            w *= 1.5;
+        }
+        if clause.concessive {
+            w *= 0.6;
+        }
+        weighted += w * s.score;
+        total_weight += w;
+        // A conceded opinion (虽然…, 本来很担心…) is not one the writer holds.
+        if !clause.concessive {
+            clearly_positive |= s.score >= MIXED_THRESHOLD;
+            clearly_negative |= s.score <= -MIXED_THRESHOLD;
+        }
+    }
+    let score = if total_weight > 0.0 {
+        weighted / total_weight
+    } else {
+        0.0
+    };
+    // Rounded so that equal analyses serialise identically across platforms.
+    let score = ((score * 1e4).round() / 1e4).clamp(-1.0, 1.0);
+    let label = if clearly_positive && clearly_negative {
+        SentimentLabel::Mixed
+    } else {
+        match polarity(score) {
+            Polarity::Positive => SentimentLabel::Positive,
+            Polarity::Negative => SentimentLabel::Negative,
+            Polarity::Neutral => SentimentLabel::Neutral,
+        }
+    };
+    Sentiment { label, score }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chinese::Segmenter;
+    use crate::clauses::split;
+    use crate::lexicon::Lexicon;
+    use std::sync::OnceLock;
+
+    fn tools() -> &'static (Segmenter, Lexicon) {
+        static TOOLS: OnceLock<(Segmenter, Lexicon)> = OnceLock::new();
+        TOOLS.get_or_init(|| {
+            (
+                Segmenter::new(std::iter::empty()),
+                Lexicon::builtin().unwrap(),
+            )
+        })
+    }
+
+    fn clause_scores(s: &str) -> Vec<f64> {
+        let (seg, lex) = tools();
+        let t = Text::new(s, seg);
+        let units = lex.scan(&t);
+        split(&t, &units)
+            .iter()
+            .map(|c| score_clause(&t, c, &units).score)
+            .collect()
+    }
+
+    fn message(s: &str) -> Sentiment {
+        let (seg, lex) = tools();
+        let t = Text::new(s, seg);
+        let units = lex.scan(&t);
+        let clauses = split(&t, &units);
+        let scores: Vec<_> = clauses
+            .iter()
+            .map(|c| score_clause(&t, c, &units))
+            .collect();
+        message_sentiment(&clauses, &scores)
+    }
+
+    #[test]
+    fn negation_flips_praise() {
+        assert!(clause_scores("这个手机好用")[0] > 0.3);
+        assert!(clause_scores("这个手机一点也不好用")[0] < -0.5);
+        assert!(clause_scores("not good at all")[0] < -0.3);
+    }
+
+    #[test]
+    fn opinion_verbs_negate_across_the_clause() {
+        assert!(clause_scores("我不觉得这个手机好用")[0] < -0.3);
+        assert!(clause_scores("I don't think the new version is good")[0] < -0.3);
+    }
+
+    #[test]
+    fn negated_criticism_is_faint_praise() {
+        let s = clause_scores("价格不贵")[0];
+        assert!(s > POLARITY_THRESHOLD && s < 0.5, "{s}");
+        let s = clause_scores("not bad")[0];
+        assert!(s > POLARITY_THRESHOLD && s < 0.5, "{s}");
+    }
+
+    #[test]
+    fn degree_adverbs_scale() {
+        let plain = clause_scores("物流慢")[0];
+        let very = clause_scores("物流非常慢")[0];
+        let bit = clause_scores("物流有点慢")[0];
+        assert!(
+            very < plain && plain < bit && bit < 0.0,
+            "{very} {plain} {bit}"
+        );
+        // 好 before an opinion word means "very".
+        assert!(clause_scores("好慢")[0] < plain);
+        // Trailing degree words.
+        assert!(clause_scores("贵得要死")[0] < clause_scores("贵")[0]);
+    }
+
+    #[test]
+    fn genuine_questions_are_muted_but_rhetorical_ones_are_not() {
+        assert!(clause_scores("这个好用吗？")[0].abs() < POLARITY_THRESHOLD);
+        assert!(clause_scores("为什么这么慢？")[0] < -0.3);
+    }
+
+    #[test]
+    fn contrast_makes_mixed_and_the_later_clause_weighs_more() {
+        let s = message("物流很快，但是客服态度很差");
+        assert_eq!(s.label, SentimentLabel::Mixed);
+        assert!(s.score < 0.0, "{s:?}");
+    }
+
+    #[test]
+    fn labels() {
+        assert_eq!(message("太棒了，非常满意").label, SentimentLabel::Positive);
+        assert_eq!(message("垃圾，再也不买了").label, SentimentLabel::Negative);
+        assert_eq!(message("请问什么时候发货").label, SentimentLabel::Neutral);
+        assert_eq!(message("").label, SentimentLabel::Neutral);
+        let s = message("😡😡😡");
+        assert!(
+            s.score >= -1.0 && s.label == SentimentLabel::Negative,
+            "{s:?}"
+        );
+    }
+}

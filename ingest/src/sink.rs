@@ -124,10 +124,16 @@ impl TableLocation {
             IngestError::Table { source, .. } => source,
             other => DeltaTableError::Generic(other.to_string()),
         })?;
-        DeltaTableBuilder::from_url(url)?
+        let mut table = DeltaTableBuilder::from_url(url)?
             .with_storage_options(self.storage_options.clone())
-            .load()
-            .await
+            .build()?;
+        // Probe first: loading a location without a log makes the kernel
+        // log an error, and a table that is not there yet is expected.
+        if !table.verify_deltatable_existence().await? {
+            return Err(DeltaTableError::NotATable(format!("no Delta log under {}", table.table_url())));
+        }
+        table.load().await?;
+        Ok(table)
     }
 
     /// Opens the table, creating it with tongdian's schema if it is not there.
@@ -145,8 +151,8 @@ impl TableLocation {
             .as_ref()
             .try_into_kernel()
             .map_err(|e| err(DeltaTableError::Generic(e.to_string())))?;
-        let empty = DeltaTable::try_from_url_with_storage_options(url, self.storage_options.clone())
-            .await
+        let empty = DeltaTableBuilder::from_url(url)
+            .and_then(|b| b.with_storage_options(self.storage_options.clone()).build())
             .map_err(err)?;
         let created = empty
             .create()

@@ -1,0 +1,60 @@
+//! Plugs the `nlp` analyzer into the ingest worker and the `analyze`
+//! command: its types → the table contract's types.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use tongdian_ingest::Enricher;
+use tongdian_nlp::{Analyzer, Taxonomy};
+use tongdian_schemas::{Analysis, Evidence, Feedback, ThemeMention};
+
+pub struct NlpEnricher {
+    analyzer: Analyzer,
+}
+
+impl NlpEnricher {
+    /// The built-in taxonomy, or the user's file.
+    pub fn new(taxonomy: Option<&Path>) -> Result<NlpEnricher> {
+        let taxonomy = match taxonomy {
+            Some(path) => Taxonomy::from_path(path)?,
+            None => Taxonomy::default_v1(),
+        };
+        let analyzer = Analyzer::new(taxonomy).context("building the analyzer")?;
+        Ok(NlpEnricher { analyzer })
+    }
+
+    pub fn analyze_text(&self, text: &str) -> Analysis {
+        to_contract(self.analyzer.analyze(text))
+    }
+}
+
+impl Enricher for NlpEnricher {
+    fn enrich(&self, feedback: &Feedback) -> Option<Analysis> {
+        feedback.text.as_deref().map(|t| self.analyze_text(t))
+    }
+}
+
+fn to_contract(a: tongdian_nlp::Analysis) -> Analysis {
+    Analysis {
+        script: a.script.as_str().to_owned(),
+        sentiment_label: a.sentiment.label.as_str().to_owned(),
+        sentiment_score: a.sentiment.score,
+        themes: a
+            .themes
+            .into_iter()
+            .map(|t| ThemeMention {
+                id: t.id,
+                category: t.category,
+                stage: t.stage,
+                polarity: t.polarity.as_str().to_owned(),
+                evidence: t
+                    .evidence
+                    .into_iter()
+                    .map(|e| Evidence { text: e.text, start: e.start as u32, end: e.end as u32 })
+                    .collect(),
+            })
+            .collect(),
+        flags: a.flags,
+        emotions: a.emotions,
+    }
+}

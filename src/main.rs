@@ -1,0 +1,261 @@
+//! The `tongdian` command: CLI and wiring only. The crates do the work:
+//! `tongdian-schemas` (contracts), `tongdian-nlp` (analysis),
+//! `tongdian-ingest` (Kafka → tables), `tongdian-aggregator` (metrics).
+//!
+//! # Layout
+//! - `main.rs`: commands and flags.
+//! - `config.rs`: layered configuration (defaults, file, env, flags).
+//! - `enrich.rs`: the nlp analyzer behind ingest's `Enricher` seam.
+//! - `observe.rs`: run summary and progress.
+//! - `demo.rs`, `analyze.rs`, `produce.rs`: the commands of those names.
+
+mod analyze;
+mod config;
+mod demo;
+mod enrich;
+mod observe;
+mod produce;
+
+use std::io::{BufReader, IsTerminal};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Config, LogFormat};
+use crate::enrich::NlpEnricher;
+use crate::observe::{render, RunObserver};
+
+#[derive(Parser)]
+#[command(name = "tongdian", version, about = "Customer feedback from Kafka → pain points in Delta Lake tables")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Log format; overrides `log.format` (default text).
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<LogFormat>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a worker: consume feedback topics, write the tables.
+    Run(RunArgs),
+    /// Run the whole pipeline on a bundled sample with an in-process broker.
+    Demo(DemoArgs),
+    /// Analyse JSONL envelopes without Kafka: one JSON result per line.
+    Analyze(AnalyzeArgs),
+    /// Send JSONL lines to a topic, keyed by their `id`.
+    Produce(ProduceArgs),
+}
+
+#[derive(Args)]
+struct ConfigArgs {
+    /// TOML configuration file.
+    #[arg(long, env = "TONGDIAN_CONFIG")]
+    config: Option<PathBuf>,
+    /// Taxonomy file replacing the built-in one (`analysis.taxonomy`).
+    #[arg(long)]
+    taxonomy: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Kafka bootstrap servers (`kafka.brokers`).
+    #[arg(long)]
+    brokers: Option<String>,
+    /// Comma-separated topics (`kafka.topics`).
+    #[arg(long, value_delimiter = ',')]
+    topics: Option<Vec<String>>,
+    /// Consumer group (`kafka.group`).
+    #[arg(long)]
+    group: Option<String>,
+    /// Table root, a directory or URL (`sink.output`).
+    #[arg(long)]
+    output: Option<String>,
+    /// Stop once every assigned partition reaches the end offset it had at
+    /// start and everything is committed (backfills and tests).
+    #[arg(long)]
+    exit_at_end: bool,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Where to write the tables (default ./tongdian-data).
+    #[arg(long)]
+    output: Option<String>,
+}
+
+#[derive(Args)]
+struct AnalyzeArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// JSONL envelopes; `-` (the default) reads standard input.
+    #[arg(long, default_value = "-")]
+    input: String,
+    /// Stop at the first invalid line (exit status 1).
+    #[arg(long)]
+    strict: bool,
+}
+
+#[derive(Args)]
+struct ProduceArgs {
+    /// Kafka bootstrap servers.
+    #[arg(long)]
+    brokers: String,
+    /// Topic to send to.
+    #[arg(long)]
+    topic: String,
+    /// JSONL file; `-` reads standard input.
+    file: String,
+}
+
+fn load_config(args: &ConfigArgs) -> Result<Config> {
+    let mut config = Config::load(args.config.as_deref(), std::env::vars())?;
+    if let Some(t) = &args.taxonomy {
+        config.analysis.taxonomy = Some(t.clone());
+    }
+    Ok(config)
+}
+
+fn init_logging(config: &Config, format: Option<LogFormat>, default_level: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        let level = config.log.level.as_deref().unwrap_or(default_level);
+        // delta-rs warns on every commit that it keeps no statistics for
+        // binary columns (the dead letters' payloads); that is by design.
+        EnvFilter::new(format!("{level},deltalake_core::writer::stats=error"))
+    });
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format.unwrap_or(config.log.format) {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
+}
+
+fn open_input(path: &str) -> Result<Box<dyn std::io::BufRead>> {
+    Ok(if path == "-" {
+        Box::new(BufReader::new(std::io::stdin()))
+    } else {
+        Box::new(BufReader::new(
+            std::fs::File::open(path).with_context(|| format!("opening {path}"))?,
+        ))
+    })
+}
+
+/// Writes to standard output, returning errors instead of panicking as
+/// `print!` does, so `tongdian … | head` ends quietly.
+pub(crate) fn out(text: impl std::fmt::Display) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    write!(stdout, "{text}")?;
+    stdout.flush()
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
+        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    // Two workers: the run loop, and the rebalance hook's blocking table reads.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    match runtime.block_on(async_main(cli)) {
+        // The reader went away (`| head`): not a failure of ours.
+        Err(e) if is_broken_pipe(&e) => Ok(()),
+        other => other,
+    }
+}
+
+async fn async_main(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run(args) => {
+            let mut config = load_config(&args.config)?;
+            if let Some(b) = args.brokers {
+                config.kafka.brokers = b;
+            }
+            if let Some(t) = args.topics {
+                config.kafka.topics = t;
+            }
+            if let Some(g) = args.group {
+                config.kafka.group = g;
+            }
+            if let Some(o) = args.output {
+                config.sink.output = o;
+            }
+            init_logging(&config, cli.log_format, "info");
+            let enricher = NlpEnricher::new(config.analysis.taxonomy.as_deref())?;
+            let mut observer = RunObserver::new();
+            let stats = tongdian_ingest::run(
+                &config.ingest(),
+                &enricher,
+                &mut observer,
+                tongdian_ingest::RunOptions { exit_at_end: args.exit_at_end },
+                shutdown_signal(),
+            )
+            .await?;
+            observer.finish();
+            tracing::info!(?stats, "worker stopped");
+            if args.exit_at_end {
+                out(render(&observer.summary, &config.sink.output))?;
+            }
+            Ok(())
+        }
+        Command::Demo(args) => {
+            let mut config = load_config(&args.config)?;
+            if let Some(o) = args.output {
+                config.sink.output = o;
+            }
+            init_logging(&config, cli.log_format, "warn");
+            let enricher = NlpEnricher::new(config.analysis.taxonomy.as_deref())?;
+            demo::run(config, &enricher).await
+        }
+        Command::Analyze(args) => {
+            let config = load_config(&args.config)?;
+            init_logging(&config, cli.log_format, "warn");
+            let enricher = NlpEnricher::new(config.analysis.taxonomy.as_deref())?;
+            let input = open_input(&args.input)?;
+            let stdout = std::io::stdout().lock();
+            let outcome = analyze::run(input, std::io::BufWriter::new(stdout), &enricher, &config.limits, args.strict)?;
+            if outcome.errors > 0 {
+                eprintln!("{} lines analysed, {} invalid", outcome.analysed, outcome.errors);
+            }
+            Ok(())
+        }
+        Command::Produce(args) => {
+            init_logging(&Config::default(), cli.log_format, "warn");
+            let producer = produce::producer(&args.brokers)?;
+            let input = open_input(&args.file)?;
+            let topic = args.topic.clone();
+            let sent = produce::send_lines(&producer, input, |_| topic.clone()).await?;
+            eprintln!("sent {sent} messages to {}", args.topic);
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM, so the worker flushes and commits first.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing the SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests of the `tongdian` binary: one test binary, helpers in
+//! `support`. Tests marked `#[ignore]` need the environment `scripts/test.sh`
+//! prepares (tansu, the Python readers); it runs them with
+//! `--include-ignored`.
+
+mod analyze_cli;
+mod config_cli;
+mod demo;
+mod support;
+mod tansu_e2e;

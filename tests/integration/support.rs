@@ -1,0 +1,130 @@
+//! Helpers: the binary, a real Kafka-protocol broker (tansu) on a free
+//! loopback port, Kafka admin/produce, and the independent table reader.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::ClientConfig;
+use serde_json::Value;
+
+pub fn tongdian() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tongdian"))
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn required_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the end-to-end tests through scripts/test.sh, which installs and sets it")
+    })
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A tansu broker process, killed on drop.
+pub struct Tansu {
+    child: Child,
+    pub brokers: String,
+}
+
+impl Tansu {
+    /// A broker keeping its log in an SQLite file under `dir`. (tansu 0.6's
+    /// memory engine answers ListOffsets(latest) with the newest record
+    /// batch's base offset + 1, not the high watermark, which breaks
+    /// `--exit-at-end`; its SQL engines answer correctly.)
+    pub fn start_sqlite(dir: &Path) -> Tansu {
+        // tansu resolves the database path against its working directory.
+        Tansu::start("sqlite://tansu.db", dir)
+    }
+
+    fn start(storage: &str, dir: &Path) -> Tansu {
+        let port = free_port();
+        let url = format!("tcp://127.0.0.1:{port}");
+        let child = Command::new(required_env("TD_TANSU_BIN"))
+            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args(["--storage-engine", storage])
+            .current_dir(dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starting tansu");
+        let brokers = format!("127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(&brokers).is_err() {
+            assert!(Instant::now() < deadline, "tansu did not listen on {brokers} within 30 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Tansu { child, brokers }
+    }
+}
+
+impl Drop for Tansu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub async fn create_topics(brokers: &str, topics: &[(&str, i32)]) {
+    let admin: AdminClient<DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", brokers).create().unwrap();
+    let new: Vec<NewTopic> = topics
+        .iter()
+        .map(|(name, partitions)| NewTopic::new(name, *partitions, TopicReplication::Fixed(1)))
+        .collect();
+    let results = admin
+        .create_topics(&new, &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))))
+        .await
+        .unwrap();
+    for r in results {
+        r.unwrap_or_else(|(topic, e)| panic!("creating {topic}: {e}"));
+    }
+}
+
+pub async fn produce(brokers: &str, messages: &[(String, Option<String>, Vec<u8>)]) {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("linger.ms", "10")
+        .create()
+        .unwrap();
+    let sends = messages.iter().map(|(topic, key, payload)| {
+        let producer = producer.clone();
+        async move {
+            let mut record = FutureRecord::to(topic).payload(payload);
+            if let Some(k) = key {
+                record = record.key(k);
+            }
+            producer.send(record, Duration::from_secs(30)).await.map_err(|(e, _)| e)
+        }
+    });
+    for r in futures::future::join_all(sends).await {
+        r.expect("produce");
+    }
+}
+
+/// Facts about the tables under `root`, read by `tests/verify_tables.py`
+/// with Python's deltalake and DuckDB (not with tongdian's code).
+pub fn read_tables(root: &Path, app_ids: &[String]) -> Value {
+    let out = Command::new(required_env("TD_PYTHON"))
+        .arg(repo_root().join("tests/verify_tables.py"))
+        .arg(root)
+        .args(app_ids)
+        .output()
+        .expect("running the table reader");
+    assert!(
+        out.status.success(),
+        "verify_tables.py failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("reader output is JSON")
+}

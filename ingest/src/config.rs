@@ -132,9 +132,9 @@ impl KafkaConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SinkConfig {
-    /// Root of the output tables: a local directory or an object-store URL
-    /// (`s3://bucket/prefix`). Tables live in `<output>/feedback` and
-    /// `<output>/dead_letters`. Default `./tongdian-data`.
+    /// Root of the output tables: a local directory (or a `file://` URL).
+    /// Tables live in `<output>/feedback` and `<output>/dead_letters`.
+    /// Default `./tongdian-data`.
     pub output: String,
     /// Flush once this many messages are buffered. Default 100000.
     pub flush_max_messages: usize,
@@ -144,8 +144,7 @@ pub struct SinkConfig {
     /// Flush at least this often, in seconds, while messages are buffered:
     /// the latency from Kafka to the tables. Default 60.
     pub flush_interval_secs: u64,
-    /// Options for delta-rs's object stores (`AWS_ENDPOINT_URL`, …); the
-    /// usual environment variables work too. Default empty.
+    /// Options passed to delta-rs's storage backend. Default empty.
     pub storage_options: BTreeMap<String, String>,
 }
 

@@ -1,6 +1,8 @@
 use deltalake::DeltaTableError;
 use rdkafka::error::KafkaError;
 
+use crate::sink::TopicPartition;
+
 /// Failures a worker cannot absorb. Bad input is never one of these: it
 /// becomes a dead letter.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +22,18 @@ pub enum IngestError {
         table: &'static str,
         #[source]
         source: deltalake::arrow::error::ArrowError,
+    },
+    /// Another writer advanced this partition's offsets in the table since
+    /// this worker last read them: its rows for the partition must not be
+    /// committed. The run loop matches on this and re-reads the partition.
+    #[error(
+        "table `{table}`: {partition} was advanced by another writer (expected offset {expected:?}, the table has {found:?})"
+    )]
+    Fenced {
+        table: &'static str,
+        partition: TopicPartition,
+        expected: Option<i64>,
+        found: Option<i64>,
     },
     #[error("reading table offsets during a rebalance: {0}")]
     Rebalance(String),

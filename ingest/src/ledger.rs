@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tongdian_schemas::{DeadLetter, FeedbackRow};
 
-use crate::sink::{TableId, TableOffsets, TopicPartition};
+use crate::sink::{Advance, TableId, TableOffsets, TopicPartition};
 use crate::source::Assigned;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -92,28 +92,39 @@ impl Ledger {
         }
     }
 
-    /// `(partition, last offset seen)` for every partition whose progress
-    /// `table` has not recorded yet: the `txn` entries of its next commit.
-    pub fn uncommitted(&self, table: TableId) -> Vec<(TopicPartition, i64)> {
+    /// What `table` must record next: for every partition whose progress it
+    /// lacks, from its committed offset to the last offset seen. These are
+    /// the `txn` entries (and fence) of its next commit.
+    pub fn uncommitted(&self, table: TableId) -> Vec<Advance> {
         let mut out: Vec<_> = self
             .partitions
             .iter()
             .filter_map(|(p, progress)| {
                 let last = progress.next_offset - 1;
-                let behind = progress.committed.get(table).is_none_or(|c| last > c);
-                (last >= 0 && behind).then(|| (p.clone(), last))
+                let from = progress.committed.get(table);
+                let behind = from.is_none_or(|c| last > c);
+                (last >= 0 && behind).then(|| Advance { partition: p.clone(), from, to: last })
             })
             .collect();
         out.sort();
         out
     }
 
-    pub fn mark_committed(&mut self, table: TableId, offsets: &[(TopicPartition, i64)]) {
-        for (p, o) in offsets {
-            if let Some(progress) = self.partitions.get_mut(p) {
-                progress.committed.set(table, *o);
+    pub fn mark_committed(&mut self, table: TableId, advances: &[Advance]) {
+        for a in advances {
+            if let Some(progress) = self.partitions.get_mut(&a.partition) {
+                progress.committed.set(table, a.to);
             }
         }
+    }
+
+    /// Starts a partition over from what the tables hold now (after another
+    /// writer was found to have advanced it). Returns where to read next.
+    pub fn resync(&mut self, p: &TopicPartition, table_offsets: TableOffsets) -> Option<i64> {
+        let progress = self.partitions.get_mut(p)?;
+        progress.committed = table_offsets;
+        progress.next_offset = table_offsets.resume_from().unwrap_or(0);
+        Some(progress.next_offset)
     }
 
     /// The offsets to report to Kafka's group coordinator (for lag tools):
@@ -193,6 +204,12 @@ impl Pending {
         }
     }
 
+    /// Drops what was buffered for one partition (another writer owns it).
+    pub fn drop_partition(&mut self, p: &TopicPartition) {
+        self.feedback.retain(|r| r.provenance.partition != p.partition || r.provenance.topic != p.topic);
+        self.dead_letters.retain(|r| r.provenance.partition != p.partition || r.provenance.topic != p.topic);
+    }
+
     pub fn take(&mut self) -> Pending {
         std::mem::take(self)
     }
@@ -254,8 +271,9 @@ mod tests {
             l.admit(&tp(0), o);
         }
         assert!(l.admit(&tp(0), 22).wants(TableId::Feedback));
-        assert_eq!(l.uncommitted(TableId::Feedback), vec![(tp(0), 22)]);
-        assert_eq!(l.uncommitted(TableId::DeadLetters), vec![(tp(0), 22)]);
+        let advance = |from| Advance { partition: tp(0), from: Some(from), to: 22 };
+        assert_eq!(l.uncommitted(TableId::Feedback), vec![advance(20)]);
+        assert_eq!(l.uncommitted(TableId::DeadLetters), vec![advance(10)]);
     }
 
     #[test]
@@ -273,6 +291,22 @@ mod tests {
         l.mark_committed(TableId::DeadLetters, &l.uncommitted(TableId::DeadLetters));
         assert!(l.all_committed());
         assert_eq!(l.group_offsets(), vec![(tp(0), 3)]);
+    }
+
+    #[test]
+    fn a_resynced_partition_starts_over_from_the_tables() {
+        let mut l = Ledger::default();
+        l.assign(&assigned(0, Some(4), Some(4)), Some(100));
+        for o in 5..9 {
+            l.admit(&tp(0), o);
+        }
+        let mut theirs = TableOffsets::default();
+        theirs.set(TableId::Feedback, 30);
+        theirs.set(TableId::DeadLetters, 30);
+        assert_eq!(l.resync(&tp(0), theirs), Some(31));
+        assert_eq!(l.admit(&tp(0), 8), Admission::Stale);
+        assert!(l.all_committed());
+        assert_eq!(l.resync(&tp(1), theirs), None, "not ours");
     }
 
     #[test]

@@ -24,4 +24,4 @@ mod source;
 pub use config::{IngestConfig, KafkaConfig, SinkConfig, StartFrom, DEFAULT_TOPICS};
 pub use error::IngestError;
 pub use pipeline::{run, Enricher, NoObserver, Observer, RunOptions, RunStats};
-pub use sink::{TableId, TableLocation, TableOffsets, TopicPartition};
+pub use sink::{Advance, TableId, TableLocation, TableOffsets, TopicPartition};

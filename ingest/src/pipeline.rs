@@ -257,36 +257,62 @@ impl Worker<'_> {
     /// acknowledged before it is somewhere), then each table with its offsets.
     async fn commit(&mut self, consumer: &WorkerConsumer) -> Result<(), IngestError> {
         self.apply_rebalances(consumer)?;
-        let pending = self.pending.take();
+        let mut pending = self.pending.take();
         if let Some(dlq) = &self.dlq {
             dlq.send_all(&pending.dead_letters).await?;
         }
         for table in TableId::ALL {
-            let offsets = self.ledger.uncommitted(table);
-            if offsets.is_empty() {
-                continue;
+            loop {
+                let advances = self.ledger.uncommitted(table);
+                if advances.is_empty() {
+                    break;
+                }
+                let batch = match table {
+                    TableId::Feedback if !pending.feedback.is_empty() => Some(
+                        tables::feedback_batch(&pending.feedback)
+                            .map_err(|source| IngestError::Batch { table: table.name(), source })?,
+                    ),
+                    TableId::DeadLetters if !pending.dead_letters.is_empty() => Some(
+                        tables::dead_letters_batch(&pending.dead_letters)
+                            .map_err(|source| IngestError::Batch { table: table.name(), source })?,
+                    ),
+                    _ => None,
+                };
+                let started = Instant::now();
+                match self.sink.commit(table, batch, &advances).await {
+                    Ok(version) => {
+                        tracing::debug!(table = table.name(), version, elapsed = ?started.elapsed(), "committed");
+                        self.ledger.mark_committed(table, &advances);
+                        break;
+                    }
+                    Err(IngestError::Fenced { table: t, partition, expected, found }) => {
+                        tracing::warn!(
+                            table = t, %partition, ?expected, ?found,
+                            "another writer advanced this partition; dropping our rows for it and re-reading from the tables"
+                        );
+                        pending.drop_partition(&partition);
+                        self.resync(consumer, &partition).await?;
+                    }
+                    Err(e) => return Err(e),
+                }
             }
-            let batch = match table {
-                TableId::Feedback if !pending.feedback.is_empty() => Some(
-                    tables::feedback_batch(&pending.feedback)
-                        .map_err(|source| IngestError::Batch { table: table.name(), source })?,
-                ),
-                TableId::DeadLetters if !pending.dead_letters.is_empty() => Some(
-                    tables::dead_letters_batch(&pending.dead_letters)
-                        .map_err(|source| IngestError::Batch { table: table.name(), source })?,
-                ),
-                _ => None,
-            };
-            let started = Instant::now();
-            let version = self.sink.commit(table, batch, &offsets).await?;
-            tracing::debug!(table = table.name(), version, elapsed = ?started.elapsed(), "committed");
-            self.ledger.mark_committed(table, &offsets);
         }
         self.stats.commits += 1;
         self.stats.feedback_rows += pending.feedback.len() as u64;
         self.stats.dead_letters += pending.dead_letters.len() as u64;
         self.observer.committed(&pending.feedback, &pending.dead_letters);
         self.report_group_offsets(consumer);
+        Ok(())
+    }
+
+    /// Starts a partition over from the offsets the tables hold now.
+    async fn resync(&mut self, consumer: &WorkerConsumer, partition: &TopicPartition) -> Result<(), IngestError> {
+        let offsets = self.sink.read_offsets(std::slice::from_ref(partition)).await?;
+        let table_offsets = offsets.get(partition).copied().unwrap_or_default();
+        if let Some(next) = self.ledger.resync(partition, table_offsets) {
+            let at = if table_offsets.resume_from().is_some() { Offset::Offset(next) } else { Offset::Beginning };
+            consumer.seek(&partition.topic, partition.partition, at, Duration::from_secs(10))?;
+        }
         Ok(())
     }
 

@@ -65,6 +65,21 @@ pub struct TopicPartition {
     pub partition: i32,
 }
 
+impl std::fmt::Display for TopicPartition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.topic, self.partition)
+    }
+}
+
+/// One partition's step in a table commit: the table held offsets up to
+/// `from` (as far as this worker knows) and will hold them up to `to`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Advance {
+    pub partition: TopicPartition,
+    pub from: Option<i64>,
+    pub to: i64,
+}
+
 impl TopicPartition {
     pub fn new(topic: impl Into<String>, partition: i32) -> Self {
         TopicPartition { topic: topic.into(), partition }
@@ -210,6 +225,7 @@ async fn read_txn_versions(
 
 /// The open tables of one worker.
 pub struct DeltaSink {
+    location: TableLocation,
     tables: [DeltaTable; 2],
 }
 
@@ -217,42 +233,125 @@ impl DeltaSink {
     pub async fn open(location: TableLocation) -> Result<DeltaSink, IngestError> {
         let feedback = location.open_or_create(TableId::Feedback).await?;
         let dead_letters = location.open_or_create(TableId::DeadLetters).await?;
-        Ok(DeltaSink { tables: [feedback, dead_letters] })
+        Ok(DeltaSink { location, tables: [feedback, dead_letters] })
+    }
+
+    /// The tables' latest offsets for these partitions.
+    pub async fn read_offsets(
+        &self,
+        partitions: &[TopicPartition],
+    ) -> Result<HashMap<TopicPartition, TableOffsets>, IngestError> {
+        self.location.read_offsets(partitions).await
     }
 
     /// Commits `batch` (if any) to `table` in one Delta commit together with
-    /// the offsets `(partition, last offset)` it accounts for. Returns the new
-    /// table version.
+    /// the offsets it accounts for, and returns the new table version.
+    ///
+    /// Fenced: if the table's offsets for a partition are no longer the
+    /// `from` this worker knew, another writer has taken the partition over
+    /// and nothing is committed ([`IngestError::Fenced`]). A writer racing us
+    /// between that check and the commit is caught by Delta's conflict
+    /// check (the `txn` app ids are read dependencies), and the next
+    /// attempt's fence check names the partition.
     pub async fn commit(
         &mut self,
         table: TableId,
         batch: Option<RecordBatch>,
-        offsets: &[(TopicPartition, i64)],
+        advances: &[Advance],
     ) -> Result<i64, IngestError> {
         let err = |source| IngestError::Table { table: table.name(), source };
-        let txns = offsets
-            .iter()
-            .map(|(p, o)| Transaction::new(p.app_id(), *o))
-            .collect();
-        let properties = CommitProperties::default().with_application_transactions(txns);
         let delta = &mut self.tables[table.index()];
-        // Another worker may have committed since we last looked; start from
-        // the latest version so the conflict check compares against it.
-        delta.update_state().await.map_err(err)?;
-        let mut writer = RecordBatchWriter::for_table(delta)
-            .map_err(err)?
-            .with_commit_properties(properties);
-        if let Some(batch) = batch {
-            writer.write(batch).await.map_err(err)?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            delta.update_state().await.map_err(err)?;
+            let found = read_txn_versions(delta, &advances.iter().map(|a| a.partition.clone()).collect::<Vec<_>>())
+                .await
+                .map_err(err)?;
+            for (a, (_, found)) in advances.iter().zip(found) {
+                if found != a.from {
+                    return Err(IngestError::Fenced {
+                        table: table.name(),
+                        partition: a.partition.clone(),
+                        expected: a.from,
+                        found,
+                    });
+                }
+            }
+            let txns = advances.iter().map(|a| Transaction::new(a.partition.app_id(), a.to)).collect();
+            // One attempt inside delta-rs: a conflict comes back to us so the
+            // fence check above runs against the winner's offsets.
+            let properties = CommitProperties::default()
+                .with_application_transactions(txns)
+                .with_max_retries(0);
+            let mut writer = RecordBatchWriter::for_table(delta).map_err(err)?.with_commit_properties(properties);
+            if let Some(batch) = &batch {
+                writer.write(batch.clone()).await.map_err(err)?;
+            }
+            match writer.flush_and_commit(delta).await {
+                Ok(version) => return Ok(version as i64),
+                Err(e) if is_conflict(&e) && attempt < MAX_CONFLICT_ATTEMPTS => {
+                    tracing::info!(table = table.name(), error = %e, "commit conflict; re-checking offsets");
+                }
+                Err(e) => return Err(err(e)),
+            }
         }
-        let version = writer.flush_and_commit(delta).await.map_err(err)?;
-        Ok(version as i64)
     }
+}
+
+/// Conflicts with other writers are retried this often before giving up.
+const MAX_CONFLICT_ATTEMPTS: u32 = 20;
+
+fn is_conflict(e: &DeltaTableError) -> bool {
+    use deltalake::kernel::transaction::TransactionError;
+    matches!(
+        e,
+        DeltaTableError::VersionAlreadyExists(_)
+            | DeltaTableError::Transaction {
+                source: TransactionError::CommitConflict(_) | TransactionError::MaxCommitAttempts(_)
+            }
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn advance(partition: i32, from: Option<i64>, to: i64) -> Advance {
+        Advance { partition: TopicPartition::new("t", partition), from, to }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_writer_that_lost_a_partition_cannot_commit_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let location = TableLocation::new(dir.path().to_str().unwrap(), HashMap::new());
+        let mut zombie = DeltaSink::open(location.clone()).await.unwrap();
+        let mut owner = DeltaSink::open(location.clone()).await.unwrap();
+
+        // The zombie committed up to 9, then lost the partition; the new
+        // owner read 9 from the table and committed up to 20.
+        zombie.commit(TableId::DeadLetters, None, &[advance(0, None, 9)]).await.unwrap();
+        owner.commit(TableId::DeadLetters, None, &[advance(0, Some(9), 20)]).await.unwrap();
+
+        // The zombie, still believing the table is at 9, is fenced off...
+        let err = zombie
+            .commit(TableId::DeadLetters, None, &[advance(1, None, 3), advance(0, Some(9), 15)])
+            .await
+            .unwrap_err();
+        match err {
+            IngestError::Fenced { partition, expected, found, .. } => {
+                assert_eq!((partition.partition, expected, found), (0, Some(9), Some(20)));
+            }
+            other => panic!("expected Fenced, got {other}"),
+        }
+        // ...and nothing of that commit landed, not even the other partition.
+        let offsets = location.read_offsets(&[TopicPartition::new("t", 0), TopicPartition::new("t", 1)]).await.unwrap();
+        assert_eq!(offsets[&TopicPartition::new("t", 0)].get(TableId::DeadLetters), Some(20));
+        assert_eq!(offsets[&TopicPartition::new("t", 1)].get(TableId::DeadLetters), None);
+
+        // Knowing the table's offsets, it may go on.
+        zombie.commit(TableId::DeadLetters, None, &[advance(0, Some(20), 25)]).await.unwrap();
+    }
 
     #[test]
     fn resume_is_from_the_table_that_is_furthest_behind() {

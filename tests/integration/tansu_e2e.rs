@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
 use rdkafka::ClientConfig;
 use serde_json::Value;
 
@@ -71,20 +72,41 @@ fn topic_of(kind: &str) -> &'static str {
     }
 }
 
-/// Counts the messages on the dead-letter topic (reading it to its end).
-fn dead_letter_topic_count(brokers: &str) -> usize {
+/// Reads the dead-letter topic to its end: (source topic, offset) → the
+/// reason header, checking every message carries its provenance headers.
+fn dead_letter_topic(brokers: &str) -> BTreeMap<(String, i64), String> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", "e2e-dlq-reader")
         .set("auto.offset.reset", "earliest")
         .create()
         .unwrap();
-    let mut total = 0;
+    let mut expected_total = 0;
     for p in 0..PARTITIONS {
         let (low, high) = consumer.fetch_watermarks("feedback.dlq", p, Duration::from_secs(10)).unwrap();
-        total += (high - low) as usize;
+        expected_total += (high - low) as usize;
     }
-    total
+    consumer.subscribe(&["feedback.dlq"]).unwrap();
+    let mut seen = BTreeMap::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut read = 0;
+    while read < expected_total && std::time::Instant::now() < deadline {
+        let Some(message) = consumer.poll(Duration::from_millis(500)) else { continue };
+        let message = message.unwrap();
+        read += 1;
+        let header = |name: &str| -> String {
+            let headers = message.headers().expect("dead letters carry headers");
+            let h = headers.iter().find(|h| h.key == name).unwrap_or_else(|| panic!("header {name}"));
+            String::from_utf8(h.value.unwrap().to_vec()).unwrap()
+        };
+        let source = (header("tongdian.source_topic"), header("tongdian.source_offset").parse().unwrap());
+        let key = String::from_utf8(message.key().unwrap().to_vec()).unwrap();
+        assert_eq!(key, format!("{}/{}/{}", source.0, header("tongdian.source_partition"), source.1));
+        assert!(!header("tongdian.detail").is_empty());
+        seen.insert(source, header("tongdian.reason"));
+    }
+    assert_eq!(read, expected_total, "read the whole dead-letter topic");
+    seen
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,6 +118,7 @@ async fn thousands_of_messages_land_exactly_once_and_bad_ones_become_dead_letter
     topics.push(("feedback.dlq", PARTITIONS));
     create_topics(&tansu.brokers, &topics).await;
 
+    let dir = tempfile::tempdir().unwrap();
     let valid = valid_messages(3_600);
     let mut messages = Vec::new();
     let mut expected_reasons: BTreeMap<&str, u64> = BTreeMap::new();
@@ -113,9 +136,25 @@ async fn thousands_of_messages_land_exactly_once_and_bad_ones_become_dead_letter
     }
     let invalid_count = invalid_payloads.len() as u64;
     assert!(invalid_count >= 400, "{invalid_count}");
-    produce(&tansu.brokers, &messages).await;
+    // The social topic goes through `tongdian produce`, the rest through rdkafka.
+    let (social, others): (Vec<_>, Vec<_>) = messages.into_iter().partition(|(t, _, _)| t == TOPICS[3]);
+    produce(&tansu.brokers, &others).await;
+    let jsonl = dir.path().join("social.jsonl");
+    let mut lines = Vec::new();
+    for (_, _, payload) in &social {
+        assert!(!payload.contains(&b'\n'), "one message per line");
+        lines.extend_from_slice(payload);
+        lines.push(b'\n');
+    }
+    std::fs::write(&jsonl, lines).unwrap();
+    let sent = tongdian()
+        .args(["produce", "--brokers", &tansu.brokers, "--topic", TOPICS[3]])
+        .arg(&jsonl)
+        .output()
+        .unwrap();
+    assert!(sent.status.success(), "{}", String::from_utf8_lossy(&sent.stderr));
+    assert!(String::from_utf8_lossy(&sent.stderr).contains(&format!("sent {} messages", social.len())));
 
-    let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("tables");
     let out = tongdian()
         .args(["run", "--exit-at-end", "--brokers", &tansu.brokers, "--group", "e2e", "--output"])
@@ -168,8 +207,14 @@ async fn thousands_of_messages_land_exactly_once_and_bad_ones_become_dead_letter
         }
     }
 
-    // And the dead-letter topic has each of them.
-    assert_eq!(dead_letter_topic_count(&tansu.brokers) as u64, invalid_count);
+    // And the dead-letter topic has each of them once, with its reason.
+    let topic = dead_letter_topic(&tansu.brokers);
+    assert_eq!(topic.len() as u64, invalid_count);
+    let mut topic_reasons: BTreeMap<String, u64> = BTreeMap::new();
+    for reason in topic.values() {
+        *topic_reasons.entry(reason.clone()).or_default() += 1;
+    }
+    assert_eq!(topic_reasons, expected_reasons);
 
     // A second run finds nothing left to do and writes nothing.
     let again = tongdian()

@@ -74,6 +74,21 @@ impl SentimentLabel {
     }
 }
 
+impl std::str::FromStr for SentimentLabel {
+    type Err = ();
+
+    /// The inverse of [`SentimentLabel::as_str`].
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "positive" => Ok(SentimentLabel::Positive),
+            "negative" => Ok(SentimentLabel::Negative),
+            "neutral" => Ok(SentimentLabel::Neutral),
+            "mixed" => Ok(SentimentLabel::Mixed),
+            _ => Err(()),
+        }
+    }
+}
+
 /// Polarity of one theme mention.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -89,6 +104,20 @@ impl Polarity {
             Polarity::Positive => "positive",
             Polarity::Negative => "negative",
             Polarity::Neutral => "neutral",
+        }
+    }
+}
+
+impl std::str::FromStr for Polarity {
+    type Err = ();
+
+    /// The inverse of [`Polarity::as_str`].
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "positive" => Ok(Polarity::Positive),
+            "negative" => Ok(Polarity::Negative),
+            "neutral" => Ok(Polarity::Neutral),
+            _ => Err(()),
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::clauses::{self, clause_of, Clause};
 use crate::error::NlpError;
 use crate::lexicon::{Lexicon, Unit};
 use crate::matcher::{Hit, Matcher};
+use crate::model::{self, SentimentModel};
 use crate::script;
 use crate::sentiment::{self, words_between, ClauseSentiment, POLARITY_THRESHOLD};
 use crate::taxonomy::{Marker, Taxonomy};
@@ -26,6 +27,7 @@ pub struct Analyzer {
     taxonomy: Taxonomy,
     segmenter: Segmenter,
     lexicon: Lexicon,
+    model: &'static SentimentModel,
     /// Theme, flag and emotion keywords in one trie: one pass finds all.
     keywords: Matcher<Keyword>,
 }
@@ -77,6 +79,7 @@ struct ThemeHit {
 impl Analyzer {
     pub fn new(taxonomy: Taxonomy) -> Result<Analyzer, NlpError> {
         let lexicon = Lexicon::builtin()?;
+        let model = model::shipped()?;
         let segmenter = Segmenter::new(
             taxonomy
                 .themes()
@@ -136,6 +139,7 @@ impl Analyzer {
             taxonomy,
             segmenter,
             lexicon,
+            model,
             keywords,
         })
     }
@@ -156,7 +160,7 @@ impl Analyzer {
         let clauses = clauses::split(&text, &units);
         let scores: Vec<ClauseSentiment> = clauses
             .iter()
-            .map(|c| sentiment::score_clause(&text, c, &units))
+            .map(|c| sentiment::score_clause(&text, c, &units, self.model))
             .collect();
         let sentiment = sentiment::message_sentiment(&clauses, &scores);
         let mut theme_hits = Vec::new();
@@ -347,7 +351,7 @@ fn effective_clause_scores(hits: &[ThemeHit], scores: &[ClauseSentiment]) -> Vec
     let has_theme = |c: usize| !in_clause(hits, c).is_empty();
     (0..scores.len())
         .map(|c| {
-            if !scores[c].contributions.is_empty() || !has_theme(c) {
+            if scores[c].has_opinion() || !has_theme(c) {
                 return scores[c].score;
             }
             (c + 1..scores.len())

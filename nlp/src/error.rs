@@ -30,6 +30,19 @@ pub enum NlpError {
     /// own tests catch it.
     #[error("built-in sentiment lexicon, line {line}: {reason}")]
     Lexicon { line: usize, reason: String },
+    /// The sentiment model weights are not in the format this build reads
+    /// (the shipped `nlp/model/sentiment.bin`, or bytes given to
+    /// [`SentimentModel::from_bytes`](crate::model::SentimentModel::from_bytes)).
+    #[error("sentiment model: {reason}")]
+    Model { reason: String },
+    /// A line of a data file (training CSV, labelled JSONL) is malformed.
+    /// Displays as `file:line: reason`.
+    #[error("{origin}:{line}: {reason}")]
+    Data {
+        origin: String,
+        line: usize,
+        reason: String,
+    },
 }
 
 /// What is wrong with a taxonomy file, without the file and line (those are

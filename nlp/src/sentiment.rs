@@ -12,7 +12,8 @@ use crate::analysis::{Polarity, Sentiment, SentimentLabel};
 use crate::clauses::Clause;
 use crate::lexicon::Unit;
 use crate::matcher::Hit;
-use crate::text::{is_han, is_word_char, Text};
+use crate::model::SentimentModel;
+use crate::text::{is_emoji, is_han, is_word_char, Text};
 
 /// A clause (or theme) counts as positive/negative beyond this score.
 pub(crate) const POLARITY_THRESHOLD: f64 = 0.15;
@@ -23,6 +24,13 @@ const MIXED_THRESHOLD: f64 = 0.35;
 const MODIFIER_REACH: usize = 3;
 /// 好 as "very": the weight it lends the following opinion word.
 const INTENSIFYING_FACTOR: f32 = 1.4;
+
+/// How much of the learned model's log-odds a clause's score takes in,
+/// next to the lexicon's sum (where a plain opinion word is 0.7).
+const MODEL_WEIGHT: f64 = 0.3;
+/// A model verdict this strong counts as an opinion even where the lexicon
+/// found no word.
+const MODEL_OPINION: f64 = 0.3;
 
 /// One opinion word after its modifiers.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,7 +43,17 @@ pub(crate) struct Contribution {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ClauseSentiment {
     pub score: f64,
+    /// Lexicon words, each with its position (themes take the nearest).
     pub contributions: Vec<Contribution>,
+    /// The learned model's share of `score`, for the clause as a whole.
+    pub model: f64,
+}
+
+impl ClauseSentiment {
+    /// Whether the clause says anything about how the writer feels.
+    pub fn has_opinion(&self) -> bool {
+        !self.contributions.is_empty() || self.model.abs() >= MODEL_OPINION
+    }
 }
 
 /// Words between `from` and `to`: each Chinese character counts as one, as
@@ -64,7 +82,12 @@ pub(crate) fn words_between(text: &Text, from: usize, to: usize) -> usize {
 
 /// Scores one clause from the lexicon units that start inside it (in text
 /// order).
-pub(crate) fn score_clause(text: &Text, clause: &Clause, units: &[Hit<Unit>]) -> ClauseSentiment {
+pub(crate) fn score_clause(
+    text: &Text,
+    clause: &Clause,
+    units: &[Hit<Unit>],
+    model: &SentimentModel,
+) -> ClauseSentiment {
     // Units are in text order, so the clause's units are one run.
     let from = units.partition_point(|h| h.start < clause.start);
     let to = units.partition_point(|h| h.start < clause.end);
@@ -148,9 +171,22 @@ pub(crate) fn score_clause(text: &Text, clause: &Clause, units: &[Hit<Unit>]) ->
         }
     }
     let sum: f64 = contributions.iter().map(|c| c.value).sum();
+    // The model reads Chinese (and emoji); English is the lexicon's alone.
+    let chinese = text.norm[clause.start..clause.end]
+        .iter()
+        .any(|&c| is_han(c) || is_emoji(c));
+    let mut learned = if chinese {
+        MODEL_WEIGHT * model.logit(text, clause.start, clause.end)
+    } else {
+        0.0
+    };
+    if clause.question && !clause.rhetorical {
+        learned *= 0.2;
+    }
     ClauseSentiment {
-        score: sum.tanh(),
+        score: (sum + learned).tanh(),
         contributions,
+        model: learned,
     }
 }
 
@@ -171,7 +207,7 @@ pub(crate) fn message_sentiment(clauses: &[Clause], scores: &[ClauseSentiment]) 
     let mut clearly_positive = false;
     let mut clearly_negative = false;
     for (clause, s) in clauses.iter().zip(scores) {
-        if s.contributions.is_empty() {
+        if !s.has_opinion() {
             continue;
         }
         let mut w = 1.0;
@@ -216,34 +252,35 @@ mod tests {
     use crate::lexicon::Lexicon;
     use std::sync::OnceLock;
 
-    fn tools() -> &'static (Segmenter, Lexicon) {
-        static TOOLS: OnceLock<(Segmenter, Lexicon)> = OnceLock::new();
+    fn tools() -> &'static (Segmenter, Lexicon, SentimentModel) {
+        static TOOLS: OnceLock<(Segmenter, Lexicon, SentimentModel)> = OnceLock::new();
         TOOLS.get_or_init(|| {
             (
                 Segmenter::new(std::iter::empty()),
                 Lexicon::builtin().unwrap(),
+                SentimentModel::shipped().unwrap(),
             )
         })
     }
 
     fn clause_scores(s: &str) -> Vec<f64> {
-        let (seg, lex) = tools();
+        let (seg, lex, model) = tools();
         let t = Text::new(s, seg);
         let units = lex.scan(&t);
         split(&t, &units)
             .iter()
-            .map(|c| score_clause(&t, c, &units).score)
+            .map(|c| score_clause(&t, c, &units, model).score)
             .collect()
     }
 
     fn message(s: &str) -> Sentiment {
-        let (seg, lex) = tools();
+        let (seg, lex, model) = tools();
         let t = Text::new(s, seg);
         let units = lex.scan(&t);
         let clauses = split(&t, &units);
         let scores: Vec<_> = clauses
             .iter()
-            .map(|c| score_clause(&t, c, &units))
+            .map(|c| score_clause(&t, c, &units, model))
             .collect();
         message_sentiment(&clauses, &scores)
     }

@@ -9,9 +9,12 @@
 //!   provenance.
 //! - `tables.rs`: Arrow schemas of the `feedback` and `dead_letters` tables
 //!   and rows → record batches.
+//! - `analytics.rs`: Arrow schemas of the analytics tables (`rollups`,
+//!   `pain_points`, `alerts`), their flat records, and records ↔ batches.
 //! - `../feedback.schema.json`: the input contract as JSON Schema, for
 //!   producers; a test keeps it in step with `decode.rs`.
 
+pub mod analytics;
 mod decode;
 mod envelope;
 mod rows;

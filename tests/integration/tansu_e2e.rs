@@ -72,9 +72,10 @@ fn topic_of(kind: &str) -> &'static str {
     }
 }
 
-/// Reads the dead-letter topic to its end: (source topic, offset) → the
+/// Reads the dead-letter topic to its end: (source topic, partition,
+/// offset) → the
 /// reason header, checking every message carries its provenance headers.
-fn dead_letter_topic(brokers: &str) -> BTreeMap<(String, i64), String> {
+fn dead_letter_topic(brokers: &str) -> BTreeMap<(String, i32, i64), String> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", "e2e-dlq-reader")
@@ -99,9 +100,13 @@ fn dead_letter_topic(brokers: &str) -> BTreeMap<(String, i64), String> {
             let h = headers.iter().find(|h| h.key == name).unwrap_or_else(|| panic!("header {name}"));
             String::from_utf8(h.value.unwrap().to_vec()).unwrap()
         };
-        let source = (header("tongdian.source_topic"), header("tongdian.source_offset").parse().unwrap());
+        let source: (String, i32, i64) = (
+            header("tongdian.source_topic"),
+            header("tongdian.source_partition").parse().unwrap(),
+            header("tongdian.source_offset").parse().unwrap(),
+        );
         let key = String::from_utf8(message.key().unwrap().to_vec()).unwrap();
-        assert_eq!(key, format!("{}/{}/{}", source.0, header("tongdian.source_partition"), source.1));
+        assert_eq!(key, format!("{}/{}/{}", source.0, source.1, source.2));
         assert!(!header("tongdian.detail").is_empty());
         seen.insert(source, header("tongdian.reason"));
     }

@@ -200,6 +200,37 @@ impl Analyzer {
         }
     }
 
+    /// A human-readable trace of how `text` was read: each clause with its
+    /// flags, lexicon words and the learned model's share of the score.
+    /// For tuning taxonomies and debugging, not a stable format.
+    pub fn explain(&self, text: &str) -> String {
+        use std::fmt::Write;
+        let text = Text::new(text, &self.segmenter);
+        let units = self.lexicon.scan(&text);
+        let mut out = String::new();
+        for c in clauses::split(&text, &units) {
+            let s = sentiment::score_clause(&text, &c, &units, self.model);
+            let words: Vec<String> = s
+                .contributions
+                .iter()
+                .map(|w| format!("{}{:+.2}", text.norm_slice(w.start, w.end), w.value))
+                .collect();
+            let _ = writeln!(
+                out,
+                "{} [{}{}{}{}] score {:+.2} = tanh(words [{}] + model {:+.2})",
+                text.norm_slice(c.start, c.end),
+                if c.contrast { "C" } else { "-" },
+                if c.concessive { "c" } else { "-" },
+                if c.question { "Q" } else { "-" },
+                if c.rhetorical { "R" } else { "-" },
+                s.score,
+                words.join(" "),
+                s.model
+            );
+        }
+        out
+    }
+
     fn themes(
         &self,
         text: &Text,

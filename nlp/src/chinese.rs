@@ -59,6 +59,27 @@ impl Segmenter {
     }
 }
 
+/// jieba-rs on its own: its default dictionary and a plain `cut` without
+/// HMM, returning the number of tokens. The yardstick the benchmark
+/// (`benches/analyze.rs`) measures full analysis against; kept here so
+/// that jieba stays imported in one file.
+pub struct BareJieba {
+    jieba: Jieba,
+}
+
+impl BareJieba {
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> BareJieba {
+        BareJieba {
+            jieba: Jieba::new(),
+        }
+    }
+
+    pub fn cut(&self, text: &str) -> usize {
+        self.jieba.cut(text, false).len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,15 +39,31 @@
 //!   count.
 //! - `lexicon.rs` — the sentiment lexicon (`lexicon/sentiment.toml`).
 //! - `clauses.rs` — splitting a message into opinion-bearing clauses.
-//! - `sentiment.rs` — clause and message sentiment scoring.
+//! - `sentiment.rs` — clause and message sentiment scoring: lexicon rules
+//!   blended with the learned model per clause.
+//! - `model.rs` — [`model::SentimentModel`]: logistic regression over hashed
+//!   character and word n-grams, its training (deterministic) and the
+//!   training-file reader.
+//! - `eval.rs` — [`eval::evaluate`]: scores an analyzer against labelled
+//!   JSONL (sentiment accuracy, theme P/R/F1, mention polarity, flag and
+//!   emotion F1, worst misses).
 //!
 //! Data, embedded at compile time and reviewable without reading Rust:
 //! `taxonomy/default.toml` (themes, flags, emotions and their keywords),
 //! `lexicon/sentiment.toml` (opinion words, negators, degree adverbs,
 //! contrast and question markers), `lexicon/dictionary.txt` (segmenter
-//! words). `tools/gen_traditional.py` regenerates `traditional.rs`.
-//! `tests/battery.rs` is the end-to-end case battery, `tests/taxonomy.rs`
-//! covers taxonomy files.
+//! words), `model/sentiment.bin` (sentiment weights, rebuilt bit-for-bit by
+//! `examples/train_sentiment.rs` from `shared/data/online_shopping_7_cats.csv`).
+//! `tools/gen_traditional.py` regenerates `traditional.rs`.
+//!
+//! `eval/labelled.jsonl` is the labelled set written for the project (see
+//! `eval/README.md`). Tests: `tests/battery.rs` is the end-to-end case
+//! battery, `tests/taxonomy.rs` covers taxonomy files, `tests/eval.rs` holds
+//! the analyzer to its bars on the labelled set, `tests/model.rs` checks
+//! that the shipped weights rebuild bit-for-bit. `benches/analyze.rs` times
+//! analysis against bare jieba segmentation; examples: `train_sentiment`,
+//! `eval_labels` (the evaluation report), `explain` (how a text is read),
+//! `memory` (start-up time and peak RSS).
 
 mod analysis;
 mod analyzer;
@@ -67,5 +83,6 @@ mod traditional;
 
 pub use analysis::{Analysis, Evidence, Polarity, Script, Sentiment, SentimentLabel, ThemeMention};
 pub use analyzer::Analyzer;
+pub use chinese::BareJieba;
 pub use error::{NlpError, TaxonomyIssue};
 pub use taxonomy::{Category, Marker, Stage, Taxonomy, Theme};

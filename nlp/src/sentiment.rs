@@ -29,8 +29,20 @@ const INTENSIFYING_FACTOR: f32 = 1.4;
 /// next to the lexicon's sum (where a plain opinion word is 0.7).
 const MODEL_WEIGHT: f64 = 0.3;
 /// A model verdict this strong counts as an opinion even where the lexicon
-/// found no word.
-const MODEL_OPINION: f64 = 0.3;
+/// found no word. Below it, a clause without opinion words is taken as
+/// neutral: the model only ever saw reviews, where even "订单号是…" leans
+/// negative, and would otherwise find a verdict in every request.
+const MODEL_OPINION: f64 = 0.75;
+
+/// What is left of the model's share when it contradicts the lexicon.
+const MODEL_DISSENT: f64 = 0.25;
+
+/// Whether the model has anything to read in `start..end`.
+fn has_chinese(text: &Text, start: usize, end: usize) -> bool {
+    text.norm[start..end]
+        .iter()
+        .any(|&c| is_han(c) || is_emoji(c))
+}
 
 /// One opinion word after its modifiers.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -141,6 +153,10 @@ pub(crate) fn score_clause(
                     continue;
                 }
                 let mut value = weight;
+                // Scare quotes turn praise into sarcasm: 真是太"快"了.
+                if value > 0.0 && quoted(text, h.start, h.end) {
+                    value = -value;
+                }
                 if let Some((factor, end)) = degree.take() {
                     if reaches(end, h.start) {
                         value *= factor;
@@ -172,22 +188,50 @@ pub(crate) fn score_clause(
     }
     let sum: f64 = contributions.iter().map(|c| c.value).sum();
     // The model reads Chinese (and emoji); English is the lexicon's alone.
-    let chinese = text.norm[clause.start..clause.end]
-        .iter()
-        .any(|&c| is_han(c) || is_emoji(c));
-    let mut learned = if chinese {
+    let mut learned = if has_chinese(text, clause.start, clause.end) {
         MODEL_WEIGHT * model.logit(text, clause.start, clause.end)
     } else {
         0.0
     };
+    // The clause rules stay in charge: where the lexicon found opinions
+    // (negated, quoted, in a question) the model may add to them but not
+    // overturn them. It was trained on statements, so it has nothing to say
+    // about questions.
+    if sum * learned < 0.0 {
+        learned *= MODEL_DISSENT;
+    }
     if clause.question && !clause.rhetorical {
-        learned *= 0.2;
+        learned = 0.0;
+    }
+    if contributions.is_empty() && (learned.abs() < MODEL_OPINION || formula(text, clause, units)) {
+        learned = 0.0;
     }
     ClauseSentiment {
         score: (sum + learned).tanh(),
         contributions,
         model: learned,
     }
+}
+
+/// A clause that is nothing but set phrases without sentiment (谢谢,
+/// 不好意思): politeness, not a verdict.
+fn formula(text: &Text, clause: &Clause, units: &[Hit<Unit>]) -> bool {
+    let mut covered = clause.start;
+    for u in units {
+        if u.payload == Unit::Neutral && u.start <= covered {
+            covered = covered.max(u.end);
+        }
+    }
+    text.norm[covered.min(clause.end)..clause.end]
+        .iter()
+        .all(|&c| !is_han(c))
+}
+
+/// Whether `start..end` sits right inside quotation marks.
+fn quoted(text: &Text, start: usize, end: usize) -> bool {
+    let open = |c: char| matches!(c, '"' | '\'' | '「' | '『');
+    let close = |c: char| matches!(c, '"' | '\'' | '」' | '』');
+    start > 0 && open(text.norm[start - 1]) && text.norm.get(end).is_some_and(|&c| close(c))
 }
 
 pub(crate) fn polarity(score: f64) -> Polarity {
@@ -200,7 +244,15 @@ pub(crate) fn polarity(score: f64) -> Polarity {
     }
 }
 
+/// A clause counts towards `mixed` when the lexicon found an opinion in it
+/// or the model alone is at least this sure.
+const MODEL_CLEAR: f64 = 0.9;
+
 /// Combines clause scores into the message sentiment.
+///
+/// Only clauses: a reading of the whole message by the model was tried and
+/// did not help on text from unseen domains, and it cannot see which side
+/// of a 但是 or 虽然 an opinion is on.
 pub(crate) fn message_sentiment(clauses: &[Clause], scores: &[ClauseSentiment]) -> Sentiment {
     let mut weighted = 0.0;
     let mut total_weight = 0.0;
@@ -220,11 +272,14 @@ pub(crate) fn message_sentiment(clauses: &[Clause], scores: &[ClauseSentiment]) 
         weighted += w * s.score;
         total_weight += w;
         // A conceded opinion (虽然…, 本来很担心…) is not one the writer holds.
-        if !clause.concessive {
+        let clear = !s.contributions.is_empty() || s.model.abs() >= MODEL_CLEAR;
+        if !clause.concessive && clear {
             clearly_positive |= s.score >= MIXED_THRESHOLD;
             clearly_negative |= s.score <= -MIXED_THRESHOLD;
         }
     }
+    // Questions ask; the model, trained on statements, would read them as
+    // verdicts.
     let score = if total_weight > 0.0 {
         weighted / total_weight
     } else {
@@ -263,13 +318,18 @@ mod tests {
         })
     }
 
+    /// The lexicon's share of each clause score: what the rules under
+    /// test decide, without the model's reading on top.
     fn clause_scores(s: &str) -> Vec<f64> {
         let (seg, lex, model) = tools();
         let t = Text::new(s, seg);
         let units = lex.scan(&t);
         split(&t, &units)
             .iter()
-            .map(|c| score_clause(&t, c, &units, model).score)
+            .map(|c| {
+                let s = score_clause(&t, c, &units, model);
+                s.contributions.iter().map(|c| c.value).sum::<f64>().tanh()
+            })
             .collect()
     }
 
@@ -332,6 +392,28 @@ mod tests {
         let s = message("物流很快，但是客服态度很差");
         assert_eq!(s.label, SentimentLabel::Mixed);
         assert!(s.score < 0.0, "{s:?}");
+    }
+
+    #[test]
+    fn the_model_reads_what_the_lexicon_misses_and_stays_out_of_english() {
+        let (seg, lex, model) = tools();
+        let full = |s: &str| {
+            let t = Text::new(s, seg);
+            let units = lex.scan(&t);
+            let clauses = split(&t, &units);
+            score_clause(&t, &clauses[0], &units, model)
+        };
+        // No lexicon word, but reviews like this are complaints.
+        let s = full("用了两天就不开机了");
+        assert!(s.contributions.is_empty() && s.score < -0.15, "{s:?}");
+        assert_eq!(full("the delivery was late").model, 0.0);
+    }
+
+    #[test]
+    fn scare_quotes_are_sarcasm() {
+        assert!(clause_scores("真是太快了")[0] > 0.3);
+        assert!(clause_scores("真是太“快”了")[0] < -0.3);
+        assert!(clause_scores("服务真是「好」")[0] < -0.3);
     }
 
     #[test]

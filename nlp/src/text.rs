@@ -179,6 +179,11 @@ impl Text {
         self.norm.len()
     }
 
+    /// The normalised characters in `start..end`.
+    pub fn norm_slice(&self, start: usize, end: usize) -> String {
+        self.norm[start..end].iter().collect()
+    }
+
     /// The original characters in `start..end`.
     pub fn original_slice(&self, start: usize, end: usize) -> String {
         self.original[start..end].iter().collect()

@@ -1,0 +1,602 @@
+//! The learned half of sentiment: a logistic regression over hashed
+//! character 1–3-grams and jieba word uni- and bigrams, with words in the
+//! reach of a negator marked as negated (不|满意 is not 满意).
+//!
+//! The lexicon knows the words people use everywhere; the model knows how
+//! real reviews are written (怎么说呢, 一分钱一分货, 还没用 …). The two are
+//! blended per clause in `sentiment.rs`, so the clause rules (negation,
+//! contrast, questions) still decide the structure.
+//!
+//! Weights ship in `nlp/model/sentiment.bin` (embedded at compile time) and
+//! are rebuilt bit-for-bit by `cargo run --release -p tongdian-nlp --example
+//! train_sentiment`: training is single-threaded with a fixed seed and a
+//! fixed iteration order, and only uses `f32` arithmetic whose result does
+//! not depend on the machine.
+//!
+//! Features avoid memorising the training domains: digits are folded
+//! together, Latin words are left to the English lexicon, every example's
+//! feature vector has unit length (long reviews do not dominate), and the
+//! weights are L2-regularised.
+
+use crate::chinese::Segmenter;
+use crate::error::NlpError;
+use crate::text::{is_emoji, is_han, Text};
+
+const BITS: u32 = 18;
+const BUCKETS: usize = 1 << BITS;
+const MAGIC: &[u8; 4] = b"TDSM";
+const FORMAT: u32 = 1;
+const HEADER: usize = 4 + 4 + 4 + 4 + 4;
+
+const SHIPPED: &[u8] = include_bytes!("../model/sentiment.bin");
+
+/// Tokens after which the next few words are read as negated. A subset of
+/// the lexicon's negators: those jieba leaves as separate tokens.
+const NEGATORS: &[&str] = &[
+    "不",
+    "没",
+    "没有",
+    "无",
+    "非",
+    "别",
+    "未",
+    "不是",
+    "并不",
+    "并没有",
+    "不太",
+    "不怎么",
+    "不算",
+    "不会",
+    "不能",
+    "不够",
+    "毫无",
+    "从不",
+    "从没",
+    "从来不",
+    "根本",
+    "根本不",
+    "一点也不",
+    "一点都不",
+    "绝不",
+    "谈不上",
+    "算不上",
+    "称不上",
+    "不大",
+    "木有",
+    "唔",
+    "冇",
+];
+/// How many words a negator reaches.
+const NEGATION_REACH: u8 = 3;
+
+/// Feature kinds, hashed together with the characters.
+const CHAR1: u8 = 1;
+const CHAR2: u8 = 2;
+const CHAR3: u8 = 3;
+const WORD: u8 = 4;
+const NEGATED_WORD: u8 = 5;
+const BIGRAM: u8 = 6;
+
+/// Hyper-parameters, fixed so that training is reproducible.
+const EPOCHS: usize = 6;
+const LEARNING_RATE: f32 = 0.2;
+const L2: f32 = 2e-6;
+const SEED: u64 = 0x7464_7365_6e74_0001;
+
+/// A trained sentiment model: one weight per hash bucket plus a bias.
+#[derive(Clone, PartialEq)]
+pub struct SentimentModel {
+    weights: Vec<f32>,
+    bias: f32,
+}
+
+impl std::fmt::Debug for SentimentModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SentimentModel")
+            .field("buckets", &self.weights.len())
+            .field("bias", &self.bias)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One labelled training text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainingExample {
+    pub text: String,
+    pub positive: bool,
+}
+
+impl SentimentModel {
+    /// The model compiled into the crate (`nlp/model/sentiment.bin`).
+    pub fn shipped() -> Result<SentimentModel, NlpError> {
+        SentimentModel::from_bytes(SHIPPED)
+    }
+
+    /// Reads the format [`to_bytes`](Self::to_bytes) writes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<SentimentModel, NlpError> {
+        let bad = |reason: &str| NlpError::Model {
+            reason: reason.to_string(),
+        };
+        if bytes.len() < HEADER || &bytes[..4] != MAGIC {
+            return Err(bad("not a tongdian sentiment model"));
+        }
+        let word = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap_or([0; 4]));
+        if word(4) != FORMAT {
+            return Err(bad("unsupported format version"));
+        }
+        if word(8) != BITS {
+            return Err(bad("unexpected number of hash buckets"));
+        }
+        let scale = f32::from_bits(word(12));
+        let bias = f32::from_bits(word(16));
+        let body = &bytes[HEADER..];
+        if body.len() != BUCKETS * 2 || !scale.is_finite() || !bias.is_finite() {
+            return Err(bad("truncated or corrupt weights"));
+        }
+        let weights = body
+            .chunks_exact(2)
+            .map(|q| f32::from(i16::from_le_bytes([q[0], q[1]])) * scale)
+            .collect();
+        Ok(SentimentModel { weights, bias })
+    }
+
+    /// Weights quantised to 16 bits with one scale: half the size of `f32`
+    /// at a precision far below what the model can tell apart.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let max = self.weights.iter().fold(0.0f32, |m, w| m.max(w.abs()));
+        let scale = if max > 0.0 {
+            max / f32::from(i16::MAX)
+        } else {
+            1.0
+        };
+        let mut out = Vec::with_capacity(HEADER + BUCKETS * 2);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT.to_le_bytes());
+        out.extend_from_slice(&BITS.to_le_bytes());
+        out.extend_from_slice(&scale.to_bits().to_le_bytes());
+        out.extend_from_slice(&self.bias.to_bits().to_le_bytes());
+        for w in &self.weights {
+            let q = (w / scale).round() as i16;
+            out.extend_from_slice(&q.to_le_bytes());
+        }
+        out
+    }
+
+    /// Log-odds that the span `start..end` of `text` is positive.
+    pub(crate) fn logit(&self, text: &Text, start: usize, end: usize) -> f64 {
+        let mut features = Vec::with_capacity(64);
+        extract(text, start, end, &mut features);
+        f64::from(self.score(&Features::new(features)))
+    }
+
+    fn score(&self, x: &Features) -> f32 {
+        let mut sum = 0.0f32;
+        for &f in &x.indices {
+            sum += self.weights[f as usize];
+        }
+        self.bias + sum * x.value
+    }
+
+    /// Trains a model on `examples`. Deterministic: the same examples in
+    /// the same order give the same bytes.
+    pub fn train(examples: &[TrainingExample]) -> SentimentModel {
+        let data = featurise(examples);
+        let all: Vec<usize> = (0..data.len()).collect();
+        fit(&data, &all)
+    }
+
+    /// Accuracy of `self` on `examples` (0.0 for none).
+    pub fn accuracy(&self, examples: &[TrainingExample]) -> f64 {
+        let data = featurise(examples);
+        let all: Vec<usize> = (0..data.len()).collect();
+        accuracy(self, &data, &all)
+    }
+}
+
+/// `folds`-fold cross-validated accuracy on `examples`, one figure per
+/// fold. Folds are a fixed shuffle, so the figures are reproducible.
+pub fn cross_validate(examples: &[TrainingExample], folds: usize) -> Vec<f64> {
+    let folds = folds.max(2);
+    let data = featurise(examples);
+    let mut order: Vec<usize> = (0..data.len()).collect();
+    shuffle(&mut order, &mut Rng(SEED ^ 0xcf));
+    (0..folds)
+        .map(|k| {
+            let mut train = Vec::with_capacity(order.len());
+            let mut test = Vec::with_capacity(order.len() / folds + 1);
+            for (pos, &i) in order.iter().enumerate() {
+                if pos % folds == k {
+                    test.push(i);
+                } else {
+                    train.push(i);
+                }
+            }
+            let model = fit(&data, &train);
+            accuracy(&model, &data, &test)
+        })
+        .collect()
+}
+
+/// Reads the training CSV (`cat,label,review`, label 1 positive and 0
+/// negative, RFC 4180 quoting). `origin` names the file in errors.
+pub fn read_training_csv(src: &str, origin: &str) -> Result<Vec<TrainingExample>, NlpError> {
+    let fail = |line: usize, reason: &str| NlpError::Data {
+        origin: origin.to_string(),
+        line,
+        reason: reason.to_string(),
+    };
+    let mut out = Vec::new();
+    for (n, record) in csv_records(src).enumerate() {
+        let (line, fields) = record.map_err(|line| fail(line, "unterminated quoted field"))?;
+        if n == 0 {
+            if fields.first().map(String::as_str) != Some("cat") {
+                return Err(fail(line, "expected the header `cat,label,review`"));
+            }
+            continue;
+        }
+        if fields.len() == 1 && fields[0].is_empty() {
+            continue;
+        }
+        if fields.len() != 3 {
+            return Err(fail(line, "expected 3 fields: cat,label,review"));
+        }
+        let positive = match fields[1].trim() {
+            "1" => true,
+            "0" => false,
+            _ => return Err(fail(line, "label must be 0 or 1")),
+        };
+        if fields[2].trim().is_empty() {
+            continue;
+        }
+        out.push(TrainingExample {
+            text: fields[2].clone(),
+            positive,
+        });
+    }
+    Ok(out)
+}
+
+/// Records of a CSV text with the line each starts on; `Err(line)` for a
+/// quote left open at the end.
+fn csv_records(src: &str) -> impl Iterator<Item = Result<(usize, Vec<String>), usize>> + '_ {
+    let mut chars = src.chars().peekable();
+    let mut line = 1;
+    std::iter::from_fn(move || {
+        chars.peek()?;
+        let start = line;
+        let mut fields = vec![String::new()];
+        let mut quoted = false;
+        while let Some(c) = chars.next() {
+            let field = fields.last_mut().expect("never empty");
+            match c {
+                '"' if quoted => {
+                    if chars.peek() == Some(&'"') {
+                        chars.next();
+                        field.push('"');
+                    } else {
+                        quoted = false;
+                    }
+                }
+                '"' if field.is_empty() => quoted = true,
+                ',' if !quoted => fields.push(String::new()),
+                '\n' => {
+                    line += 1;
+                    if !quoted {
+                        return Some(Ok((start, fields)));
+                    }
+                    field.push(c);
+                }
+                '\r' if !quoted && chars.peek() == Some(&'\n') => {}
+                _ => field.push(c),
+            }
+        }
+        if quoted {
+            return Some(Err(start));
+        }
+        Some(Ok((start, fields)))
+    })
+}
+
+/// A feature vector: distinct bucket indices, each with the same value so
+/// that the vector has unit length.
+struct Features {
+    indices: Vec<u32>,
+    value: f32,
+}
+
+impl Features {
+    fn new(mut indices: Vec<u32>) -> Features {
+        indices.sort_unstable();
+        indices.dedup();
+        let value = if indices.is_empty() {
+            0.0
+        } else {
+            1.0 / (indices.len() as f32).sqrt()
+        };
+        Features { indices, value }
+    }
+}
+
+/// FNV-1a over the kind and characters, then a final avalanche so that the
+/// low bits used as the bucket depend on every input bit.
+fn bucket(kind: u8, chars: &[char]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    let mut eat = |b: u8| {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    };
+    eat(kind);
+    for &c in chars {
+        for b in (c as u32).to_le_bytes() {
+            eat(b);
+        }
+    }
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85eb_ca6b);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xc2b2_ae35);
+    h ^= h >> 16;
+    h & (BUCKETS as u32 - 1)
+}
+
+/// The character the model sees, or `None` for a break: all digits are one
+/// digit (3天 and 5天 read alike), Latin text and punctuation are breaks.
+fn model_char(c: char) -> Option<char> {
+    if c.is_ascii_digit() {
+        Some('0')
+    } else if is_han(c) || is_emoji(c) {
+        Some(c)
+    } else {
+        None
+    }
+}
+
+fn extract(text: &Text, start: usize, end: usize, out: &mut Vec<u32>) {
+    let norm = &text.norm[start..end];
+    let mut run: Vec<char> = Vec::with_capacity(norm.len());
+    let flush = |run: &mut Vec<char>, out: &mut Vec<u32>| {
+        for i in 0..run.len() {
+            out.push(bucket(CHAR1, &run[i..=i]));
+            if i >= 1 {
+                out.push(bucket(CHAR2, &run[i - 1..=i]));
+            }
+            if i >= 2 {
+                out.push(bucket(CHAR3, &run[i - 2..=i]));
+            }
+        }
+        run.clear();
+    };
+    for &c in norm {
+        match model_char(c) {
+            Some(m) => run.push(m),
+            None => flush(&mut run, out),
+        }
+    }
+    flush(&mut run, out);
+
+    let from = text.tokens.partition_point(|&(s, _)| s < start);
+    let mut previous: Vec<char> = Vec::new();
+    let mut negation: u8 = 0;
+    let mut word: Vec<char> = Vec::with_capacity(8);
+    for &(s, e) in &text.tokens[from..] {
+        if e > end {
+            break;
+        }
+        let token = &text.norm[s..e];
+        if token.iter().all(|c| c.is_whitespace()) {
+            continue;
+        }
+        let content = token.iter().any(|&c| model_char(c).is_some());
+        if !content {
+            // Punctuation (and Latin words, left to the English lexicon)
+            // ends a negation's reach and a bigram.
+            negation = 0;
+            previous.clear();
+            continue;
+        }
+        word.clear();
+        word.extend(token.iter().map(|&c| model_char(c).unwrap_or(c)));
+        let negated = negation > 0;
+        out.push(bucket(if negated { NEGATED_WORD } else { WORD }, &word));
+        if !previous.is_empty() {
+            let mut pair = previous.clone();
+            pair.push('|');
+            pair.extend_from_slice(&word);
+            out.push(bucket(BIGRAM, &pair));
+        }
+        negation = negation.saturating_sub(1);
+        let w: String = word.iter().collect();
+        if NEGATORS.contains(&w.as_str()) {
+            negation = NEGATION_REACH;
+        }
+        previous.clone_from(&word);
+    }
+}
+
+fn featurise(examples: &[TrainingExample]) -> Vec<(Features, bool)> {
+    let segmenter = Segmenter::new(std::iter::empty());
+    examples
+        .iter()
+        .map(|ex| {
+            let text = Text::new(&ex.text, &segmenter);
+            let mut f = Vec::with_capacity(128);
+            extract(&text, 0, text.len(), &mut f);
+            (Features::new(f), ex.positive)
+        })
+        .collect()
+}
+
+/// splitmix64: tiny, fixed, and the same everywhere.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+fn shuffle(items: &mut [usize], rng: &mut Rng) {
+    for i in (1..items.len()).rev() {
+        let j = (rng.next() % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}
+
+fn sigmoid(z: f32) -> f32 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// AdaGrad on the logistic loss with L2 shrinkage of the weights an
+/// example touches.
+fn fit(data: &[(Features, bool)], rows: &[usize]) -> SentimentModel {
+    let mut w = vec![0.0f32; BUCKETS];
+    let mut g2 = vec![0.0f32; BUCKETS];
+    let mut bias = 0.0f32;
+    let mut bias_g2 = 0.0f32;
+    let mut order = rows.to_vec();
+    let mut rng = Rng(SEED);
+    let model_of = |w: &[f32], bias: f32| SentimentModel {
+        weights: w.to_vec(),
+        bias,
+    };
+    for _ in 0..EPOCHS {
+        shuffle(&mut order, &mut rng);
+        for &i in &order {
+            let (x, positive) = &data[i];
+            let mut z = bias;
+            for &f in &x.indices {
+                z += w[f as usize] * x.value;
+            }
+            let y = if *positive { 1.0 } else { 0.0 };
+            let err = sigmoid(z) - y;
+            for &f in &x.indices {
+                let f = f as usize;
+                let g = err * x.value + L2 * w[f];
+                g2[f] += g * g;
+                w[f] -= LEARNING_RATE * g / (g2[f].sqrt() + 1e-6);
+            }
+            bias_g2 += err * err;
+            bias -= LEARNING_RATE * err / (bias_g2.sqrt() + 1e-6);
+        }
+    }
+    // Quantise now, so that what cross-validation measures is what ships.
+    SentimentModel::from_bytes(&model_of(&w, bias).to_bytes())
+        .expect("a model reads back what it writes")
+}
+
+fn accuracy(model: &SentimentModel, data: &[(Features, bool)], rows: &[usize]) -> f64 {
+    if rows.is_empty() {
+        return 0.0;
+    }
+    let right = rows
+        .iter()
+        .filter(|&&i| (model.score(&data[i].0) > 0.0) == data[i].1)
+        .count();
+    right as f64 / rows.len() as f64
+}
+
+/// The shipped model, parsed once per process.
+pub(crate) fn shipped() -> Result<&'static SentimentModel, NlpError> {
+    static MODEL: std::sync::OnceLock<Result<SentimentModel, String>> = std::sync::OnceLock::new();
+    MODEL
+        .get_or_init(|| SentimentModel::shipped().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|reason| NlpError::Model {
+            reason: reason.clone(),
+        })
+}
+
+/// A model with every weight zero, for tests of the format.
+#[cfg(test)]
+fn zero() -> SentimentModel {
+    SentimentModel {
+        weights: vec![0.0; BUCKETS],
+        bias: 0.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quoting_and_errors() {
+        let src = "cat,label,review\n平板,1,\"好,很\"\"好\"\"\"\n水果,0,\"两\n行\"\n衣服,1,ok\n";
+        let ex = read_training_csv(src, "t.csv").unwrap();
+        assert_eq!(ex.len(), 3);
+        assert_eq!(ex[0].text, "好,很\"好\"");
+        assert_eq!(ex[1].text, "两\n行");
+        assert!(!ex[1].positive && ex[2].positive);
+        let err = read_training_csv("cat,label,review\n衣服,2,ok\n", "t.csv").unwrap_err();
+        assert_eq!(err.to_string(), "t.csv:2: label must be 0 or 1");
+        let err = read_training_csv("cat,label,review\nx,1,ok\ny,1,\"open\n", "t.csv").unwrap_err();
+        assert!(matches!(err, NlpError::Data { line: 3, .. }), "{err}");
+    }
+
+    #[test]
+    fn format_round_trips_and_rejects_garbage() {
+        let mut m = zero();
+        m.weights[7] = 0.5;
+        m.weights[9] = -1.25;
+        m.bias = 0.1;
+        let back = SentimentModel::from_bytes(&m.to_bytes()).unwrap();
+        assert!((back.weights[7] - 0.5).abs() < 1e-4);
+        assert!((back.weights[9] + 1.25).abs() < 1e-4);
+        assert_eq!(back.bias, 0.1);
+        assert!(SentimentModel::from_bytes(b"nope").is_err());
+        let bytes = m.to_bytes();
+        assert!(SentimentModel::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn negated_words_are_different_features() {
+        let seg = Segmenter::new(std::iter::empty());
+        let feats = |s: &str| {
+            let t = Text::new(s, &seg);
+            let mut f = Vec::new();
+            extract(&t, 0, t.len(), &mut f);
+            Features::new(f).indices
+        };
+        let plain = feats("满意");
+        let negated = feats("不满意");
+        assert!(plain.contains(&bucket(WORD, &['满', '意'])));
+        assert!(
+            negated.contains(&bucket(NEGATED_WORD, &['满', '意'])),
+            "{negated:?}"
+        );
+        // Digits fold together.
+        assert_eq!(feats("等了3天"), feats("等了5天"));
+    }
+
+    #[test]
+    fn training_learns_a_toy_problem() {
+        let ex = |t: &str, p| TrainingExample {
+            text: t.to_string(),
+            positive: p,
+        };
+        let mut data = Vec::new();
+        for _ in 0..20 {
+            data.push(ex("很好用，满意", true));
+            data.push(ex("不好用，失望", false));
+        }
+        let m = SentimentModel::train(&data);
+        assert_eq!(m.accuracy(&data), 1.0);
+        assert_eq!(SentimentModel::train(&data), m, "training is deterministic");
+    }
+
+    #[test]
+    fn shipped_model_loads_and_reads_obvious_cases() {
+        let m = SentimentModel::shipped().unwrap();
+        let seg = Segmenter::new(std::iter::empty());
+        let logit = |s: &str| {
+            let t = Text::new(s, &seg);
+            m.logit(&t, 0, t.len())
+        };
+        assert!(logit("质量很好，非常满意，还会回购") > 1.0);
+        assert!(logit("质量太差了，用了两天就坏了，退货") < -1.0);
+    }
+}

@@ -1,0 +1,89 @@
+//! The labelled set in `nlp/eval/labelled.jsonl` (messages written for the
+//! project, see `nlp/eval/README.md`) through the evaluation the product
+//! ships: the analyzer must stay above the bars the project promises.
+//!
+//! Ids starting `cx-` are customer messages labelled in full; `ood-` are
+//! review sentences from domains the sentiment model never saw in training
+//! (food delivery, hotels, laptops, books, telecom, banking), labelled for
+//! sentiment only.
+
+use std::sync::OnceLock;
+
+use tongdian_nlp::eval::{evaluate, parse_jsonl, EvalReport, LabelledExample};
+use tongdian_nlp::{Analyzer, Script};
+
+const LABELLED: &str = include_str!("../eval/labelled.jsonl");
+
+fn examples() -> &'static [LabelledExample] {
+    static EXAMPLES: OnceLock<Vec<LabelledExample>> = OnceLock::new();
+    EXAMPLES.get_or_init(|| parse_jsonl(LABELLED, "labelled.jsonl").expect("labelled set parses"))
+}
+
+fn report(prefix: &str) -> EvalReport {
+    let analyzer = Analyzer::with_default_taxonomy().expect("default analyzer");
+    let subset: Vec<LabelledExample> = examples()
+        .iter()
+        .filter(|e| e.id.starts_with(prefix))
+        .cloned()
+        .collect();
+    evaluate(&analyzer, &subset)
+}
+
+#[test]
+fn the_set_is_big_and_varied_enough_to_mean_something() {
+    let all = examples();
+    assert!(all.len() >= 250, "{} messages", all.len());
+    let analyzer = Analyzer::with_default_taxonomy().unwrap();
+    let scripts: Vec<Script> = all
+        .iter()
+        .map(|e| analyzer.analyze(&e.text).script)
+        .collect();
+    let share = |s: Script| scripts.iter().filter(|&&x| x == s).count() as f64 / all.len() as f64;
+    assert!(
+        share(Script::Hant) >= 0.2,
+        "Traditional share {}",
+        share(Script::Hant)
+    );
+    assert!(share(Script::En) + share(Script::Mixed) >= 0.05);
+    // Every theme of the default taxonomy, both ways.
+    for theme in analyzer.taxonomy().themes() {
+        for polarity in ["positive", "negative"] {
+            assert!(
+                all.iter()
+                    .any(|e| e.expected.themes.as_ref().is_some_and(|t| t
+                        .iter()
+                        .any(|(id, p)| id == &theme.id && p.as_str() == polarity))),
+                "no {polarity} example for {}",
+                theme.id
+            );
+        }
+    }
+}
+
+#[test]
+fn customer_messages_meet_the_bars() {
+    let r = report("cx-");
+    println!("{r}");
+    assert!(r.themes.f1() >= 0.85, "theme micro-F1\n{r}");
+    assert!(
+        r.mention_polarity_accuracy() >= 0.85,
+        "mention polarity\n{r}"
+    );
+    assert!(r.sentiment_accuracy() >= 0.85, "sentiment\n{r}");
+    assert!(r.flags.f1() >= 0.8, "flags\n{r}");
+}
+
+#[test]
+fn unseen_domains_meet_the_sentiment_bar() {
+    let r = report("ood-");
+    println!("{r}");
+    assert!(r.sentiment_labelled >= 100);
+    assert!(r.sentiment_accuracy() >= 0.85, "sentiment\n{r}");
+}
+
+#[test]
+fn the_whole_set_meets_the_bars() {
+    let r = report("");
+    assert!(r.sentiment_accuracy() >= 0.85, "sentiment\n{r}");
+    assert!(r.themes.f1() >= 0.85, "theme micro-F1\n{r}");
+}

@@ -1,0 +1,29 @@
+//! The shipped sentiment weights are exactly what the training program
+//! builds from the training file: retraining reproduces them byte for byte.
+
+use std::path::Path;
+
+use tongdian_nlp::model::{read_training_csv, SentimentModel};
+
+#[test]
+fn shipped_weights_rebuild_bit_for_bit() {
+    let csv =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/online_shopping_7_cats.csv");
+    let src = std::fs::read_to_string(&csv).unwrap_or_else(|e| {
+        panic!(
+            "training file {} is part of the project: {e}",
+            csv.display()
+        )
+    });
+    let examples = read_training_csv(&src, "online_shopping_7_cats.csv").unwrap();
+    assert!(examples.len() > 44_000, "{} examples", examples.len());
+    let rebuilt = SentimentModel::train(&examples).to_bytes();
+    let shipped = include_bytes!("../model/sentiment.bin");
+    assert!(
+        rebuilt == shipped,
+        "nlp/model/sentiment.bin is stale: rerun the train_sentiment example"
+    );
+    // And it fits the file it learned from, as a sanity check of training.
+    let model = SentimentModel::from_bytes(shipped).unwrap();
+    assert!(model.accuracy(&examples[..2000]) > 0.9);
+}

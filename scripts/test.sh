@@ -3,6 +3,7 @@
 #
 # On a fresh machine it installs what the tests need and reuses it later:
 #   - tansu, a Kafka-protocol broker, for the end-to-end tests (cargo install);
+#   - s3s-fs, an S3-compatible server, for the object-storage test (cargo install);
 #   - a Python venv (.venv) with deltalake, pyarrow, duckdb and jsonschema,
 #     the independent readers that check the tables and the JSON Schema.
 # Then one release build runs every test: unit, mock-cluster integration and
@@ -21,6 +22,14 @@ fi
 export TD_TANSU_BIN=$(command -v tansu)
 echo "using $TD_TANSU_BIN ($(tansu --version 2>/dev/null || true))"
 
+S3S_VERSION=0.14.1
+step "s3s-fs $S3S_VERSION (S3-compatible store for the object-storage tests)"
+if ! command -v s3s-fs >/dev/null 2>&1; then
+    cargo install s3s-fs --version "$S3S_VERSION" --locked --features binary
+fi
+export TD_S3S_BIN=$(command -v s3s-fs)
+echo "using $TD_S3S_BIN"
+
 step "Python readers (.venv)"
 venv="$root/.venv"
 if [ ! -x "$venv/bin/python" ]; then
@@ -33,6 +42,9 @@ export TD_PYTHON="$venv/bin/python"
 
 step "input contract: feedback.schema.json agrees with the decoder's corpus"
 "$TD_PYTHON" scripts/check_contract.py schemas/feedback.schema.json schemas/tests/contract_cases.jsonl
+
+step "BI views: deploy/sql checked in DuckDB"
+"$TD_PYTHON" deploy/sql/test_views.py
 
 step "cargo test (release: the same build as 'cargo run --release')"
 cargo test --release --workspace -- --include-ignored

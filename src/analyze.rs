@@ -23,7 +23,10 @@ pub fn run(
     limits: &DecodeLimits,
     strict: bool,
 ) -> Result<Outcome> {
-    let mut outcome = Outcome { analysed: 0, errors: 0 };
+    let mut outcome = Outcome {
+        analysed: 0,
+        errors: 0,
+    };
     for (n, line) in input.split(b'\n').enumerate() {
         let mut line = line?;
         if line.last() == Some(&b'\r') {

@@ -54,11 +54,18 @@ const RESERVED_ENV: &[&str] = &["TONGDIAN_CONFIG"];
 
 impl Config {
     pub fn ingest(&self) -> IngestConfig {
-        IngestConfig { kafka: self.kafka.clone(), sink: self.sink.clone(), limits: self.limits.clone() }
+        IngestConfig {
+            kafka: self.kafka.clone(),
+            sink: self.sink.clone(),
+            limits: self.limits.clone(),
+        }
     }
 
     /// Defaults, then `file`, then the environment.
-    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config> {
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config> {
         let base = match file {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -75,7 +82,9 @@ impl Config {
         let mut tree = toml::Value::try_from(&self).context("serialising the configuration")?;
         let mut touched = false;
         for (name, value) in env {
-            let Some(rest) = name.strip_prefix("TONGDIAN_") else { continue };
+            let Some(rest) = name.strip_prefix("TONGDIAN_") else {
+                continue;
+            };
             if RESERVED_ENV.contains(&name.as_str()) {
                 continue;
             }
@@ -85,7 +94,8 @@ impl Config {
         if !touched {
             return Ok(self);
         }
-        tree.try_into().map_err(|e| anyhow::anyhow!("environment: {e}"))
+        tree.try_into()
+            .map_err(|e| anyhow::anyhow!("environment: {e}"))
     }
 }
 
@@ -97,18 +107,30 @@ fn set_from_env(tree: &mut toml::Value, name: &str, key: &str, value: &str) -> R
     let Some((section, field)) = table
         .iter()
         .filter(|(_, v)| v.is_table())
-        .find_map(|(s, _)| key.strip_prefix(&format!("{s}_")).map(|f| (s.clone(), f.to_owned())))
+        .find_map(|(s, _)| {
+            key.strip_prefix(&format!("{s}_"))
+                .map(|f| (s.clone(), f.to_owned()))
+        })
     else {
         bail!("environment variable {name} does not name a configuration key");
     };
-    let section = table.get_mut(&section).and_then(|v| v.as_table_mut()).expect("section");
+    let section = table
+        .get_mut(&section)
+        .and_then(|v| v.as_table_mut())
+        .expect("section");
     let known: Vec<String> = section.keys().cloned().collect();
     let parsed = match section.get(&field) {
         Some(toml::Value::Integer(_)) => toml::Value::Integer(
-            value.trim().parse().with_context(|| format!("{name}={value}: expected an integer"))?,
+            value
+                .trim()
+                .parse()
+                .with_context(|| format!("{name}={value}: expected an integer"))?,
         ),
         Some(toml::Value::Boolean(_)) => toml::Value::Boolean(
-            value.trim().parse().with_context(|| format!("{name}={value}: expected true or false"))?,
+            value
+                .trim()
+                .parse()
+                .with_context(|| format!("{name}={value}: expected true or false"))?,
         ),
         Some(toml::Value::Array(_)) => toml::Value::Array(
             value
@@ -122,7 +144,9 @@ fn set_from_env(tree: &mut toml::Value, name: &str, key: &str, value: &str) -> R
         }
         // Strings, and optional fields that are unset (absent from the tree).
         Some(_) => toml::Value::String(value.to_owned()),
-        None if OPTIONAL_STRING_FIELDS.contains(&field.as_str()) => toml::Value::String(value.to_owned()),
+        None if OPTIONAL_STRING_FIELDS.contains(&field.as_str()) => {
+            toml::Value::String(value.to_owned())
+        }
         None => bail!(
             "environment variable {name} does not name a configuration key (that section has: {})",
             known.join(", ")
@@ -140,7 +164,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn write(text: &str) -> tempfile::NamedTempFile {
@@ -168,27 +195,40 @@ mod tests {
         assert_eq!(c.kafka.topics, vec!["a", "b"]);
         assert_eq!(c.sink.flush_interval_secs, 5);
         assert_eq!(c.sink.flush_max_messages, 7);
-        assert_eq!(c.analysis.taxonomy.as_deref(), Some(Path::new("/tmp/t.toml")));
+        assert_eq!(
+            c.analysis.taxonomy.as_deref(),
+            Some(Path::new("/tmp/t.toml"))
+        );
         assert_eq!(c.sink.output, "./tongdian-data", "untouched default");
     }
 
     #[test]
     fn unknown_file_keys_are_named() {
         let file = write("[kafka]\nbrokerz = \"x\"\n");
-        let err = Config::load(Some(file.path()), env(&[])).unwrap_err().to_string();
+        let err = Config::load(Some(file.path()), env(&[]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("brokerz"), "{err}");
         let file = write("[sinc]\noutput = \"x\"\n");
-        let err = Config::load(Some(file.path()), env(&[])).unwrap_err().to_string();
+        let err = Config::load(Some(file.path()), env(&[]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("sinc"), "{err}");
     }
 
     #[test]
     fn unknown_or_malformed_environment_variables_are_named() {
-        let err = Config::load(None, env(&[("TONGDIAN_KAFKA_BROKER", "x")])).unwrap_err().to_string();
+        let err = Config::load(None, env(&[("TONGDIAN_KAFKA_BROKER", "x")]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("TONGDIAN_KAFKA_BROKER"), "{err}");
-        let err = Config::load(None, env(&[("TONGDIAN_NOPE", "x")])).unwrap_err().to_string();
+        let err = Config::load(None, env(&[("TONGDIAN_NOPE", "x")]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("TONGDIAN_NOPE"), "{err}");
-        let err = Config::load(None, env(&[("TONGDIAN_SINK_FLUSH_INTERVAL_SECS", "soon")])).unwrap_err().to_string();
+        let err = Config::load(None, env(&[("TONGDIAN_SINK_FLUSH_INTERVAL_SECS", "soon")]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("TONGDIAN_SINK_FLUSH_INTERVAL_SECS"), "{err}");
     }
 

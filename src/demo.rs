@@ -45,6 +45,11 @@ const MARKER: &str = ".tongdian-demo";
 /// demo would hold offsets that no longer mean anything: replace them. Any
 /// other non-empty directory is left alone.
 fn prepare_output(output: &str) -> Result<()> {
+    if output.contains("://") {
+        bail!(
+            "the demo writes to a local directory; use `tongdian run` to write tables to {output}"
+        );
+    }
     let dir = Path::new(output);
     if dir.exists() && dir.read_dir()?.next().is_some() {
         if !dir.join(MARKER).exists() {
@@ -52,17 +57,24 @@ fn prepare_output(output: &str) -> Result<()> {
                 "{output} exists and was not written by `tongdian demo`; choose another --output"
             );
         }
-        std::fs::remove_dir_all(dir).with_context(|| format!("replacing the earlier demo in {output}"))?;
+        std::fs::remove_dir_all(dir)
+            .with_context(|| format!("replacing the earlier demo in {output}"))?;
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {output}"))?;
-    std::fs::write(dir.join(MARKER), "tables written by `tongdian demo`; a later demo replaces them\n")?;
+    std::fs::write(
+        dir.join(MARKER),
+        "tables written by `tongdian demo`; a later demo replaces them\n",
+    )?;
     Ok(())
 }
 
 pub async fn run(mut config: Config, enricher: &NlpEnricher) -> Result<()> {
     prepare_output(&config.sink.output)?;
     let cluster = MockCluster::new(1).context("starting the in-process Kafka broker")?;
-    for topic in DEFAULT_TOPICS.iter().chain(std::iter::once(&"feedback.dlq")) {
+    for topic in DEFAULT_TOPICS
+        .iter()
+        .chain(std::iter::once(&"feedback.dlq"))
+    {
         cluster
             .create_topic(topic, PARTITIONS, 1)
             .with_context(|| format!("creating topic {topic}"))?;
@@ -70,7 +82,9 @@ pub async fn run(mut config: Config, enricher: &NlpEnricher) -> Result<()> {
     let brokers = cluster.bootstrap_servers();
     let producer = produce::producer(&brokers)?;
     let sent = produce::send_lines(&producer, SAMPLE.as_bytes(), topic_for).await?;
-    out(format!("tongdian demo: produced {sent} sample messages to an in-process Kafka broker\n"))?;
+    out(format!(
+        "tongdian demo: produced {sent} sample messages to an in-process Kafka broker\n"
+    ))?;
 
     config.kafka.brokers = brokers;
     config.kafka.topics = DEFAULT_TOPICS.iter().map(|t| t.to_string()).collect();

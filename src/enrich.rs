@@ -23,6 +23,10 @@ impl NlpEnricher {
         Ok(NlpEnricher { analyzer })
     }
 
+    pub fn analyzer(&self) -> &Analyzer {
+        &self.analyzer
+    }
+
     pub fn analyze_text(&self, text: &str) -> Analysis {
         to_contract(self.analyzer.analyze(text))
     }
@@ -50,7 +54,11 @@ fn to_contract(a: tongdian_nlp::Analysis) -> Analysis {
                 evidence: t
                     .evidence
                     .into_iter()
-                    .map(|e| Evidence { text: e.text, start: e.start as u32, end: e.end as u32 })
+                    .map(|e| Evidence {
+                        text: e.text,
+                        start: e.start as u32,
+                        end: e.end as u32,
+                    })
                     .collect(),
             })
             .collect(),

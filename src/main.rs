@@ -7,7 +7,8 @@
 //! - `config.rs`: layered configuration (defaults, file, env, flags).
 //! - `enrich.rs`: the nlp analyzer behind ingest's `Enricher` seam.
 //! - `observe.rs`: run summary and progress.
-//! - `demo.rs`, `analyze.rs`, `produce.rs`: the commands of those names.
+//! - `demo.rs`, `analyze.rs`, `produce.rs`: the commands of those names
+//!   (`eval` is a few lines in `main.rs` around `tongdian_nlp::eval`).
 
 mod analyze;
 mod config;
@@ -28,7 +29,11 @@ use crate::enrich::NlpEnricher;
 use crate::observe::{render, RunObserver};
 
 #[derive(Parser)]
-#[command(name = "tongdian", version, about = "Customer feedback from Kafka → pain points in Delta Lake tables")]
+#[command(
+    name = "tongdian",
+    version,
+    about = "Customer feedback from Kafka → pain points in Delta Lake tables"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -47,6 +52,19 @@ enum Command {
     Analyze(AnalyzeArgs),
     /// Send JSONL lines to a topic, keyed by their `id`.
     Produce(ProduceArgs),
+    /// Score the analysis against labelled messages (JSONL: an envelope
+    /// plus `expected`): sentiment accuracy, theme P/R/F1, mention polarity,
+    /// flag and emotion F1, worst misses.
+    Eval(EvalArgs),
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Labelled JSONL file.
+    #[arg(long)]
+    labels: PathBuf,
 }
 
 #[derive(Args)]
@@ -129,7 +147,9 @@ fn init_logging(config: &Config, format: Option<LogFormat>, default_level: &str)
         // binary columns (the dead letters' payloads); that is by design.
         EnvFilter::new(format!("{level},deltalake_core::writer::stats=error"))
     });
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format.unwrap_or(config.log.format) {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
@@ -198,7 +218,9 @@ async fn async_main(cli: Cli) -> Result<()> {
                 &config.ingest(),
                 &enricher,
                 &mut observer,
-                tongdian_ingest::RunOptions { exit_at_end: args.exit_at_end },
+                tongdian_ingest::RunOptions {
+                    exit_at_end: args.exit_at_end,
+                },
                 shutdown_signal(),
             )
             .await?;
@@ -224,10 +246,30 @@ async fn async_main(cli: Cli) -> Result<()> {
             let enricher = NlpEnricher::new(config.analysis.taxonomy.as_deref())?;
             let input = open_input(&args.input)?;
             let stdout = std::io::stdout().lock();
-            let outcome = analyze::run(input, std::io::BufWriter::new(stdout), &enricher, &config.limits, args.strict)?;
+            let outcome = analyze::run(
+                input,
+                std::io::BufWriter::new(stdout),
+                &enricher,
+                &config.limits,
+                args.strict,
+            )?;
             if outcome.errors > 0 {
-                eprintln!("{} lines analysed, {} invalid", outcome.analysed, outcome.errors);
+                eprintln!(
+                    "{} lines analysed, {} invalid",
+                    outcome.analysed, outcome.errors
+                );
             }
+            Ok(())
+        }
+        Command::Eval(args) => {
+            let config = load_config(&args.config)?;
+            init_logging(&config, cli.log_format, "warn");
+            let enricher = NlpEnricher::new(config.analysis.taxonomy.as_deref())?;
+            let src = std::fs::read_to_string(&args.labels)
+                .with_context(|| format!("reading {}", args.labels.display()))?;
+            let examples = tongdian_nlp::eval::parse_jsonl(&src, &args.labels.display().to_string())?;
+            let report = tongdian_nlp::eval::evaluate(enricher.analyzer(), &examples);
+            out(report)?;
             Ok(())
         }
         Command::Produce(args) => {

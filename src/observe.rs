@@ -18,13 +18,18 @@ impl RunObserver {
     pub fn new() -> RunObserver {
         let bar = if std::io::stderr().is_terminal() {
             let bar = ProgressBar::new_spinner();
-            bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("template"));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("template"),
+            );
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         } else {
             ProgressBar::hidden()
         };
-        RunObserver { summary: Summary::default(), bar }
+        RunObserver {
+            summary: Summary::default(),
+            bar,
+        }
     }
 
     pub fn finish(&self) {
@@ -50,8 +55,17 @@ impl Observer for RunObserver {
 pub fn render(summary: &Summary, output: &str) -> String {
     use std::fmt::Write;
     let mut s = String::new();
-    let kinds: Vec<String> = summary.by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
-    let _ = writeln!(s, "messages     {} ({})", summary.messages, kinds.join(", "));
+    let kinds: Vec<String> = summary
+        .by_kind
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    let _ = writeln!(
+        s,
+        "messages     {} ({})",
+        summary.messages,
+        kinds.join(", ")
+    );
     let reasons: Vec<String> = summary
         .dead_letters_by_reason
         .iter()
@@ -61,7 +75,11 @@ pub fn render(summary: &Summary, output: &str) -> String {
         s,
         "dead letters {}{}",
         summary.dead_letters,
-        if reasons.is_empty() { String::new() } else { format!(" ({})", reasons.join(", ")) }
+        if reasons.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", reasons.join(", "))
+        }
     );
     match summary.nps.nps() {
         Some(nps) => {
@@ -80,15 +98,27 @@ pub fn render(summary: &Summary, output: &str) -> String {
     }
     match summary.csat.csat_percent() {
         Some(csat) => {
-            let _ = writeln!(s, "CSAT         {csat:.1}% satisfied ({} responses)", summary.csat.responses);
+            let _ = writeln!(
+                s,
+                "CSAT         {csat:.1}% satisfied ({} responses)",
+                summary.csat.responses
+            );
         }
         None => {
             let _ = writeln!(s, "CSAT         no responses");
         }
     }
-    let sentiment: Vec<String> = summary.sentiment.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    let sentiment: Vec<String> = summary
+        .sentiment
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
     let _ = writeln!(s, "sentiment    {}", sentiment.join(", "));
-    let flags: Vec<String> = summary.flags.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    let flags: Vec<String> = summary
+        .flags
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
     if !flags.is_empty() {
         let _ = writeln!(s, "risk flags   {}", flags.join(", "));
     }

@@ -5,8 +5,12 @@ tongdian's own code), queries them with DuckDB over Arrow, and prints one JSON
 object of facts for the Rust test to assert on:
 
     python verify_tables.py ROOT [APP_ID ...]
+
+ROOT is a directory or an object-store URI (s3://bucket/prefix, with the
+AWS_* environment set).
 """
 import json
+import os
 import sys
 
 import duckdb
@@ -17,8 +21,10 @@ from deltalake import DeltaTable
 def main() -> None:
     root = sys.argv[1].rstrip("/")
     app_ids = sys.argv[2:]
-    feedback_dt = DeltaTable(f"{root}/feedback")
-    dead_dt = DeltaTable(f"{root}/dead_letters")
+    # Object stores: the same AWS_* environment the worker used.
+    options = {k: v for k, v in os.environ.items() if k.startswith("AWS_")} if "://" in root else None
+    feedback_dt = DeltaTable(f"{root}/feedback", storage_options=options)
+    dead_dt = DeltaTable(f"{root}/dead_letters", storage_options=options)
     feedback = feedback_dt.to_pyarrow_table()
     dead = dead_dt.to_pyarrow_table()
     con = duckdb.connect()

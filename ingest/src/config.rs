@@ -112,7 +112,11 @@ impl KafkaConfig {
         if self.group.trim().is_empty() {
             return Err(IngestError::Config("kafka.group is empty".into()));
         }
-        if let Some(key) = self.librdkafka.keys().find(|k| OWNED_PROPERTIES.contains(&k.as_str())) {
+        if let Some(key) = self
+            .librdkafka
+            .keys()
+            .find(|k| OWNED_PROPERTIES.contains(&k.as_str()))
+        {
             return Err(IngestError::Config(format!(
                 "kafka.librdkafka.`{key}` conflicts with a setting tongdian owns; use the typed \
                  setting instead (brokers, group, session_timeout_ms, heartbeat_interval_ms, \
@@ -132,9 +136,10 @@ impl KafkaConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SinkConfig {
-    /// Root of the output tables: a local directory (or a `file://` URL).
-    /// Tables live in `<output>/feedback` and `<output>/dead_letters`.
-    /// Default `./tongdian-data`.
+    /// Root of the output tables: a local directory, or an S3-compatible
+    /// object store (`s3://bucket/prefix`, configured with the usual `AWS_*`
+    /// environment or `storage_options`). Tables live in `<output>/feedback`
+    /// and `<output>/dead_letters`. Default `./tongdian-data`.
     pub output: String,
     /// Flush once this many messages are buffered. Default 100000.
     pub flush_max_messages: usize,
@@ -144,7 +149,9 @@ pub struct SinkConfig {
     /// Flush at least this often, in seconds, while messages are buffered:
     /// the latency from Kafka to the tables. Default 60.
     pub flush_interval_secs: u64,
-    /// Options passed to delta-rs's storage backend. Default empty.
+    /// Options for delta-rs's object stores, e.g. `AWS_ENDPOINT_URL`,
+    /// `AWS_REGION`, `AWS_S3_ALLOW_UNSAFE_RENAME`; the same names work as
+    /// environment variables. Default empty.
     pub storage_options: BTreeMap<String, String>,
 }
 
@@ -202,17 +209,26 @@ mod tests {
     #[test]
     fn owned_librdkafka_properties_are_refused_by_name() {
         let mut cfg = KafkaConfig::default();
-        cfg.librdkafka.insert("enable.auto.commit".into(), "true".into());
+        cfg.librdkafka
+            .insert("enable.auto.commit".into(), "true".into());
         let err = cfg.validate().unwrap_err().to_string();
         assert!(err.contains("enable.auto.commit"), "{err}");
         cfg.librdkafka.clear();
-        cfg.librdkafka.insert("fetch.max.bytes".into(), "1048576".into());
+        cfg.librdkafka
+            .insert("fetch.max.bytes".into(), "1048576".into());
         cfg.validate().unwrap();
     }
 
     #[test]
     fn the_dead_letter_topic_cannot_be_an_input() {
-        let cfg = KafkaConfig { dlq_topic: "feedback.reviews".into(), ..KafkaConfig::default() };
-        assert!(cfg.validate().unwrap_err().to_string().contains("feedback.reviews"));
+        let cfg = KafkaConfig {
+            dlq_topic: "feedback.reviews".into(),
+            ..KafkaConfig::default()
+        };
+        assert!(cfg
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("feedback.reviews"));
     }
 }

@@ -39,7 +39,10 @@ impl DeadLetterTopic {
             .set("enable.idempotence", "true")
             .set("message.timeout.ms", "300000")
             .create()?;
-        Ok(Some(DeadLetterTopic { topic: cfg.dlq_topic.clone(), producer }))
+        Ok(Some(DeadLetterTopic {
+            topic: cfg.dlq_topic.clone(),
+            producer,
+        }))
     }
 
     /// Sends every dead letter and waits until the broker has them all.
@@ -52,16 +55,37 @@ impl DeadLetterTopic {
             let partition = dl.provenance.partition.to_string();
             let offset = dl.provenance.offset.to_string();
             let mut headers = OwnedHeaders::new()
-                .insert(Header { key: "tongdian.reason", value: Some(dl.rejection.reason.as_str()) })
-                .insert(Header { key: "tongdian.detail", value: Some(dl.rejection.detail.as_str()) })
-                .insert(Header { key: "tongdian.source_topic", value: Some(dl.provenance.topic.as_str()) })
-                .insert(Header { key: "tongdian.source_partition", value: Some(partition.as_str()) })
-                .insert(Header { key: "tongdian.source_offset", value: Some(offset.as_str()) });
+                .insert(Header {
+                    key: "tongdian.reason",
+                    value: Some(dl.rejection.reason.as_str()),
+                })
+                .insert(Header {
+                    key: "tongdian.detail",
+                    value: Some(dl.rejection.detail.as_str()),
+                })
+                .insert(Header {
+                    key: "tongdian.source_topic",
+                    value: Some(dl.provenance.topic.as_str()),
+                })
+                .insert(Header {
+                    key: "tongdian.source_partition",
+                    value: Some(partition.as_str()),
+                })
+                .insert(Header {
+                    key: "tongdian.source_offset",
+                    value: Some(offset.as_str()),
+                });
             if let Some(field) = &dl.rejection.field {
-                headers = headers.insert(Header { key: "tongdian.field", value: Some(field.as_str()) });
+                headers = headers.insert(Header {
+                    key: "tongdian.field",
+                    value: Some(field.as_str()),
+                });
             }
             if let Some(original_key) = &dl.key {
-                headers = headers.insert(Header { key: "tongdian.original_key", value: Some(original_key.as_slice()) });
+                headers = headers.insert(Header {
+                    key: "tongdian.original_key",
+                    value: Some(original_key.as_slice()),
+                });
             }
             async move {
                 let record = FutureRecord::to(&self.topic)
@@ -71,7 +95,10 @@ impl DeadLetterTopic {
                 self.producer
                     .send(record, Duration::from_secs(60))
                     .await
-                    .map_err(|(source, _)| IngestError::DeadLetterTopic { topic: self.topic.clone(), source })
+                    .map_err(|(source, _)| IngestError::DeadLetterTopic {
+                        topic: self.topic.clone(),
+                        source,
+                    })
             }
         });
         try_join_all(sends).await?;

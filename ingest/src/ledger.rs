@@ -103,7 +103,11 @@ impl Ledger {
                 let last = progress.next_offset - 1;
                 let from = progress.committed.get(table);
                 let behind = from.is_none_or(|c| last > c);
-                (last >= 0 && behind).then(|| Advance { partition: p.clone(), from, to: last })
+                (last >= 0 && behind).then(|| Advance {
+                    partition: p.clone(),
+                    from,
+                    to: last,
+                })
             })
             .collect();
         out.sort();
@@ -183,7 +187,9 @@ impl Pending {
     pub fn is_due(&self, policy: &FlushPolicy, now: Instant) -> bool {
         self.messages >= policy.max_messages
             || self.bytes >= policy.max_bytes
-            || self.since.is_some_and(|t| now.duration_since(t) >= policy.max_age)
+            || self
+                .since
+                .is_some_and(|t| now.duration_since(t) >= policy.max_age)
     }
 
     /// When the age limit will make a flush due.
@@ -194,10 +200,16 @@ impl Pending {
     /// Drops what was buffered for partitions this worker no longer owns.
     pub fn retain_assigned(&mut self, ledger: &Ledger) {
         self.feedback.retain(|r| {
-            ledger.is_assigned(&TopicPartition::new(r.provenance.topic.clone(), r.provenance.partition))
+            ledger.is_assigned(&TopicPartition::new(
+                r.provenance.topic.clone(),
+                r.provenance.partition,
+            ))
         });
         self.dead_letters.retain(|r| {
-            ledger.is_assigned(&TopicPartition::new(r.provenance.topic.clone(), r.provenance.partition))
+            ledger.is_assigned(&TopicPartition::new(
+                r.provenance.topic.clone(),
+                r.provenance.partition,
+            ))
         });
         if self.feedback.is_empty() && self.dead_letters.is_empty() && ledger.all_committed() {
             *self = Pending::default();
@@ -206,8 +218,10 @@ impl Pending {
 
     /// Drops what was buffered for one partition (another writer owns it).
     pub fn drop_partition(&mut self, p: &TopicPartition) {
-        self.feedback.retain(|r| r.provenance.partition != p.partition || r.provenance.topic != p.topic);
-        self.dead_letters.retain(|r| r.provenance.partition != p.partition || r.provenance.topic != p.topic);
+        self.feedback
+            .retain(|r| r.provenance.partition != p.partition || r.provenance.topic != p.topic);
+        self.dead_letters
+            .retain(|r| r.provenance.partition != p.partition || r.provenance.topic != p.topic);
     }
 
     pub fn take(&mut self) -> Pending {
@@ -253,7 +267,13 @@ mod tests {
         let mut l = Ledger::default();
         l.assign(&assigned(0, Some(9), Some(9)), None);
         assert_eq!(l.admit(&tp(0), 5), Admission::Stale);
-        assert!(matches!(l.admit(&tp(0), 10), Admission::Fresh { feedback: true, dead_letters: true }));
+        assert!(matches!(
+            l.admit(&tp(0), 10),
+            Admission::Fresh {
+                feedback: true,
+                dead_letters: true
+            }
+        ));
         assert_eq!(l.admit(&tp(0), 10), Admission::Stale);
         // Gaps (compaction, transaction markers) are fine.
         assert!(matches!(l.admit(&tp(0), 14), Admission::Fresh { .. }));
@@ -271,7 +291,11 @@ mod tests {
             l.admit(&tp(0), o);
         }
         assert!(l.admit(&tp(0), 22).wants(TableId::Feedback));
-        let advance = |from| Advance { partition: tp(0), from: Some(from), to: 22 };
+        let advance = |from| Advance {
+            partition: tp(0),
+            from: Some(from),
+            to: 22,
+        };
         assert_eq!(l.uncommitted(TableId::Feedback), vec![advance(20)]);
         assert_eq!(l.uncommitted(TableId::DeadLetters), vec![advance(10)]);
     }
@@ -287,7 +311,10 @@ mod tests {
         assert!(l.reached_end());
         assert!(!l.all_committed());
         l.mark_committed(TableId::Feedback, &l.uncommitted(TableId::Feedback));
-        assert!(l.group_offsets().is_empty(), "dead_letters has not committed yet");
+        assert!(
+            l.group_offsets().is_empty(),
+            "dead_letters has not committed yet"
+        );
         l.mark_committed(TableId::DeadLetters, &l.uncommitted(TableId::DeadLetters));
         assert!(l.all_committed());
         assert_eq!(l.group_offsets(), vec![(tp(0), 3)]);
@@ -323,7 +350,11 @@ mod tests {
 
     #[test]
     fn flush_is_due_by_count_bytes_or_age() {
-        let policy = FlushPolicy { max_messages: 3, max_bytes: 100, max_age: Duration::from_secs(5) };
+        let policy = FlushPolicy {
+            max_messages: 3,
+            max_bytes: 100,
+            max_age: Duration::from_secs(5),
+        };
         let t0 = Instant::now();
         let mut p = Pending::default();
         assert!(!p.is_due(&policy, t0));

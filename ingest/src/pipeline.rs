@@ -194,7 +194,10 @@ impl Worker<'_> {
             match event {
                 RebalanceEvent::Assigned(assigned) => {
                     for a in &assigned {
-                        let end = self.ends.as_ref().and_then(|e| e.get(&a.partition).copied());
+                        let end = self
+                            .ends
+                            .as_ref()
+                            .and_then(|e| e.get(&a.partition).copied());
                         tracing::info!(
                             topic = %a.partition.topic,
                             partition = a.partition.partition,
@@ -206,7 +209,10 @@ impl Worker<'_> {
                     }
                 }
                 RebalanceEvent::Revoked(revoked) => {
-                    tracing::info!(partitions = revoked.len(), "partitions revoked; dropping their uncommitted rows");
+                    tracing::info!(
+                        partitions = revoked.len(),
+                        "partitions revoked; dropping their uncommitted rows"
+                    );
                     self.ledger.revoke(&revoked);
                     self.pending.retain_assigned(&self.ledger);
                 }
@@ -216,7 +222,11 @@ impl Worker<'_> {
         Ok(())
     }
 
-    fn handle(&mut self, consumer: &WorkerConsumer, m: &BorrowedMessage<'_>) -> Result<(), IngestError> {
+    fn handle(
+        &mut self,
+        consumer: &WorkerConsumer,
+        m: &BorrowedMessage<'_>,
+    ) -> Result<(), IngestError> {
         self.apply_rebalances(consumer)?;
         let partition = TopicPartition::new(m.topic(), m.partition());
         let admission = self.ledger.admit(&partition, m.offset());
@@ -236,7 +246,12 @@ impl Worker<'_> {
         match decode(payload, &self.limits, now) {
             Ok(feedback) if admission.wants(TableId::Feedback) => {
                 let analysis = self.enricher.enrich(&feedback);
-                self.pending.feedback.push(FeedbackRow { feedback, analysis, provenance, ingested_at: now });
+                self.pending.feedback.push(FeedbackRow {
+                    feedback,
+                    analysis,
+                    provenance,
+                    ingested_at: now,
+                });
             }
             Err(rejection) if admission.wants(TableId::DeadLetters) => {
                 tracing::debug!(topic = %provenance.topic, offset = provenance.offset, %rejection, "dead letter");
@@ -268,14 +283,22 @@ impl Worker<'_> {
                     break;
                 }
                 let batch = match table {
-                    TableId::Feedback if !pending.feedback.is_empty() => Some(
-                        tables::feedback_batch(&pending.feedback)
-                            .map_err(|source| IngestError::Batch { table: table.name(), source })?,
-                    ),
-                    TableId::DeadLetters if !pending.dead_letters.is_empty() => Some(
-                        tables::dead_letters_batch(&pending.dead_letters)
-                            .map_err(|source| IngestError::Batch { table: table.name(), source })?,
-                    ),
+                    TableId::Feedback if !pending.feedback.is_empty() => {
+                        Some(tables::feedback_batch(&pending.feedback).map_err(|source| {
+                            IngestError::Batch {
+                                table: table.name(),
+                                source,
+                            }
+                        })?)
+                    }
+                    TableId::DeadLetters if !pending.dead_letters.is_empty() => {
+                        Some(tables::dead_letters_batch(&pending.dead_letters).map_err(
+                            |source| IngestError::Batch {
+                                table: table.name(),
+                                source,
+                            },
+                        )?)
+                    }
                     _ => None,
                 };
                 let started = Instant::now();
@@ -285,7 +308,12 @@ impl Worker<'_> {
                         self.ledger.mark_committed(table, &advances);
                         break;
                     }
-                    Err(IngestError::Fenced { table: t, partition, expected, found }) => {
+                    Err(IngestError::Fenced {
+                        table: t,
+                        partition,
+                        expected,
+                        found,
+                    }) => {
                         tracing::warn!(
                             table = t, %partition, ?expected, ?found,
                             "another writer advanced this partition; dropping our rows for it and re-reading from the tables"
@@ -300,18 +328,35 @@ impl Worker<'_> {
         self.stats.commits += 1;
         self.stats.feedback_rows += pending.feedback.len() as u64;
         self.stats.dead_letters += pending.dead_letters.len() as u64;
-        self.observer.committed(&pending.feedback, &pending.dead_letters);
+        self.observer
+            .committed(&pending.feedback, &pending.dead_letters);
         self.report_group_offsets(consumer);
         Ok(())
     }
 
     /// Starts a partition over from the offsets the tables hold now.
-    async fn resync(&mut self, consumer: &WorkerConsumer, partition: &TopicPartition) -> Result<(), IngestError> {
-        let offsets = self.sink.read_offsets(std::slice::from_ref(partition)).await?;
+    async fn resync(
+        &mut self,
+        consumer: &WorkerConsumer,
+        partition: &TopicPartition,
+    ) -> Result<(), IngestError> {
+        let offsets = self
+            .sink
+            .read_offsets(std::slice::from_ref(partition))
+            .await?;
         let table_offsets = offsets.get(partition).copied().unwrap_or_default();
         if let Some(next) = self.ledger.resync(partition, table_offsets) {
-            let at = if table_offsets.resume_from().is_some() { Offset::Offset(next) } else { Offset::Beginning };
-            consumer.seek(&partition.topic, partition.partition, at, Duration::from_secs(10))?;
+            let at = if table_offsets.resume_from().is_some() {
+                Offset::Offset(next)
+            } else {
+                Offset::Beginning
+            };
+            consumer.seek(
+                &partition.topic,
+                partition.partition,
+                at,
+                Duration::from_secs(10),
+            )?;
         }
         Ok(())
     }

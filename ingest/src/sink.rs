@@ -82,7 +82,10 @@ pub struct Advance {
 
 impl TopicPartition {
     pub fn new(topic: impl Into<String>, partition: i32) -> Self {
-        TopicPartition { topic: topic.into(), partition }
+        TopicPartition {
+            topic: topic.into(),
+            partition,
+        }
     }
 
     /// The Delta `txn` app id that carries this partition's offset.
@@ -126,12 +129,18 @@ pub struct TableLocation {
 
 impl TableLocation {
     pub fn new(root: &str, storage_options: HashMap<String, String>) -> Self {
-        TableLocation { root: root.trim_end_matches('/').to_owned(), storage_options }
+        TableLocation {
+            root: root.trim_end_matches('/').to_owned(),
+            storage_options,
+        }
     }
 
     pub fn url(&self, table: TableId) -> Result<Url, IngestError> {
         let uri = format!("{}/{}", self.root, table.name());
-        deltalake::ensure_table_uri(&uri).map_err(|source| IngestError::Table { table: table.name(), source })
+        deltalake::ensure_table_uri(&uri).map_err(|source| IngestError::Table {
+            table: table.name(),
+            source,
+        })
     }
 
     async fn load(&self, table: TableId) -> Result<DeltaTable, DeltaTableError> {
@@ -145,7 +154,10 @@ impl TableLocation {
         // Probe first: loading a location without a log makes the kernel
         // log an error, and a table that is not there yet is expected.
         if !table.verify_deltatable_existence().await? {
-            return Err(DeltaTableError::NotATable(format!("no Delta log under {}", table.table_url())));
+            return Err(DeltaTableError::NotATable(format!(
+                "no Delta log under {}",
+                table.table_url()
+            )));
         }
         table.load().await?;
         Ok(table)
@@ -154,7 +166,10 @@ impl TableLocation {
     /// Opens the table, creating it with tongdian's schema if it is not there.
     /// Several workers may race to create it; the loser loads the winner's.
     async fn open_or_create(&self, table: TableId) -> Result<DeltaTable, IngestError> {
-        let err = |source| IngestError::Table { table: table.name(), source };
+        let err = |source| IngestError::Table {
+            table: table.name(),
+            source,
+        };
         match self.load(table).await {
             Ok(t) => return Ok(t),
             Err(DeltaTableError::NotATable(_)) => {}
@@ -188,17 +203,28 @@ impl TableLocation {
         &self,
         partitions: &[TopicPartition],
     ) -> Result<HashMap<TopicPartition, TableOffsets>, IngestError> {
-        let mut out: HashMap<TopicPartition, TableOffsets> =
-            partitions.iter().map(|p| (p.clone(), TableOffsets::default())).collect();
+        let mut out: HashMap<TopicPartition, TableOffsets> = partitions
+            .iter()
+            .map(|p| (p.clone(), TableOffsets::default()))
+            .collect();
         for table in TableId::ALL {
             let t = match self.load(table).await {
                 Ok(t) => t,
                 Err(DeltaTableError::NotATable(_)) => continue,
-                Err(source) => return Err(IngestError::Table { table: table.name(), source }),
+                Err(source) => {
+                    return Err(IngestError::Table {
+                        table: table.name(),
+                        source,
+                    })
+                }
             };
-            let offsets = read_txn_versions(&t, partitions)
-                .await
-                .map_err(|source| IngestError::Table { table: table.name(), source })?;
+            let offsets =
+                read_txn_versions(&t, partitions)
+                    .await
+                    .map_err(|source| IngestError::Table {
+                        table: table.name(),
+                        source,
+                    })?;
             for (p, v) in offsets {
                 if let Some(v) = v {
                     out.get_mut(&p).expect("asked for").set(table, v);
@@ -217,7 +243,9 @@ async fn read_txn_versions(
     let log_store = table.log_store();
     let mut out = Vec::with_capacity(partitions.len());
     for p in partitions {
-        let v = snapshot.transaction_version(log_store.as_ref(), p.app_id()).await?;
+        let v = snapshot
+            .transaction_version(log_store.as_ref(), p.app_id())
+            .await?;
         out.push((p.clone(), v));
     }
     Ok(out)
@@ -233,7 +261,10 @@ impl DeltaSink {
     pub async fn open(location: TableLocation) -> Result<DeltaSink, IngestError> {
         let feedback = location.open_or_create(TableId::Feedback).await?;
         let dead_letters = location.open_or_create(TableId::DeadLetters).await?;
-        Ok(DeltaSink { location, tables: [feedback, dead_letters] })
+        Ok(DeltaSink {
+            location,
+            tables: [feedback, dead_letters],
+        })
     }
 
     /// The tables' latest offsets for these partitions.
@@ -259,15 +290,24 @@ impl DeltaSink {
         batch: Option<RecordBatch>,
         advances: &[Advance],
     ) -> Result<i64, IngestError> {
-        let err = |source| IngestError::Table { table: table.name(), source };
+        let err = |source| IngestError::Table {
+            table: table.name(),
+            source,
+        };
         let delta = &mut self.tables[table.index()];
         let mut attempt = 0;
         loop {
             attempt += 1;
             delta.update_state().await.map_err(err)?;
-            let found = read_txn_versions(delta, &advances.iter().map(|a| a.partition.clone()).collect::<Vec<_>>())
-                .await
-                .map_err(err)?;
+            let found = read_txn_versions(
+                delta,
+                &advances
+                    .iter()
+                    .map(|a| a.partition.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .await
+            .map_err(err)?;
             for (a, (_, found)) in advances.iter().zip(found) {
                 if found != a.from {
                     return Err(IngestError::Fenced {
@@ -278,13 +318,18 @@ impl DeltaSink {
                     });
                 }
             }
-            let txns = advances.iter().map(|a| Transaction::new(a.partition.app_id(), a.to)).collect();
+            let txns = advances
+                .iter()
+                .map(|a| Transaction::new(a.partition.app_id(), a.to))
+                .collect();
             // One attempt inside delta-rs: a conflict comes back to us so the
             // fence check above runs against the winner's offsets.
             let properties = CommitProperties::default()
                 .with_application_transactions(txns)
                 .with_max_retries(0);
-            let mut writer = RecordBatchWriter::for_table(delta).map_err(err)?.with_commit_properties(properties);
+            let mut writer = RecordBatchWriter::for_table(delta)
+                .map_err(err)?
+                .with_commit_properties(properties);
             if let Some(batch) = &batch {
                 writer.write(batch.clone()).await.map_err(err)?;
             }
@@ -308,7 +353,8 @@ fn is_conflict(e: &DeltaTableError) -> bool {
         e,
         DeltaTableError::VersionAlreadyExists(_)
             | DeltaTableError::Transaction {
-                source: TransactionError::CommitConflict(_) | TransactionError::MaxCommitAttempts(_)
+                source: TransactionError::CommitConflict(_)
+                    | TransactionError::MaxCommitAttempts(_)
             }
     )
 }
@@ -318,7 +364,11 @@ mod tests {
     use super::*;
 
     fn advance(partition: i32, from: Option<i64>, to: i64) -> Advance {
-        Advance { partition: TopicPartition::new("t", partition), from, to }
+        Advance {
+            partition: TopicPartition::new("t", partition),
+            from,
+            to,
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -330,27 +380,57 @@ mod tests {
 
         // The zombie committed up to 9, then lost the partition; the new
         // owner read 9 from the table and committed up to 20.
-        zombie.commit(TableId::DeadLetters, None, &[advance(0, None, 9)]).await.unwrap();
-        owner.commit(TableId::DeadLetters, None, &[advance(0, Some(9), 20)]).await.unwrap();
+        zombie
+            .commit(TableId::DeadLetters, None, &[advance(0, None, 9)])
+            .await
+            .unwrap();
+        owner
+            .commit(TableId::DeadLetters, None, &[advance(0, Some(9), 20)])
+            .await
+            .unwrap();
 
         // The zombie, still believing the table is at 9, is fenced off...
         let err = zombie
-            .commit(TableId::DeadLetters, None, &[advance(1, None, 3), advance(0, Some(9), 15)])
+            .commit(
+                TableId::DeadLetters,
+                None,
+                &[advance(1, None, 3), advance(0, Some(9), 15)],
+            )
             .await
             .unwrap_err();
         match err {
-            IngestError::Fenced { partition, expected, found, .. } => {
-                assert_eq!((partition.partition, expected, found), (0, Some(9), Some(20)));
+            IngestError::Fenced {
+                partition,
+                expected,
+                found,
+                ..
+            } => {
+                assert_eq!(
+                    (partition.partition, expected, found),
+                    (0, Some(9), Some(20))
+                );
             }
             other => panic!("expected Fenced, got {other}"),
         }
         // ...and nothing of that commit landed, not even the other partition.
-        let offsets = location.read_offsets(&[TopicPartition::new("t", 0), TopicPartition::new("t", 1)]).await.unwrap();
-        assert_eq!(offsets[&TopicPartition::new("t", 0)].get(TableId::DeadLetters), Some(20));
-        assert_eq!(offsets[&TopicPartition::new("t", 1)].get(TableId::DeadLetters), None);
+        let offsets = location
+            .read_offsets(&[TopicPartition::new("t", 0), TopicPartition::new("t", 1)])
+            .await
+            .unwrap();
+        assert_eq!(
+            offsets[&TopicPartition::new("t", 0)].get(TableId::DeadLetters),
+            Some(20)
+        );
+        assert_eq!(
+            offsets[&TopicPartition::new("t", 1)].get(TableId::DeadLetters),
+            None
+        );
 
         // Knowing the table's offsets, it may go on.
-        zombie.commit(TableId::DeadLetters, None, &[advance(0, Some(20), 25)]).await.unwrap();
+        zombie
+            .commit(TableId::DeadLetters, None, &[advance(0, Some(20), 25)])
+            .await
+            .unwrap();
     }
 
     #[test]

@@ -54,12 +54,18 @@ impl WorkerContext {
     }
 
     fn push(&self, event: RebalanceEvent) {
-        self.events.lock().expect("rebalance events lock").push(event);
+        self.events
+            .lock()
+            .expect("rebalance events lock")
+            .push(event);
     }
 
     /// Blocks the poll thread: librdkafka calls this from inside `poll`, and
     /// the assignment must wait until we know where each partition resumes.
-    fn read_offsets(&self, partitions: &[TopicPartition]) -> Result<HashMap<TopicPartition, TableOffsets>, IngestError> {
+    fn read_offsets(
+        &self,
+        partitions: &[TopicPartition],
+    ) -> Result<HashMap<TopicPartition, TableOffsets>, IngestError> {
         let location = self.location.clone();
         let partitions = partitions.to_vec();
         let runtime = self.runtime.clone();
@@ -84,12 +90,20 @@ impl WorkerContext {
                 (Some(o), _) => (Offset::Offset(o), o),
                 (None, StartFrom::Earliest) => (Offset::Beginning, 0),
                 (None, StartFrom::Latest) => {
-                    let (_, high) = consumer.fetch_watermarks(&p.topic, p.partition, Duration::from_secs(10))?;
+                    let (_, high) = consumer.fetch_watermarks(
+                        &p.topic,
+                        p.partition,
+                        Duration::from_secs(10),
+                    )?;
                     (Offset::Offset(high), high)
                 }
             };
             tpl.set_partition_offset(&p.topic, p.partition, offset)?;
-            assigned.push(Assigned { partition: p, table_offsets, next_offset });
+            assigned.push(Assigned {
+                partition: p,
+                table_offsets,
+                next_offset,
+            });
         }
         Ok(assigned)
     }
@@ -98,22 +112,33 @@ impl WorkerContext {
 impl ClientContext for WorkerContext {}
 
 impl ConsumerContext for WorkerContext {
-    fn rebalance(&self, consumer: &BaseConsumer<Self>, err: RDKafkaRespErr, tpl: &mut TopicPartitionList) {
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
         let cooperative = matches!(
             consumer.rebalance_protocol(),
             rdkafka::consumer::RebalanceProtocol::Cooperative
         );
         match err {
-            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => match self.plan_assignment(consumer, tpl) {
-                Ok(assigned) => {
-                    let result = if cooperative { consumer.incremental_assign(tpl) } else { consumer.assign(tpl) };
-                    match result {
-                        Ok(()) => self.push(RebalanceEvent::Assigned(assigned)),
-                        Err(e) => self.push(RebalanceEvent::Failed(format!("assign: {e}"))),
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                match self.plan_assignment(consumer, tpl) {
+                    Ok(assigned) => {
+                        let result = if cooperative {
+                            consumer.incremental_assign(tpl)
+                        } else {
+                            consumer.assign(tpl)
+                        };
+                        match result {
+                            Ok(()) => self.push(RebalanceEvent::Assigned(assigned)),
+                            Err(e) => self.push(RebalanceEvent::Failed(format!("assign: {e}"))),
+                        }
                     }
+                    Err(e) => self.push(RebalanceEvent::Failed(e.to_string())),
                 }
-                Err(e) => self.push(RebalanceEvent::Failed(e.to_string())),
-            },
+            }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
                 let revoked = tpl
                     .elements()
@@ -123,7 +148,11 @@ impl ConsumerContext for WorkerContext {
                 // Tell the loop first: anything it buffered for these
                 // partitions must not be committed by this worker any more.
                 self.push(RebalanceEvent::Revoked(revoked));
-                let result = if cooperative { consumer.incremental_unassign(tpl) } else { consumer.unassign() };
+                let result = if cooperative {
+                    consumer.incremental_unassign(tpl)
+                } else {
+                    consumer.unassign()
+                };
                 if let Err(e) = result {
                     tracing::warn!(error = %e, "unassign failed");
                 }
@@ -158,12 +187,18 @@ pub fn consumer_config(cfg: &KafkaConfig) -> ClientConfig {
         .set("enable.partition.eof", "false")
         .set("auto.offset.reset", "earliest")
         .set("session.timeout.ms", cfg.session_timeout_ms.to_string())
-        .set("heartbeat.interval.ms", cfg.heartbeat_interval_ms.to_string())
+        .set(
+            "heartbeat.interval.ms",
+            cfg.heartbeat_interval_ms.to_string(),
+        )
         .set("max.poll.interval.ms", cfg.max_poll_interval_ms.to_string());
     c
 }
 
-pub fn create_consumer(cfg: &KafkaConfig, location: TableLocation) -> Result<WorkerConsumer, IngestError> {
+pub fn create_consumer(
+    cfg: &KafkaConfig,
+    location: TableLocation,
+) -> Result<WorkerConsumer, IngestError> {
     let context = WorkerContext {
         location,
         start_from: cfg.start_from,
@@ -178,7 +213,10 @@ pub fn create_consumer(cfg: &KafkaConfig, location: TableLocation) -> Result<Wor
 
 /// End offsets (high watermarks) of every partition of `topics`, for
 /// `--exit-at-end`. A topic that does not exist has no partitions.
-pub fn end_offsets(consumer: &WorkerConsumer, topics: &[String]) -> KafkaResult<HashMap<TopicPartition, i64>> {
+pub fn end_offsets(
+    consumer: &WorkerConsumer,
+    topics: &[String],
+) -> KafkaResult<HashMap<TopicPartition, i64>> {
     let timeout = Duration::from_secs(30);
     let mut out = HashMap::new();
     for topic in topics {

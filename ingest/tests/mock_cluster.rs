@@ -37,7 +37,10 @@ impl Enricher for LengthEnricher {
 const TOPIC: &str = "feedback.reviews";
 
 fn valid(i: usize) -> String {
-    format!(r#"{{"id":"v{i}","kind":"review","created_at":"2026-11-0{}T10:00:00+08:00","source":"jd","text":"第{i}条：物流很快"}}"#, 1 + i % 9)
+    format!(
+        r#"{{"id":"v{i}","kind":"review","created_at":"2026-11-0{}T10:00:00+08:00","source":"jd","text":"第{i}条：物流很快"}}"#,
+        1 + i % 9
+    )
 }
 
 fn invalid(i: usize) -> Vec<u8> {
@@ -58,7 +61,10 @@ async fn produce(brokers: &str, messages: &[Vec<u8>]) {
     for (i, m) in messages.iter().enumerate() {
         let key = format!("k{i}");
         producer
-            .send(FutureRecord::to(TOPIC).key(&key).payload(m), Duration::from_secs(10))
+            .send(
+                FutureRecord::to(TOPIC).key(&key).payload(m),
+                Duration::from_secs(10),
+            )
             .await
             .unwrap();
     }
@@ -126,7 +132,10 @@ async fn feedback_ids(root: &Path) -> BTreeMap<String, usize> {
 async fn dead_letter_offsets(root: &Path) -> Vec<i64> {
     let mut offsets = Vec::new();
     for b in read_table(root, "dead_letters").await {
-        let col = b.column_by_name("offset").unwrap().as_primitive::<Int64Type>();
+        let col = b
+            .column_by_name("offset")
+            .unwrap()
+            .as_primitive::<Int64Type>();
         offsets.extend(col.values().iter().copied());
     }
     offsets.sort();
@@ -149,9 +158,15 @@ async fn a_backlog_lands_exactly_once_and_restarts_resume_from_the_tables() {
     produce(&brokers, &first).await;
 
     let cfg = config(&brokers, dir.path(), "g1");
-    let stats = run(&cfg, &LengthEnricher, &mut NoObserver, RunOptions { exit_at_end: true }, std::future::pending())
-        .await
-        .unwrap();
+    let stats = run(
+        &cfg,
+        &LengthEnricher,
+        &mut NoObserver,
+        RunOptions { exit_at_end: true },
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
     assert_eq!(stats.consumed, 600);
     assert_eq!(stats.dead_letters as usize, first_invalid);
     assert_eq!(stats.feedback_rows as usize, 600 - first_invalid);
@@ -167,27 +182,48 @@ async fn a_backlog_lands_exactly_once_and_restarts_resume_from_the_tables() {
     let partitions: Vec<_> = (0..3).map(|p| TopicPartition::new(TOPIC, p)).collect();
     let offsets = location.read_offsets(&partitions).await.unwrap();
     let resume_total: i64 = offsets.values().map(|o| o.resume_from().unwrap()).sum();
-    assert_eq!(resume_total, 600, "next offsets of the three partitions add up to the backlog");
+    assert_eq!(
+        resume_total, 600,
+        "next offsets of the three partitions add up to the backlog"
+    );
 
     // More data, same group: the worker picks up exactly where the tables end.
     let (second, second_invalid) = batch(600, 900);
     produce(&brokers, &second).await;
-    let stats = run(&cfg, &LengthEnricher, &mut NoObserver, RunOptions { exit_at_end: true }, std::future::pending())
-        .await
-        .unwrap();
+    let stats = run(
+        &cfg,
+        &LengthEnricher,
+        &mut NoObserver,
+        RunOptions { exit_at_end: true },
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
     assert_eq!(stats.consumed, 300, "{stats:?}");
     let ids = feedback_ids(dir.path()).await;
     assert_eq!(ids.len(), 900 - first_invalid - second_invalid);
-    assert!(ids.values().all(|&n| n == 1), "no id twice after the restart");
+    assert!(
+        ids.values().all(|&n| n == 1),
+        "no id twice after the restart"
+    );
 
     // A new consumer group has no Kafka offsets, but the tables do: nothing is
     // written twice.
     let cfg2 = config(&brokers, dir.path(), "another-group");
-    let stats = run(&cfg2, &LengthEnricher, &mut NoObserver, RunOptions { exit_at_end: true }, std::future::pending())
-        .await
-        .unwrap();
+    let stats = run(
+        &cfg2,
+        &LengthEnricher,
+        &mut NoObserver,
+        RunOptions { exit_at_end: true },
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
     assert_eq!(stats.feedback_rows + stats.dead_letters, 0, "{stats:?}");
-    assert_eq!(feedback_ids(dir.path()).await.len(), 900 - first_invalid - second_invalid);
+    assert_eq!(
+        feedback_ids(dir.path()).await.len(),
+        900 - first_invalid - second_invalid
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -197,14 +233,26 @@ async fn fresh_tables_replay_the_topic_even_when_the_group_has_committed() {
     let (messages, invalid_count) = batch(0, 200);
     produce(&brokers, &messages).await;
     let first = tempfile::tempdir().unwrap();
-    run(&config(&brokers, first.path(), "g"), &LengthEnricher, &mut NoObserver, RunOptions { exit_at_end: true }, std::future::pending())
-        .await
-        .unwrap();
+    run(
+        &config(&brokers, first.path(), "g"),
+        &LengthEnricher,
+        &mut NoObserver,
+        RunOptions { exit_at_end: true },
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
 
     let fresh = tempfile::tempdir().unwrap();
-    let stats = run(&config(&brokers, fresh.path(), "g"), &LengthEnricher, &mut NoObserver, RunOptions { exit_at_end: true }, std::future::pending())
-        .await
-        .unwrap();
+    let stats = run(
+        &config(&brokers, fresh.path(), "g"),
+        &LengthEnricher,
+        &mut NoObserver,
+        RunOptions { exit_at_end: true },
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
     assert_eq!(stats.consumed, 200);
     assert_eq!(feedback_ids(fresh.path()).await.len(), 200 - invalid_count);
     assert_eq!(dead_letter_offsets(fresh.path()).await.len(), invalid_count);
@@ -216,17 +264,44 @@ async fn rows_carry_analysis_and_provenance() {
     let brokers = cluster.bootstrap_servers();
     produce(&brokers, &[valid(1).into_bytes(), invalid(0)]).await;
     let dir = tempfile::tempdir().unwrap();
-    run(&config(&brokers, dir.path(), "g"), &LengthEnricher, &mut NoObserver, RunOptions { exit_at_end: true }, std::future::pending())
-        .await
-        .unwrap();
+    run(
+        &config(&brokers, dir.path(), "g"),
+        &LengthEnricher,
+        &mut NoObserver,
+        RunOptions { exit_at_end: true },
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
     let batches = read_table(dir.path(), "feedback").await;
     let b = batches.iter().find(|b| b.num_rows() > 0).unwrap();
-    let score = b.column_by_name("sentiment_score").unwrap().as_primitive::<deltalake::arrow::datatypes::Float64Type>();
+    let score = b
+        .column_by_name("sentiment_score")
+        .unwrap()
+        .as_primitive::<deltalake::arrow::datatypes::Float64Type>();
     assert_eq!(score.value(0), "第1条：物流很快".chars().count() as f64);
-    assert_eq!(b.column_by_name("topic").unwrap().as_string::<i32>().value(0), TOPIC);
+    assert_eq!(
+        b.column_by_name("topic")
+            .unwrap()
+            .as_string::<i32>()
+            .value(0),
+        TOPIC
+    );
 
     let dead = read_table(dir.path(), "dead_letters").await;
     let d = dead.iter().find(|b| b.num_rows() > 0).unwrap();
-    assert_eq!(d.column_by_name("reason").unwrap().as_string::<i32>().value(0), "invalid_json");
-    assert_eq!(d.column_by_name("payload").unwrap().as_binary::<i32>().value(0), b"{not json");
+    assert_eq!(
+        d.column_by_name("reason")
+            .unwrap()
+            .as_string::<i32>()
+            .value(0),
+        "invalid_json"
+    );
+    assert_eq!(
+        d.column_by_name("payload")
+            .unwrap()
+            .as_binary::<i32>()
+            .value(0),
+        b"{not json"
+    );
 }

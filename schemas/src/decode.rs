@@ -180,13 +180,20 @@ pub fn decode(
         Rejection::new(
             Reason::InvalidUtf8,
             None,
-            format!("payload is not UTF-8: invalid byte at offset {}", e.valid_up_to()),
+            format!(
+                "payload is not UTF-8: invalid byte at offset {}",
+                e.valid_up_to()
+            ),
         )
     })?;
     let value: Value = serde_json::from_str(text).map_err(|e| {
         let msg = e.to_string();
         if msg.contains("recursion limit") {
-            Rejection::new(Reason::TooDeep, None, format!("JSON is nested too deeply ({msg})"))
+            Rejection::new(
+                Reason::TooDeep,
+                None,
+                format!("JSON is nested too deeply ({msg})"),
+            )
         } else {
             Rejection::new(Reason::InvalidJson, None, format!("not valid JSON: {msg}"))
         }
@@ -235,12 +242,23 @@ fn decode_object(
         ));
     }
     let source = obj.required_str("source", MAX_SHORT_CHARS)?.to_owned();
-    let channel = obj.optional_str("channel", MAX_SHORT_CHARS)?.map(str::to_owned);
+    let channel = obj
+        .optional_str("channel", MAX_SHORT_CHARS)?
+        .map(str::to_owned);
     let lang = obj.optional_str("lang", 35)?.map(str::to_owned);
     let rating = obj.optional_int("rating", 1, 5)?;
-    let customer = obj.optional_object("customer")?.map(decode_customer).transpose()?;
-    let survey = obj.optional_object("survey")?.map(decode_survey).transpose()?;
-    let ticket = obj.optional_object("ticket")?.map(decode_ticket).transpose()?;
+    let customer = obj
+        .optional_object("customer")?
+        .map(decode_customer)
+        .transpose()?;
+    let survey = obj
+        .optional_object("survey")?
+        .map(decode_survey)
+        .transpose()?;
+    let ticket = obj
+        .optional_object("ticket")?
+        .map(decode_ticket)
+        .transpose()?;
     let attributes = match obj.optional_object("attributes")? {
         Some(attrs) => decode_attributes(attrs)?,
         None => BTreeMap::new(),
@@ -303,7 +321,10 @@ fn decode_text(obj: &Obj<'_>, limits: &DecodeLimits) -> Result<Option<String>, R
 }
 
 fn decode_customer(map: &Map<String, Value>) -> Result<Customer, Rejection> {
-    let obj = Obj { map, prefix: "customer." };
+    let obj = Obj {
+        map,
+        prefix: "customer.",
+    };
     obj.deny_unknown(&["id", "segment"])?;
     let id = obj.optional_str("id", MAX_ID_CHARS)?.map(str::to_owned);
     let segment = match obj.optional_str("segment", MAX_SHORT_CHARS)? {
@@ -320,7 +341,10 @@ fn decode_customer(map: &Map<String, Value>) -> Result<Customer, Rejection> {
 }
 
 fn decode_survey(map: &Map<String, Value>) -> Result<Survey, Rejection> {
-    let obj = Obj { map, prefix: "survey." };
+    let obj = Obj {
+        map,
+        prefix: "survey.",
+    };
     obj.deny_unknown(&["nps", "csat", "ces"])?;
     Ok(Survey {
         nps: obj.optional_int("nps", 0, 10)?,
@@ -330,13 +354,18 @@ fn decode_survey(map: &Map<String, Value>) -> Result<Survey, Rejection> {
 }
 
 fn decode_ticket(map: &Map<String, Value>) -> Result<Ticket, Rejection> {
-    let obj = Obj { map, prefix: "ticket." };
+    let obj = Obj {
+        map,
+        prefix: "ticket.",
+    };
     obj.deny_unknown(&["opened_at", "first_response_at", "resolved_at", "status"])?;
     Ok(Ticket {
         opened_at: obj.timestamp("opened_at")?,
         first_response_at: obj.timestamp("first_response_at")?,
         resolved_at: obj.timestamp("resolved_at")?,
-        status: obj.optional_str("status", MAX_SHORT_CHARS)?.map(str::to_owned),
+        status: obj
+            .optional_str("status", MAX_SHORT_CHARS)?
+            .map(str::to_owned),
     })
 }
 
@@ -345,7 +374,10 @@ fn decode_attributes(map: &Map<String, Value>) -> Result<BTreeMap<String, String
         return Err(Rejection::at(
             Reason::TooLarge,
             "attributes",
-            format!("{} attributes, over the limit of {MAX_ATTRIBUTES}", map.len()),
+            format!(
+                "{} attributes, over the limit of {MAX_ATTRIBUTES}",
+                map.len()
+            ),
         ));
     }
     let mut out = BTreeMap::new();
@@ -546,14 +578,18 @@ mod tests {
 
     #[test]
     fn event_time_is_normalised_to_utc() {
-        let f = ok(r#"{"id":"a","kind":"review","created_at":"2026-11-03T08:00:00+08:00","source":"jd","text":"好"}"#);
+        let f = ok(
+            r#"{"id":"a","kind":"review","created_at":"2026-11-03T08:00:00+08:00","source":"jd","text":"好"}"#,
+        );
         assert_eq!(f.created_at.to_rfc3339(), "2026-11-03T00:00:00+00:00");
     }
 
     #[test]
     fn fields_land_in_their_places() {
-        let f = ok(r#"{"id":"a","kind":"survey","created_at":"2026-11-03T00:00:00Z","source":"s",
-            "survey":{"nps":9,"csat":4},"customer":{"id":"c","segment":"at_risk"},"attributes":{"k":"v"}}"#);
+        let f = ok(
+            r#"{"id":"a","kind":"survey","created_at":"2026-11-03T00:00:00Z","source":"s",
+            "survey":{"nps":9,"csat":4},"customer":{"id":"c","segment":"at_risk"},"attributes":{"k":"v"}}"#,
+        );
         assert_eq!(f.kind, Kind::Survey);
         assert_eq!(f.text, None);
         let s = f.survey.unwrap();
@@ -571,7 +607,10 @@ mod tests {
 
     #[test]
     fn oversized_message_is_refused_before_parsing() {
-        let limits = DecodeLimits { max_message_bytes: 10, ..DecodeLimits::default() };
+        let limits = DecodeLimits {
+            max_message_bytes: 10,
+            ..DecodeLimits::default()
+        };
         let e = err(b"{\"id\":\"aaaaaaaaaaaa\"}", &limits);
         assert_eq!(e.reason, Reason::TooLarge);
         assert_eq!(e.field, None);
@@ -579,26 +618,41 @@ mod tests {
 
     #[test]
     fn oversized_text_names_the_field() {
-        let limits = DecodeLimits { max_text_bytes: 8, ..DecodeLimits::default() };
+        let limits = DecodeLimits {
+            max_text_bytes: 8,
+            ..DecodeLimits::default()
+        };
         let e = err(
             r#"{"id":"a","kind":"review","created_at":"2026-11-03T00:00:00Z","source":"jd","text":"太长太长太长"}"#.as_bytes(),
             &limits,
         );
-        assert_eq!((e.reason, e.field.as_deref()), (Reason::TooLarge, Some("text")));
+        assert_eq!(
+            (e.reason, e.field.as_deref()),
+            (Reason::TooLarge, Some("text"))
+        );
     }
 
     #[test]
     fn deep_nesting_is_its_own_reason() {
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-        assert_eq!(err(deep.as_bytes(), &DecodeLimits::default()).reason, Reason::TooDeep);
+        assert_eq!(
+            err(deep.as_bytes(), &DecodeLimits::default()).reason,
+            Reason::TooDeep
+        );
     }
 
     #[test]
     fn the_future_horizon_is_configurable() {
         let tomorrow = r#"{"id":"a","kind":"review","created_at":"2026-11-20T12:00:00Z","source":"jd","text":"x"}"#;
         assert!(decode(tomorrow.as_bytes(), &DecodeLimits::default(), now()).is_ok());
-        let strict = DecodeLimits { max_future_secs: 60, ..DecodeLimits::default() };
-        assert_eq!(err(tomorrow.as_bytes(), &strict).field.as_deref(), Some("created_at"));
+        let strict = DecodeLimits {
+            max_future_secs: 60,
+            ..DecodeLimits::default()
+        };
+        assert_eq!(
+            err(tomorrow.as_bytes(), &strict).field.as_deref(),
+            Some("created_at")
+        );
     }
 
     #[test]

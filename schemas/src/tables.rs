@@ -9,8 +9,8 @@
 use std::sync::{Arc, OnceLock};
 
 use arrow::array::{
-    ArrayRef, BinaryArray, Date32Array, Float64Array, Int32Array, Int64Array, ListArray,
-    MapArray, RecordBatch, StringArray, StructArray, TimestampMicrosecondArray,
+    ArrayRef, BinaryArray, Date32Array, Float64Array, Int32Array, Int64Array, ListArray, MapArray,
+    RecordBatch, StringArray, StructArray, TimestampMicrosecondArray,
 };
 use arrow::buffer::{NullBuffer, OffsetBuffer};
 use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
@@ -49,7 +49,11 @@ fn theme_fields() -> Fields {
         Field::new("category", DataType::Utf8, false),
         Field::new("stage", DataType::Utf8, false),
         Field::new("polarity", DataType::Utf8, false),
-        Field::new("evidence", list_of(DataType::Struct(evidence_fields())), false),
+        Field::new(
+            "evidence",
+            list_of(DataType::Struct(evidence_fields())),
+            false,
+        ),
     ])
 }
 
@@ -176,7 +180,9 @@ fn string_lists<'a>(rows: impl Iterator<Item = &'a [String]>) -> Result<ArrayRef
     )?))
 }
 
-fn themes_column<'a>(rows: impl Iterator<Item = &'a [ThemeMention]>) -> Result<ArrayRef, ArrowError> {
+fn themes_column<'a>(
+    rows: impl Iterator<Item = &'a [ThemeMention]>,
+) -> Result<ArrayRef, ArrowError> {
     let mut theme_lengths = Vec::new();
     let (mut ids, mut categories, mut stages, mut polarities) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -285,12 +291,23 @@ pub fn feedback_batch(rows: &[FeedbackRow]) -> Result<RecordBatch, ArrowError> {
         strings(fb().map(|f| f.lang.as_deref())),
         timestamps(fb().map(|f| Some(f.created_at))),
         strings(rows.iter().map(|r| Some(r.provenance.topic.as_str()))),
-        Arc::new(rows.iter().map(|r| r.provenance.partition).collect::<Int32Array>()),
-        Arc::new(rows.iter().map(|r| r.provenance.offset).collect::<Int64Array>()),
+        Arc::new(
+            rows.iter()
+                .map(|r| r.provenance.partition)
+                .collect::<Int32Array>(),
+        ),
+        Arc::new(
+            rows.iter()
+                .map(|r| r.provenance.offset)
+                .collect::<Int64Array>(),
+        ),
         strings(fb().map(|f| f.text.as_deref())),
         strings(an().map(|a| a.map(|a| a.script.as_str()))),
         strings(an().map(|a| a.map(|a| a.sentiment_label.as_str()))),
-        Arc::new(an().map(|a| a.map(|a| a.sentiment_score)).collect::<Float64Array>()),
+        Arc::new(
+            an().map(|a| a.map(|a| a.sentiment_score))
+                .collect::<Float64Array>(),
+        ),
         themes_column(an().map(|a| a.map_or(no_themes, |a| a.themes.as_slice())))?,
         string_lists(an().map(|a| a.map_or(no_strings, |a| a.flags.as_slice())))?,
         string_lists(an().map(|a| a.map_or(no_strings, |a| a.emotions.as_slice())))?,
@@ -322,13 +339,27 @@ pub fn feedback_batch(rows: &[FeedbackRow]) -> Result<RecordBatch, ArrowError> {
 pub fn dead_letters_batch(rows: &[DeadLetter]) -> Result<RecordBatch, ArrowError> {
     let columns: Vec<ArrayRef> = vec![
         strings(rows.iter().map(|r| Some(r.provenance.topic.as_str()))),
-        Arc::new(rows.iter().map(|r| r.provenance.partition).collect::<Int32Array>()),
-        Arc::new(rows.iter().map(|r| r.provenance.offset).collect::<Int64Array>()),
+        Arc::new(
+            rows.iter()
+                .map(|r| r.provenance.partition)
+                .collect::<Int32Array>(),
+        ),
+        Arc::new(
+            rows.iter()
+                .map(|r| r.provenance.offset)
+                .collect::<Int64Array>(),
+        ),
         strings(rows.iter().map(|r| Some(r.rejection.reason.as_str()))),
         strings(rows.iter().map(|r| r.rejection.field.as_deref())),
         strings(rows.iter().map(|r| Some(r.rejection.detail.as_str()))),
-        Arc::new(rows.iter().map(|r| r.key.as_deref()).collect::<BinaryArray>()),
-        Arc::new(BinaryArray::from_iter_values(rows.iter().map(|r| r.payload.as_slice()))),
+        Arc::new(
+            rows.iter()
+                .map(|r| r.key.as_deref())
+                .collect::<BinaryArray>(),
+        ),
+        Arc::new(BinaryArray::from_iter_values(
+            rows.iter().map(|r| r.payload.as_slice()),
+        )),
         timestamps(rows.iter().map(|r| Some(r.received_at))),
     ];
     RecordBatch::try_new(dead_letters_schema(), columns)
@@ -347,7 +378,11 @@ mod tests {
         FeedbackRow {
             feedback: decode(json.as_bytes(), &DecodeLimits::default(), now).unwrap(),
             analysis,
-            provenance: Provenance { topic: "feedback.reviews".into(), partition: 2, offset },
+            provenance: Provenance {
+                topic: "feedback.reviews".into(),
+                partition: 2,
+                offset,
+            },
             ingested_at: now,
         }
     }
@@ -358,13 +393,20 @@ mod tests {
             category: "process".into(),
             stage: "purchase".into(),
             polarity: polarity.into(),
-            evidence: vec![Evidence { text: text.into(), start, end: start + 2 }],
+            evidence: vec![Evidence {
+                text: text.into(),
+                start,
+                end: start + 2,
+            }],
         };
         Analysis {
             script: "hans".into(),
             sentiment_label: "mixed".into(),
             sentiment_score: -0.25,
-            themes: vec![mention("delivery", "positive", "物流", 0), mention("customer_service", "negative", "客服", 7)],
+            themes: vec![
+                mention("delivery", "positive", "物流", 0),
+                mention("customer_service", "negative", "客服", 7),
+            ],
             flags: vec![],
             emotions: vec!["anger".into()],
         }
@@ -373,8 +415,16 @@ mod tests {
     #[test]
     fn feedback_rows_become_a_batch_with_nested_themes() {
         let rows = vec![
-            row(r#"{"id":"a","kind":"review","created_at":"2026-11-03T23:30:00-02:00","source":"jd","text":"物流很快，但是客服态度很差","rating":2,"attributes":{"city":"上海","sku":"X"}}"#, 10, Some(analysis())),
-            row(r#"{"id":"b","kind":"survey","created_at":"2026-11-03T00:00:00Z","source":"s","survey":{"nps":10}}"#, 11, None),
+            row(
+                r#"{"id":"a","kind":"review","created_at":"2026-11-03T23:30:00-02:00","source":"jd","text":"物流很快，但是客服态度很差","rating":2,"attributes":{"city":"上海","sku":"X"}}"#,
+                10,
+                Some(analysis()),
+            ),
+            row(
+                r#"{"id":"b","kind":"survey","created_at":"2026-11-03T00:00:00Z","source":"s","survey":{"nps":10}}"#,
+                11,
+                None,
+            ),
         ];
         let batch = feedback_batch(&rows).unwrap();
         assert_eq!(batch.num_rows(), 2);
@@ -385,19 +435,56 @@ mod tests {
         assert_eq!(themes.value_length(1), 0);
         let first = themes.value(0);
         let first = first.as_struct();
-        assert_eq!(first.column_by_name("id").unwrap().as_string::<i32>().value(1), "customer_service");
-        let evidence = first.column_by_name("evidence").unwrap().as_list::<i32>().value(1);
+        assert_eq!(
+            first
+                .column_by_name("id")
+                .unwrap()
+                .as_string::<i32>()
+                .value(1),
+            "customer_service"
+        );
+        let evidence = first
+            .column_by_name("evidence")
+            .unwrap()
+            .as_list::<i32>()
+            .value(1);
         let evidence = evidence.as_struct();
-        assert_eq!(evidence.column_by_name("text").unwrap().as_string::<i32>().value(0), "客服");
-        assert_eq!(evidence.column_by_name("start").unwrap().as_primitive::<Int32Type>().value(0), 7);
+        assert_eq!(
+            evidence
+                .column_by_name("text")
+                .unwrap()
+                .as_string::<i32>()
+                .value(0),
+            "客服"
+        );
+        assert_eq!(
+            evidence
+                .column_by_name("start")
+                .unwrap()
+                .as_primitive::<Int32Type>()
+                .value(0),
+            7
+        );
 
         // Partitioned by the UTC event date: 23:30 at -02:00 is the next day in UTC.
-        let dt = batch.column_by_name("dt").unwrap().as_primitive::<arrow::datatypes::Date32Type>();
-        assert_eq!(dt.value(0), days_since_epoch(NaiveDate::from_ymd_opt(2026, 11, 4).unwrap()));
+        let dt = batch
+            .column_by_name("dt")
+            .unwrap()
+            .as_primitive::<arrow::datatypes::Date32Type>();
+        assert_eq!(
+            dt.value(0),
+            days_since_epoch(NaiveDate::from_ymd_opt(2026, 11, 4).unwrap())
+        );
 
         let sentiment = batch.column_by_name("sentiment_label").unwrap();
-        assert!(sentiment.is_null(1), "a survey without text has no text analysis");
-        let nps = batch.column_by_name("nps").unwrap().as_primitive::<Int32Type>();
+        assert!(
+            sentiment.is_null(1),
+            "a survey without text has no text analysis"
+        );
+        let nps = batch
+            .column_by_name("nps")
+            .unwrap()
+            .as_primitive::<Int32Type>();
         assert_eq!((nps.is_null(0), nps.value(1)), (true, 10));
         let attributes = batch.column_by_name("attributes").unwrap().as_map();
         assert_eq!(attributes.value_length(0), 2);
@@ -407,16 +494,38 @@ mod tests {
     #[test]
     fn dead_letters_keep_the_original_bytes() {
         let dl = DeadLetter {
-            provenance: Provenance { topic: "t".into(), partition: 0, offset: 5 },
-            rejection: Rejection { reason: Reason::InvalidUtf8, field: None, detail: "d".into() },
+            provenance: Provenance {
+                topic: "t".into(),
+                partition: 0,
+                offset: 5,
+            },
+            rejection: Rejection {
+                reason: Reason::InvalidUtf8,
+                field: None,
+                detail: "d".into(),
+            },
             key: None,
             payload: vec![0xff, 0x00, 0x7b],
             received_at: "2026-11-20T00:00:00Z".parse().unwrap(),
         };
         let batch = dead_letters_batch(&[dl]).unwrap();
         assert_eq!(batch.schema(), dead_letters_schema());
-        assert_eq!(batch.column_by_name("payload").unwrap().as_binary::<i32>().value(0), &[0xff, 0x00, 0x7b]);
-        assert_eq!(batch.column_by_name("reason").unwrap().as_string::<i32>().value(0), "invalid_utf8");
+        assert_eq!(
+            batch
+                .column_by_name("payload")
+                .unwrap()
+                .as_binary::<i32>()
+                .value(0),
+            &[0xff, 0x00, 0x7b]
+        );
+        assert_eq!(
+            batch
+                .column_by_name("reason")
+                .unwrap()
+                .as_string::<i32>()
+                .value(0),
+            "invalid_utf8"
+        );
         assert!(batch.column_by_name("key").unwrap().is_null(0));
     }
 }

@@ -16,7 +16,8 @@ fn every_corpus_case_decodes_as_expected() {
     let corpus = include_str!("contract_cases.jsonl");
     let mut checked = 0;
     for (n, line) in corpus.lines().enumerate() {
-        let case: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("line {}: {e}", n + 1));
+        let case: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("line {}: {e}", n + 1));
         let name = case["name"].as_str().unwrap();
         let bytes = match case.get("raw") {
             Some(raw) => raw.as_str().unwrap().as_bytes().to_vec(),
@@ -33,7 +34,10 @@ fn every_corpus_case_decodes_as_expected() {
                 let field = case.get("field").and_then(Value::as_str);
                 assert_eq!(e.field.as_deref(), field, "{name}: {e}");
                 if let Some(field) = field {
-                    assert!(e.detail.contains(field), "{name}: detail should name {field}: {e}");
+                    assert!(
+                        e.detail.contains(field),
+                        "{name}: detail should name {field}: {e}"
+                    );
                 }
             }
         }

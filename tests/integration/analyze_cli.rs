@@ -16,7 +16,12 @@ fn analyze(args: &[&str], input: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -39,7 +44,11 @@ not json at all
 #[test]
 fn one_result_per_line_in_order_with_errors_naming_the_line() {
     let out = analyze(&[], INPUT);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = lines(&out);
     assert_eq!(lines.len(), 5, "blank lines carry no message");
 
@@ -48,25 +57,50 @@ fn one_result_per_line_in_order_with_errors_naming_the_line() {
     assert_eq!(lines[0]["sentiment"]["label"], "negative");
     let score = lines[0]["sentiment"]["score"].as_f64().unwrap();
     assert!((-1.0..0.0).contains(&score), "{score}");
-    let themes: Vec<&str> = lines[0]["themes"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    let themes: Vec<&str> = lines[0]["themes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
     assert!(themes.contains(&"delivery"), "{themes:?}");
-    let delivery = lines[0]["themes"].as_array().unwrap().iter().find(|t| t["id"] == "delivery").unwrap();
+    let delivery = lines[0]["themes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "delivery")
+        .unwrap();
     assert_eq!(delivery["stage"], "purchase");
     assert_eq!(delivery["category"], "process");
     assert_eq!(delivery["polarity"], "negative");
     let evidence = &delivery["evidence"][0];
-    let text: Vec<char> = "快递太慢了，等了一个星期，客服也一直不回复，太失望了".chars().collect();
-    let (start, end) = (evidence["start"].as_u64().unwrap() as usize, evidence["end"].as_u64().unwrap() as usize);
-    assert_eq!(text[start..end].iter().collect::<String>(), evidence["text"].as_str().unwrap());
+    let text: Vec<char> = "快递太慢了，等了一个星期，客服也一直不回复，太失望了"
+        .chars()
+        .collect();
+    let (start, end) = (
+        evidence["start"].as_u64().unwrap() as usize,
+        evidence["end"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(
+        text[start..end].iter().collect::<String>(),
+        evidence["text"].as_str().unwrap()
+    );
 
     assert_eq!(lines[1]["line"], 2);
     assert_eq!(lines[1]["error"]["code"], "bad_value");
-    assert!(lines[1]["error"]["message"].as_str().unwrap().contains("rating"));
+    assert!(lines[1]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("rating"));
     assert_eq!(lines[2]["line"], 3);
     assert_eq!(lines[2]["error"]["code"], "invalid_json");
 
     assert_eq!(lines[3]["id"], "c");
-    assert_eq!(lines[3]["sentiment"], Value::Null, "scores only: nothing to analyse");
+    assert_eq!(
+        lines[3]["sentiment"],
+        Value::Null,
+        "scores only: nothing to analyse"
+    );
 
     assert_eq!(lines[4]["id"], "d");
     assert_eq!(lines[4]["script"], "en");
@@ -86,11 +120,18 @@ fn strict_stops_at_the_first_invalid_line() {
 #[test]
 fn a_user_taxonomy_changes_what_is_tagged() {
     let dir = tempfile::tempdir().unwrap();
-    let default = std::fs::read_to_string(crate::support::repo_root().join("nlp/taxonomy/default.toml")).unwrap();
+    let default =
+        std::fs::read_to_string(crate::support::repo_root().join("nlp/taxonomy/default.toml"))
+            .unwrap();
     // The default taxonomy does not know this word; the user's file teaches it.
     let input = r#"{"id":"x","kind":"review","created_at":"2026-11-03T10:00:00Z","source":"jd","text":"咖啡机的奶泡棒坏了"}"#;
     let before = lines(&analyze(&[], input));
-    let before: Vec<&str> = before[0]["themes"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    let before: Vec<&str> = before[0]["themes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
     assert!(!before.contains(&"milk_frother"));
 
     let custom = format!(
@@ -99,7 +140,12 @@ fn a_user_taxonomy_changes_what_is_tagged() {
     let path = dir.path().join("taxonomy.toml");
     std::fs::write(&path, custom).unwrap();
     let after = lines(&analyze(&["--taxonomy", path.to_str().unwrap()], input));
-    let after: Vec<&str> = after[0]["themes"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    let after: Vec<&str> = after[0]["themes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
     assert!(after.contains(&"milk_frother"), "{after:?}");
 }
 
@@ -107,7 +153,9 @@ fn a_user_taxonomy_changes_what_is_tagged() {
 fn a_broken_taxonomy_is_refused_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("broken.toml");
-    let default = std::fs::read_to_string(crate::support::repo_root().join("nlp/taxonomy/default.toml")).unwrap();
+    let default =
+        std::fs::read_to_string(crate::support::repo_root().join("nlp/taxonomy/default.toml"))
+            .unwrap();
     // A valid file with one theme pointing at a category nobody declared.
     let broken = format!("{default}\n[[theme]]\nid = \"x\"\nname_zh = \"x\"\ncategory = \"nonsense\"\nstage = \"usage\"\neffort = 2\nkeywords = [\"x\"]\n");
     std::fs::write(&path, broken).unwrap();

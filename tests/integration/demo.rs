@@ -7,13 +7,23 @@ use crate::support::{read_tables, tongdian};
 fn demo_fills_tables_that_deltalake_and_duckdb_read() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("tables");
-    let out = tongdian().args(["demo", "--output"]).arg(&output).output().unwrap();
+    let out = tongdian()
+        .args(["demo", "--output"])
+        .arg(&output)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("produced 2400 sample messages"), "{stdout}");
     assert!(stdout.contains("messages     2376"), "{stdout}");
     assert!(stdout.contains("dead letters 24"), "{stdout}");
-    assert!(stdout.contains("NPS") && stdout.contains("CSAT") && stdout.contains("top negative themes"));
+    assert!(
+        stdout.contains("NPS") && stdout.contains("CSAT") && stdout.contains("top negative themes")
+    );
 
     let facts = read_tables(&output, &[]);
     assert_eq!(facts["feedback_rows"], 2376);
@@ -21,16 +31,35 @@ fn demo_fills_tables_that_deltalake_and_duckdb_read() {
     assert_eq!(facts["dead_letter_rows"], 24);
     assert_eq!(facts["dead_letter_positions"], 24);
     for kind in ["review", "ticket", "survey", "social"] {
-        assert!(facts["by_kind"][kind].as_u64().unwrap() > 100, "{kind}: {}", facts["by_kind"]);
+        assert!(
+            facts["by_kind"][kind].as_u64().unwrap() > 100,
+            "{kind}: {}",
+            facts["by_kind"]
+        );
     }
-    assert!(facts["event_dates"].as_u64().unwrap() >= 14, "partitioned by event date");
+    assert!(
+        facts["event_dates"].as_u64().unwrap() >= 14,
+        "partitioned by event date"
+    );
     assert!(facts["rows_with_themes"].as_u64().unwrap() > 1000);
-    assert!(facts["theme_ids"].as_array().unwrap().len() >= 15, "{}", facts["theme_ids"]);
+    assert!(
+        facts["theme_ids"].as_array().unwrap().len() >= 15,
+        "{}",
+        facts["theme_ids"]
+    );
 
     // Again on the same output: the demo replaces its own earlier tables
     // (its in-process broker starts empty every time).
-    let again = tongdian().args(["demo", "--output"]).arg(&output).output().unwrap();
-    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let again = tongdian()
+        .args(["demo", "--output"])
+        .arg(&output)
+        .output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     assert!(String::from_utf8_lossy(&again.stdout).contains("messages     2376"));
     assert_eq!(read_tables(&output, &[])["feedback_rows"], 2376);
 }
@@ -39,8 +68,19 @@ fn demo_fills_tables_that_deltalake_and_duckdb_read() {
 fn demo_refuses_to_overwrite_a_directory_it_did_not_write() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("precious.txt"), "keep me").unwrap();
-    let out = tongdian().args(["demo", "--output"]).arg(dir.path()).output().unwrap();
+    let out = tongdian()
+        .args(["demo", "--output"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not written by"), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(std::fs::read_to_string(dir.path().join("precious.txt")).unwrap(), "keep me");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not written by"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("precious.txt")).unwrap(),
+        "keep me"
+    );
 }

@@ -6,5 +6,7 @@
 mod analyze_cli;
 mod config_cli;
 mod demo;
+mod eval_cli;
+mod s3_e2e;
 mod support;
 mod tansu_e2e;

@@ -27,7 +27,11 @@ fn required_env(name: &str) -> String {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A tansu broker process, killed on drop.
@@ -50,7 +54,13 @@ impl Tansu {
         let port = free_port();
         let url = format!("tcp://127.0.0.1:{port}");
         let child = Command::new(required_env("TD_TANSU_BIN"))
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
             .args(["--storage-engine", storage])
             .current_dir(dir)
             .env("RUST_LOG", "warn")
@@ -61,7 +71,10 @@ impl Tansu {
         let brokers = format!("127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(&brokers).is_err() {
-            assert!(Instant::now() < deadline, "tansu did not listen on {brokers} within 30 s");
+            assert!(
+                Instant::now() < deadline,
+                "tansu did not listen on {brokers} within 30 s"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         Tansu { child, brokers }
@@ -76,14 +89,19 @@ impl Drop for Tansu {
 }
 
 pub async fn create_topics(brokers: &str, topics: &[(&str, i32)]) {
-    let admin: AdminClient<DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", brokers).create().unwrap();
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .unwrap();
     let new: Vec<NewTopic> = topics
         .iter()
         .map(|(name, partitions)| NewTopic::new(name, *partitions, TopicReplication::Fixed(1)))
         .collect();
     let results = admin
-        .create_topics(&new, &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))))
+        .create_topics(
+            &new,
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))),
+        )
         .await
         .unwrap();
     for r in results {
@@ -104,7 +122,10 @@ pub async fn produce(brokers: &str, messages: &[(String, Option<String>, Vec<u8>
             if let Some(k) = key {
                 record = record.key(k);
             }
-            producer.send(record, Duration::from_secs(30)).await.map_err(|(e, _)| e)
+            producer
+                .send(record, Duration::from_secs(30))
+                .await
+                .map_err(|(e, _)| e)
         }
     });
     for r in futures::future::join_all(sends).await {
@@ -115,10 +136,17 @@ pub async fn produce(brokers: &str, messages: &[(String, Option<String>, Vec<u8>
 /// Facts about the tables under `root`, read by `tests/verify_tables.py`
 /// with Python's deltalake and DuckDB (not with tongdian's code).
 pub fn read_tables(root: &Path, app_ids: &[String]) -> Value {
+    read_tables_with(root.to_str().unwrap(), app_ids, &[])
+}
+
+/// The same for any table root URI, with extra environment (object-store
+/// credentials) for the reader.
+pub fn read_tables_with(root: &str, app_ids: &[String], env: &[(&str, String)]) -> Value {
     let out = Command::new(required_env("TD_PYTHON"))
         .arg(repo_root().join("tests/verify_tables.py"))
         .arg(root)
         .args(app_ids)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .output()
         .expect("running the table reader");
     assert!(
@@ -127,4 +155,66 @@ pub fn read_tables(root: &Path, app_ids: &[String]) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("reader output is JSON")
+}
+
+/// An S3-compatible server (s3s-fs) on a free loopback port, storing objects
+/// as files under `dir` (one directory per bucket); killed on drop.
+pub struct S3Server {
+    child: Child,
+    pub endpoint: String,
+}
+
+pub const S3_ACCESS_KEY: &str = "tongdian-test";
+pub const S3_SECRET_KEY: &str = "tongdian-test-secret";
+
+impl S3Server {
+    pub fn start(dir: &Path, buckets: &[&str]) -> S3Server {
+        for b in buckets {
+            std::fs::create_dir_all(dir.join(b)).unwrap();
+        }
+        let port = free_port();
+        let child = Command::new(required_env("TD_S3S_BIN"))
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--access-key", S3_ACCESS_KEY, "--secret-key", S3_SECRET_KEY])
+            .arg(dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starting s3s-fs");
+        let address = format!("127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(&address).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "s3s-fs did not listen on {address} within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        S3Server {
+            child,
+            endpoint: format!("http://{address}"),
+        }
+    }
+
+    /// The `AWS_*` environment that points delta-rs (Rust or Python) here.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", S3_ACCESS_KEY.into()),
+            ("AWS_SECRET_ACCESS_KEY", S3_SECRET_KEY.into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_ALLOW_HTTP", "true".into()),
+            // One writer here; concurrent writers need the store's
+            // conditional writes or a locking provider.
+            ("AWS_S3_ALLOW_UNSAFE_RENAME", "true".into()),
+        ]
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -12,7 +12,12 @@ use serde_json::Value;
 
 use crate::support::{create_topics, produce, read_tables, tongdian, Tansu};
 
-const TOPICS: [&str; 4] = ["feedback.reviews", "feedback.tickets", "feedback.surveys", "feedback.social"];
+const TOPICS: [&str; 4] = [
+    "feedback.reviews",
+    "feedback.tickets",
+    "feedback.surveys",
+    "feedback.social",
+];
 const PARTITIONS: i32 = 3;
 
 /// Valid envelopes built from the bundled sample's texts (real-looking
@@ -24,7 +29,9 @@ fn valid_messages(n: usize) -> Vec<(String, Value)> {
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter_map(|v| v.get("text").and_then(Value::as_str).map(str::to_owned))
-        .filter(|t| !t.trim().is_empty() && !t.chars().any(|c| c.is_control() && !"\t\n\r".contains(c)))
+        .filter(|t| {
+            !t.trim().is_empty() && !t.chars().any(|c| c.is_control() && !"\t\n\r".contains(c))
+        })
         .collect();
     let kinds = ["review", "ticket", "survey", "social"];
     (0..n)
@@ -84,7 +91,9 @@ fn dead_letter_topic(brokers: &str) -> BTreeMap<(String, i32, i64), String> {
         .unwrap();
     let mut expected_total = 0;
     for p in 0..PARTITIONS {
-        let (low, high) = consumer.fetch_watermarks("feedback.dlq", p, Duration::from_secs(10)).unwrap();
+        let (low, high) = consumer
+            .fetch_watermarks("feedback.dlq", p, Duration::from_secs(10))
+            .unwrap();
         expected_total += (high - low) as usize;
     }
     consumer.subscribe(&["feedback.dlq"]).unwrap();
@@ -92,12 +101,17 @@ fn dead_letter_topic(brokers: &str) -> BTreeMap<(String, i32, i64), String> {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let mut read = 0;
     while read < expected_total && std::time::Instant::now() < deadline {
-        let Some(message) = consumer.poll(Duration::from_millis(500)) else { continue };
+        let Some(message) = consumer.poll(Duration::from_millis(500)) else {
+            continue;
+        };
         let message = message.unwrap();
         read += 1;
         let header = |name: &str| -> String {
             let headers = message.headers().expect("dead letters carry headers");
-            let h = headers.iter().find(|h| h.key == name).unwrap_or_else(|| panic!("header {name}"));
+            let h = headers
+                .iter()
+                .find(|h| h.key == name)
+                .unwrap_or_else(|| panic!("header {name}"));
             String::from_utf8(h.value.unwrap().to_vec()).unwrap()
         };
         let source: (String, i32, i64) = (
@@ -130,7 +144,11 @@ async fn thousands_of_messages_land_exactly_once_and_bad_ones_become_dead_letter
     let mut invalid_payloads = BTreeSet::new();
     for (i, (id, v)) in valid.iter().enumerate() {
         let topic = topic_of(v["kind"].as_str().unwrap());
-        messages.push((topic.to_owned(), Some(id.clone()), serde_json::to_vec(v).unwrap()));
+        messages.push((
+            topic.to_owned(),
+            Some(id.clone()),
+            serde_json::to_vec(v).unwrap(),
+        ));
         if i % 9 == 4 {
             let n = i / 9;
             let (payload, reason) = invalid_message(n);
@@ -142,7 +160,8 @@ async fn thousands_of_messages_land_exactly_once_and_bad_ones_become_dead_letter
     let invalid_count = invalid_payloads.len() as u64;
     assert!(invalid_count >= 400, "{invalid_count}");
     // The social topic goes through `tongdian produce`, the rest through rdkafka.
-    let (social, others): (Vec<_>, Vec<_>) = messages.into_iter().partition(|(t, _, _)| t == TOPICS[3]);
+    let (social, others): (Vec<_>, Vec<_>) =
+        messages.into_iter().partition(|(t, _, _)| t == TOPICS[3]);
     produce(&tansu.brokers, &others).await;
     let jsonl = dir.path().join("social.jsonl");
     let mut lines = Vec::new();
@@ -157,12 +176,26 @@ async fn thousands_of_messages_land_exactly_once_and_bad_ones_become_dead_letter
         .arg(&jsonl)
         .output()
         .unwrap();
-    assert!(sent.status.success(), "{}", String::from_utf8_lossy(&sent.stderr));
-    assert!(String::from_utf8_lossy(&sent.stderr).contains(&format!("sent {} messages", social.len())));
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&sent.stderr).contains(&format!("sent {} messages", social.len()))
+    );
 
     let output = dir.path().join("tables");
     let out = tongdian()
-        .args(["run", "--exit-at-end", "--brokers", &tansu.brokers, "--group", "e2e", "--output"])
+        .args([
+            "run",
+            "--exit-at-end",
+            "--brokers",
+            &tansu.brokers,
+            "--group",
+            "e2e",
+            "--output",
+        ])
         .arg(&output)
         .env("TONGDIAN_KAFKA_SESSION_TIMEOUT_MS", "6000")
         .env("TONGDIAN_KAFKA_HEARTBEAT_INTERVAL_MS", "1000")
@@ -170,7 +203,11 @@ async fn thousands_of_messages_land_exactly_once_and_bad_ones_become_dead_letter
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         stdout.contains(&format!("messages     {}", valid.len())),
         "{stdout}\n{}",
@@ -187,24 +224,39 @@ async fn thousands_of_messages_land_exactly_once_and_bad_ones_become_dead_letter
     assert_eq!(facts["feedback_rows"], valid.len());
     assert_eq!(facts["feedback_distinct_ids"], valid.len());
     assert_eq!(facts["duplicated_ids"], Value::Array(vec![]));
-    let ids: BTreeSet<&str> = facts["ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let ids: BTreeSet<&str> = facts["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     let expected: BTreeSet<&str> = valid.iter().map(|(id, _)| id.as_str()).collect();
     assert_eq!(ids, expected);
 
     // Every invalid one in dead_letters, once, with its reason and its bytes.
     assert_eq!(facts["dead_letter_rows"], invalid_count);
     assert_eq!(facts["dead_letter_positions"], invalid_count);
-    let reasons: BTreeMap<String, u64> = serde_json::from_value(facts["dead_letters_by_reason"].clone()).unwrap();
-    let expected_reasons: BTreeMap<String, u64> = expected_reasons.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let reasons: BTreeMap<String, u64> =
+        serde_json::from_value(facts["dead_letters_by_reason"].clone()).unwrap();
+    let expected_reasons: BTreeMap<String, u64> = expected_reasons
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
     assert_eq!(reasons, expected_reasons);
-    let payloads: BTreeSet<String> = serde_json::from_value(facts["dead_letter_payloads"].clone()).unwrap();
+    let payloads: BTreeSet<String> =
+        serde_json::from_value(facts["dead_letter_payloads"].clone()).unwrap();
     assert_eq!(payloads, invalid_payloads);
 
     // Both tables carry the offsets of every partition: the end of each.
-    let consumer: BaseConsumer = ClientConfig::new().set("bootstrap.servers", &tansu.brokers).create().unwrap();
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &tansu.brokers)
+        .create()
+        .unwrap();
     for t in TOPICS {
         for p in 0..PARTITIONS {
-            let (_, high) = consumer.fetch_watermarks(t, p, Duration::from_secs(10)).unwrap();
+            let (_, high) = consumer
+                .fetch_watermarks(t, p, Duration::from_secs(10))
+                .unwrap();
             let app = format!("tongdian:{t}:{p}");
             for table in ["feedback", "dead_letters"] {
                 assert_eq!(facts["offsets"][table][&app], high - 1, "{table} {app}");
@@ -223,11 +275,23 @@ async fn thousands_of_messages_land_exactly_once_and_bad_ones_become_dead_letter
 
     // A second run finds nothing left to do and writes nothing.
     let again = tongdian()
-        .args(["run", "--exit-at-end", "--brokers", &tansu.brokers, "--group", "e2e", "--output"])
+        .args([
+            "run",
+            "--exit-at-end",
+            "--brokers",
+            &tansu.brokers,
+            "--group",
+            "e2e",
+            "--output",
+        ])
         .arg(&output)
         .env("TONGDIAN_KAFKA_SESSION_TIMEOUT_MS", "6000")
         .output()
         .unwrap();
-    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     assert_eq!(read_tables(&output, &[])["feedback_rows"], valid.len());
 }

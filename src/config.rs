@@ -19,6 +19,15 @@ pub struct Config {
     pub limits: DecodeLimits,
     pub analysis: AnalysisConfig,
     pub log: LogConfig,
+    pub metrics: MetricsConfig,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Address (`host:port`) for `/metrics`, `/healthz` and `/readyz` while
+    /// `tongdian run` works, e.g. `0.0.0.0:9464`. Default: none (off).
+    pub listen: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -157,7 +166,7 @@ fn set_from_env(tree: &mut toml::Value, name: &str, key: &str, value: &str) -> R
 }
 
 /// Optional fields, absent from a serialised default config.
-const OPTIONAL_STRING_FIELDS: &[&str] = &["taxonomy", "level"];
+const OPTIONAL_STRING_FIELDS: &[&str] = &["taxonomy", "level", "listen"];
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@
 //! - `config.rs`: layered configuration (defaults, file, env, flags).
 //! - `enrich.rs`: the nlp analyzer behind ingest's `Enricher` seam.
 //! - `observe.rs`: run summary and progress.
+//! - `http.rs`: `/metrics`, `/healthz`, `/readyz`.
 //! - `demo.rs`, `analyze.rs`, `produce.rs`: the commands of those names
 //!   (`eval` is a few lines in `main.rs` around `tongdian_nlp::eval`).
 
@@ -14,14 +15,17 @@ mod analyze;
 mod config;
 mod demo;
 mod enrich;
+mod http;
 mod observe;
 mod produce;
 
 use std::io::{BufReader, IsTerminal};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
+use tongdian_ingest::Metrics;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{Config, LogFormat};
@@ -213,14 +217,16 @@ async fn async_main(cli: Cli) -> Result<()> {
             }
             init_logging(&config, cli.log_format, "info");
             let enricher = NlpEnricher::new(config.analysis.taxonomy.as_deref())?;
+            let metrics = Arc::new(Metrics::default());
+            if let Some(listen) = config.metrics.listen.as_deref().filter(|l| !l.is_empty()) {
+                http::serve(listen, metrics.clone()).await?;
+            }
             let mut observer = RunObserver::new();
             let stats = tongdian_ingest::run(
                 &config.ingest(),
                 &enricher,
                 &mut observer,
-                tongdian_ingest::RunOptions {
-                    exit_at_end: args.exit_at_end,
-                },
+                tongdian_ingest::RunOptions { exit_at_end: args.exit_at_end, metrics },
                 shutdown_signal(),
             )
             .await?;

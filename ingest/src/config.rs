@@ -149,6 +149,10 @@ pub struct SinkConfig {
     /// Flush at least this often, in seconds, while messages are buffered:
     /// the latency from Kafka to the tables. Default 60.
     pub flush_interval_secs: u64,
+    /// How long, in seconds, a failing table commit is retried (with
+    /// backoff from 0.5 s to 30 s) before the worker gives up and exits;
+    /// no offset moves meanwhile. Default 300.
+    pub commit_retry_secs: u64,
     /// Options for delta-rs's object stores, e.g. `AWS_ENDPOINT_URL`,
     /// `AWS_REGION`, `AWS_S3_ALLOW_UNSAFE_RENAME`; the same names work as
     /// environment variables. Default empty.
@@ -162,6 +166,7 @@ impl Default for SinkConfig {
             flush_max_messages: 100_000,
             flush_max_bytes: 64 << 20,
             flush_interval_secs: 60,
+            commit_retry_secs: 300,
             storage_options: BTreeMap::new(),
         }
     }

@@ -73,6 +73,10 @@ impl Ledger {
         }
     }
 
+    pub fn partitions(&self) -> usize {
+        self.partitions.len()
+    }
+
     pub fn is_assigned(&self, p: &TopicPartition) -> bool {
         self.partitions.contains_key(p)
     }

@@ -11,17 +11,20 @@
 //! - `source.rs`: the consumer and its rebalance hook (tables decide offsets).
 //! - `sink.rs`: Delta tables: create, commit with `txn` offsets, read offsets.
 //! - `dlq.rs`: the dead-letter topic.
+//! - `metrics.rs`: [`Metrics`], counters, gauges and readiness for `/metrics`.
 //! - `error.rs`: [`IngestError`].
 
 mod config;
 mod dlq;
 mod error;
 mod ledger;
+mod metrics;
 mod pipeline;
 mod sink;
 mod source;
 
 pub use config::{IngestConfig, KafkaConfig, SinkConfig, StartFrom, DEFAULT_TOPICS};
 pub use error::IngestError;
+pub use metrics::Metrics;
 pub use pipeline::{run, Enricher, NoObserver, Observer, RunOptions, RunStats};
 pub use sink::{Advance, TableId, TableLocation, TableOffsets, TopicPartition};

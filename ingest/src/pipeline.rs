@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -27,6 +28,7 @@ use crate::config::IngestConfig;
 use crate::dlq::DeadLetterTopic;
 use crate::error::IngestError;
 use crate::ledger::{Admission, FlushPolicy, Ledger, Pending};
+use crate::metrics::Metrics;
 use crate::sink::{DeltaSink, TableId, TableLocation, TopicPartition};
 use crate::source::{create_consumer, end_offsets, RebalanceEvent, WorkerConsumer};
 
@@ -66,16 +68,22 @@ pub struct RunStats {
     pub commits: u64,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// Stop once every assigned partition reaches the end offset it had at
     /// start and everything read is committed.
     pub exit_at_end: bool,
+    /// Where the worker reports counters, gauges and readiness.
+    pub metrics: Arc<Metrics>,
 }
 
 /// How the loop paused while idle, and how long to wait after a Kafka error.
 const IDLE_TICK: Duration = Duration::from_millis(200);
 const KAFKA_ERROR_BACKOFF: Duration = Duration::from_millis(500);
+/// Commit retries while the store fails: doubling from this…
+const COMMIT_BACKOFF_START: Duration = Duration::from_millis(500);
+/// …up to this.
+const COMMIT_BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 /// Runs one worker until `shutdown` resolves (or, with `exit_at_end`, until
 /// the backlog it started with is in the tables).
@@ -94,9 +102,11 @@ pub async fn run(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let location = TableLocation::new(&config.sink.output, storage_options);
+    let metrics = options.metrics.clone();
     let sink = DeltaSink::open(location.clone()).await?;
+    metrics.store_ok(true);
     let dlq = DeadLetterTopic::create(&config.kafka)?;
-    let consumer = create_consumer(&config.kafka, location)?;
+    let consumer = create_consumer(&config.kafka, location, metrics.clone())?;
     let ends = if options.exit_at_end {
         let topics = config.kafka.topics.clone();
         let ends = tokio::task::block_in_place(|| end_offsets(&consumer, &topics))?;
@@ -120,6 +130,8 @@ pub async fn run(
             max_age: config.sink.flush_interval(),
         },
         ends,
+        metrics,
+        commit_retry_limit: Duration::from_secs(config.sink.commit_retry_secs),
         ledger: Ledger::default(),
         pending: Pending::default(),
         stats: RunStats::default(),
@@ -135,6 +147,8 @@ struct Worker<'a> {
     limits: DecodeLimits,
     policy: FlushPolicy,
     ends: Option<HashMap<TopicPartition, i64>>,
+    metrics: Arc<Metrics>,
+    commit_retry_limit: Duration,
     ledger: Ledger,
     pending: Pending,
     stats: RunStats,
@@ -218,6 +232,7 @@ impl Worker<'_> {
                 }
                 RebalanceEvent::Failed(reason) => return Err(IngestError::Rebalance(reason)),
             }
+            self.metrics.assigned(self.ledger.partitions());
         }
         Ok(())
     }
@@ -237,6 +252,8 @@ impl Worker<'_> {
         let payload = m.payload().unwrap_or_default();
         let now = Utc::now();
         self.pending.note_message(payload.len(), Instant::now());
+        self.metrics.buffered(self.pending.messages, self.pending.bytes);
+        self.metrics.consumed();
         self.stats.consumed += 1;
         let provenance = Provenance {
             topic: partition.topic,
@@ -277,6 +294,7 @@ impl Worker<'_> {
             dlq.send_all(&pending.dead_letters).await?;
         }
         for table in TableId::ALL {
+            let mut retrying: Option<(Instant, Duration)> = None;
             loop {
                 let advances = self.ledger.uncommitted(table);
                 if advances.is_empty() {
@@ -305,6 +323,11 @@ impl Worker<'_> {
                 match self.sink.commit(table, batch, &advances).await {
                     Ok(version) => {
                         tracing::debug!(table = table.name(), version, elapsed = ?started.elapsed(), "committed");
+                        self.metrics.table_commit(table, started.elapsed());
+                        self.metrics.store_ok(true);
+                        if retrying.is_some() {
+                            tracing::info!(table = table.name(), "the store is back; committed");
+                        }
                         self.ledger.mark_committed(table, &advances);
                         break;
                     }
@@ -318,14 +341,33 @@ impl Worker<'_> {
                             table = t, %partition, ?expected, ?found,
                             "another writer advanced this partition; dropping our rows for it and re-reading from the tables"
                         );
+                        self.metrics.fenced();
                         pending.drop_partition(&partition);
                         self.resync(consumer, &partition).await?;
+                    }
+                    // The store failed (outage, throttling): nothing was
+                    // committed and no offset moved, so trying again is safe.
+                    Err(e @ IngestError::Table { .. }) => {
+                        let (since, backoff) = retrying.unwrap_or((Instant::now(), COMMIT_BACKOFF_START));
+                        if since.elapsed() >= self.commit_retry_limit {
+                            return Err(e);
+                        }
+                        self.metrics.store_ok(false);
+                        self.metrics.commit_retry();
+                        tracing::warn!(table = table.name(), error = %e, retry_in = ?backoff, "commit failed; retrying");
+                        tokio::time::sleep(backoff).await;
+                        retrying = Some((since, (backoff * 2).min(COMMIT_BACKOFF_MAX)));
                     }
                     Err(e) => return Err(e),
                 }
             }
         }
         self.stats.commits += 1;
+        self.metrics.committed_rows(
+            pending.feedback.len(),
+            pending.dead_letters.iter().map(|d| d.rejection.reason.as_str()),
+        );
+        self.metrics.buffered(self.pending.messages, self.pending.bytes);
         self.stats.feedback_rows += pending.feedback.len() as u64;
         self.stats.dead_letters += pending.dead_letters.len() as u64;
         self.observer

@@ -6,8 +6,8 @@
 //! place and no seek can race with a fetch already under way. What happened
 //! is queued as [`RebalanceEvent`]s for the run loop to apply.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rdkafka::config::ClientConfig;
@@ -15,11 +15,13 @@ use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance, Stre
 use rdkafka::error::KafkaResult;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::RDKafkaRespErr;
+use rdkafka::statistics::Statistics;
 use rdkafka::ClientContext;
 use tokio::runtime::Handle;
 
 use crate::config::{KafkaConfig, StartFrom};
 use crate::error::IngestError;
+use crate::metrics::Metrics;
 use crate::sink::{TableLocation, TableOffsets, TopicPartition};
 
 /// A partition newly assigned to this worker and what the tables hold of it.
@@ -43,6 +45,7 @@ pub enum RebalanceEvent {
 
 pub struct WorkerContext {
     location: TableLocation,
+    metrics: Arc<Metrics>,
     start_from: StartFrom,
     runtime: Handle,
     events: Mutex<Vec<RebalanceEvent>>,
@@ -109,7 +112,22 @@ impl WorkerContext {
     }
 }
 
-impl ClientContext for WorkerContext {}
+impl ClientContext for WorkerContext {
+    /// librdkafka's periodic statistics carry each partition's lag behind
+    /// the group's committed offset, which tongdian writes after every
+    /// table commit: exactly the lag an operator wants to see.
+    fn stats(&self, statistics: Statistics) {
+        let mut lag = BTreeMap::new();
+        for (topic, t) in &statistics.topics {
+            for (partition, p) in &t.partitions {
+                if *partition >= 0 && p.desired && p.consumer_lag >= 0 {
+                    lag.insert((topic.clone(), *partition), p.consumer_lag);
+                }
+            }
+        }
+        self.metrics.set_lag(lag);
+    }
+}
 
 impl ConsumerContext for WorkerContext {
     fn rebalance(
@@ -192,15 +210,21 @@ pub fn consumer_config(cfg: &KafkaConfig) -> ClientConfig {
             cfg.heartbeat_interval_ms.to_string(),
         )
         .set("max.poll.interval.ms", cfg.max_poll_interval_ms.to_string());
+    if !cfg.librdkafka.contains_key("statistics.interval.ms") {
+        // Feeds the consumer-lag gauge.
+        c.set("statistics.interval.ms", "10000");
+    }
     c
 }
 
 pub fn create_consumer(
     cfg: &KafkaConfig,
     location: TableLocation,
+    metrics: Arc<Metrics>,
 ) -> Result<WorkerConsumer, IngestError> {
     let context = WorkerContext {
         location,
+        metrics,
         start_from: cfg.start_from,
         runtime: Handle::current(),
         events: Mutex::new(Vec::new()),

@@ -162,7 +162,7 @@ async fn a_backlog_lands_exactly_once_and_restarts_resume_from_the_tables() {
         &cfg,
         &LengthEnricher,
         &mut NoObserver,
-        RunOptions { exit_at_end: true },
+        RunOptions { exit_at_end: true, ..RunOptions::default() },
         std::future::pending(),
     )
     .await
@@ -194,7 +194,7 @@ async fn a_backlog_lands_exactly_once_and_restarts_resume_from_the_tables() {
         &cfg,
         &LengthEnricher,
         &mut NoObserver,
-        RunOptions { exit_at_end: true },
+        RunOptions { exit_at_end: true, ..RunOptions::default() },
         std::future::pending(),
     )
     .await
@@ -214,7 +214,7 @@ async fn a_backlog_lands_exactly_once_and_restarts_resume_from_the_tables() {
         &cfg2,
         &LengthEnricher,
         &mut NoObserver,
-        RunOptions { exit_at_end: true },
+        RunOptions { exit_at_end: true, ..RunOptions::default() },
         std::future::pending(),
     )
     .await
@@ -237,7 +237,7 @@ async fn fresh_tables_replay_the_topic_even_when_the_group_has_committed() {
         &config(&brokers, first.path(), "g"),
         &LengthEnricher,
         &mut NoObserver,
-        RunOptions { exit_at_end: true },
+        RunOptions { exit_at_end: true, ..RunOptions::default() },
         std::future::pending(),
     )
     .await
@@ -248,7 +248,7 @@ async fn fresh_tables_replay_the_topic_even_when_the_group_has_committed() {
         &config(&brokers, fresh.path(), "g"),
         &LengthEnricher,
         &mut NoObserver,
-        RunOptions { exit_at_end: true },
+        RunOptions { exit_at_end: true, ..RunOptions::default() },
         std::future::pending(),
     )
     .await
@@ -268,7 +268,7 @@ async fn rows_carry_analysis_and_provenance() {
         &config(&brokers, dir.path(), "g"),
         &LengthEnricher,
         &mut NoObserver,
-        RunOptions { exit_at_end: true },
+        RunOptions { exit_at_end: true, ..RunOptions::default() },
         std::future::pending(),
     )
     .await

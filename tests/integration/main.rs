@@ -8,5 +8,6 @@ mod config_cli;
 mod demo;
 mod eval_cli;
 mod s3_e2e;
+mod shutdown;
 mod support;
 mod tansu_e2e;

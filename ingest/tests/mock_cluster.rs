@@ -13,7 +13,7 @@ use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 use tongdian_ingest::{
-    run, Enricher, IngestConfig, NoObserver, RunOptions, TableLocation, TopicPartition,
+    run, Enricher, IngestConfig, NoObserver, RunOptions, RunStats, TableLocation, TopicPartition,
 };
 use tongdian_schemas::{Analysis, Feedback};
 
@@ -142,6 +142,23 @@ async fn dead_letter_offsets(root: &Path) -> Vec<i64> {
     offsets
 }
 
+/// Runs a worker until it has committed the backlog it saw at start.
+async fn drain(cfg: &IngestConfig) -> RunStats {
+    let options = RunOptions {
+        exit_at_end: true,
+        ..RunOptions::default()
+    };
+    run(
+        cfg,
+        &LengthEnricher,
+        &mut NoObserver,
+        options,
+        std::future::pending(),
+    )
+    .await
+    .unwrap()
+}
+
 fn cluster() -> MockCluster<'static, rdkafka::producer::DefaultProducerContext> {
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic(TOPIC, 3, 1).unwrap();
@@ -158,15 +175,7 @@ async fn a_backlog_lands_exactly_once_and_restarts_resume_from_the_tables() {
     produce(&brokers, &first).await;
 
     let cfg = config(&brokers, dir.path(), "g1");
-    let stats = run(
-        &cfg,
-        &LengthEnricher,
-        &mut NoObserver,
-        RunOptions { exit_at_end: true, ..RunOptions::default() },
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    let stats = drain(&cfg).await;
     assert_eq!(stats.consumed, 600);
     assert_eq!(stats.dead_letters as usize, first_invalid);
     assert_eq!(stats.feedback_rows as usize, 600 - first_invalid);
@@ -190,15 +199,7 @@ async fn a_backlog_lands_exactly_once_and_restarts_resume_from_the_tables() {
     // More data, same group: the worker picks up exactly where the tables end.
     let (second, second_invalid) = batch(600, 900);
     produce(&brokers, &second).await;
-    let stats = run(
-        &cfg,
-        &LengthEnricher,
-        &mut NoObserver,
-        RunOptions { exit_at_end: true, ..RunOptions::default() },
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    let stats = drain(&cfg).await;
     assert_eq!(stats.consumed, 300, "{stats:?}");
     let ids = feedback_ids(dir.path()).await;
     assert_eq!(ids.len(), 900 - first_invalid - second_invalid);
@@ -210,15 +211,7 @@ async fn a_backlog_lands_exactly_once_and_restarts_resume_from_the_tables() {
     // A new consumer group has no Kafka offsets, but the tables do: nothing is
     // written twice.
     let cfg2 = config(&brokers, dir.path(), "another-group");
-    let stats = run(
-        &cfg2,
-        &LengthEnricher,
-        &mut NoObserver,
-        RunOptions { exit_at_end: true, ..RunOptions::default() },
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    let stats = drain(&cfg2).await;
     assert_eq!(stats.feedback_rows + stats.dead_letters, 0, "{stats:?}");
     assert_eq!(
         feedback_ids(dir.path()).await.len(),
@@ -233,26 +226,10 @@ async fn fresh_tables_replay_the_topic_even_when_the_group_has_committed() {
     let (messages, invalid_count) = batch(0, 200);
     produce(&brokers, &messages).await;
     let first = tempfile::tempdir().unwrap();
-    run(
-        &config(&brokers, first.path(), "g"),
-        &LengthEnricher,
-        &mut NoObserver,
-        RunOptions { exit_at_end: true, ..RunOptions::default() },
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    drain(&config(&brokers, first.path(), "g")).await;
 
     let fresh = tempfile::tempdir().unwrap();
-    let stats = run(
-        &config(&brokers, fresh.path(), "g"),
-        &LengthEnricher,
-        &mut NoObserver,
-        RunOptions { exit_at_end: true, ..RunOptions::default() },
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    let stats = drain(&config(&brokers, fresh.path(), "g")).await;
     assert_eq!(stats.consumed, 200);
     assert_eq!(feedback_ids(fresh.path()).await.len(), 200 - invalid_count);
     assert_eq!(dead_letter_offsets(fresh.path()).await.len(), invalid_count);
@@ -264,15 +241,7 @@ async fn rows_carry_analysis_and_provenance() {
     let brokers = cluster.bootstrap_servers();
     produce(&brokers, &[valid(1).into_bytes(), invalid(0)]).await;
     let dir = tempfile::tempdir().unwrap();
-    run(
-        &config(&brokers, dir.path(), "g"),
-        &LengthEnricher,
-        &mut NoObserver,
-        RunOptions { exit_at_end: true, ..RunOptions::default() },
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    drain(&config(&brokers, dir.path(), "g")).await;
     let batches = read_table(dir.path(), "feedback").await;
     let b = batches.iter().find(|b| b.num_rows() > 0).unwrap();
     let score = b

@@ -17,7 +17,7 @@ use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use arrow::error::ArrowError;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::rows::{DeadLetter, FeedbackRow, ThemeMention};
+use crate::rows::{DeadLetter, FeedbackRow, Provenance, ThemeMention};
 
 /// Name of the table of accepted messages.
 pub const FEEDBACK_TABLE: &str = "feedback";
@@ -277,12 +277,29 @@ fn attributes_column(rows: &[FeedbackRow]) -> Result<ArrayRef, ArrowError> {
     )?))
 }
 
+/// The `topic`, `partition` and `offset` columns every table carries.
+fn provenance_columns<'a>(
+    provenance: impl Iterator<Item = &'a Provenance> + Clone,
+) -> [ArrayRef; 3] {
+    [
+        strings(provenance.clone().map(|p| Some(p.topic.as_str()))),
+        Arc::new(
+            provenance
+                .clone()
+                .map(|p| p.partition)
+                .collect::<Int32Array>(),
+        ),
+        Arc::new(provenance.map(|p| p.offset).collect::<Int64Array>()),
+    ]
+}
+
 /// Rows → one `feedback` record batch (schema [`feedback_schema`]).
 pub fn feedback_batch(rows: &[FeedbackRow]) -> Result<RecordBatch, ArrowError> {
     let fb = || rows.iter().map(|r| &r.feedback);
     let an = || rows.iter().map(|r| r.analysis.as_ref());
     let no_strings: &[String] = &[];
     let no_themes: &[ThemeMention] = &[];
+    let [topic, partition, offset] = provenance_columns(rows.iter().map(|r| &r.provenance));
     let columns: Vec<ArrayRef> = vec![
         strings(fb().map(|f| Some(f.id.as_str()))),
         strings(fb().map(|f| Some(f.kind.as_str()))),
@@ -290,17 +307,9 @@ pub fn feedback_batch(rows: &[FeedbackRow]) -> Result<RecordBatch, ArrowError> {
         strings(fb().map(|f| f.channel.as_deref())),
         strings(fb().map(|f| f.lang.as_deref())),
         timestamps(fb().map(|f| Some(f.created_at))),
-        strings(rows.iter().map(|r| Some(r.provenance.topic.as_str()))),
-        Arc::new(
-            rows.iter()
-                .map(|r| r.provenance.partition)
-                .collect::<Int32Array>(),
-        ),
-        Arc::new(
-            rows.iter()
-                .map(|r| r.provenance.offset)
-                .collect::<Int64Array>(),
-        ),
+        topic,
+        partition,
+        offset,
         strings(fb().map(|f| f.text.as_deref())),
         strings(an().map(|a| a.map(|a| a.script.as_str()))),
         strings(an().map(|a| a.map(|a| a.sentiment_label.as_str()))),
@@ -337,18 +346,11 @@ pub fn feedback_batch(rows: &[FeedbackRow]) -> Result<RecordBatch, ArrowError> {
 
 /// Dead letters → one `dead_letters` record batch (schema [`dead_letters_schema`]).
 pub fn dead_letters_batch(rows: &[DeadLetter]) -> Result<RecordBatch, ArrowError> {
+    let [topic, partition, offset] = provenance_columns(rows.iter().map(|r| &r.provenance));
     let columns: Vec<ArrayRef> = vec![
-        strings(rows.iter().map(|r| Some(r.provenance.topic.as_str()))),
-        Arc::new(
-            rows.iter()
-                .map(|r| r.provenance.partition)
-                .collect::<Int32Array>(),
-        ),
-        Arc::new(
-            rows.iter()
-                .map(|r| r.provenance.offset)
-                .collect::<Int64Array>(),
-        ),
+        topic,
+        partition,
+        offset,
         strings(rows.iter().map(|r| Some(r.rejection.reason.as_str()))),
         strings(rows.iter().map(|r| r.rejection.field.as_deref())),
         strings(rows.iter().map(|r| Some(r.rejection.detail.as_str()))),

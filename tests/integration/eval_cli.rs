@@ -3,8 +3,16 @@
 use crate::support::{repo_root, tongdian};
 
 fn metric(report: &str, name: &str) -> f64 {
-    let line = report.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("no `{name}` in:\n{report}"));
-    line[name.len()..].split_whitespace().next().unwrap().parse().unwrap()
+    let line = report
+        .lines()
+        .find(|l| l.starts_with(name))
+        .unwrap_or_else(|| panic!("no `{name}` in:\n{report}"));
+    line[name.len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 #[test]
@@ -14,11 +22,18 @@ fn the_shipped_labelled_set_scores_above_the_bars() {
         .arg(repo_root().join("nlp/eval/labelled.jsonl"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = String::from_utf8(out.stdout).unwrap();
     assert!(metric(&report, "sentiment accuracy") >= 0.85, "{report}");
     assert!(metric(&report, "mention polarity") >= 0.85, "{report}");
-    assert!(report.contains("themes (micro)") && report.contains("per theme:"), "{report}");
+    assert!(
+        report.contains("themes (micro)") && report.contains("per theme:"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -43,9 +58,16 @@ fn a_user_taxonomy_is_what_gets_scored() {
         .arg(repo_root().join("nlp/eval/labelled.jsonl"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = String::from_utf8(out.stdout).unwrap();
-    let themes = report.lines().find(|l| l.starts_with("themes (micro)")).unwrap();
+    let themes = report
+        .lines()
+        .find(|l| l.starts_with("themes (micro)"))
+        .unwrap();
     assert!(themes.contains("R 0.000"), "{themes}");
 }
 
@@ -53,8 +75,16 @@ fn a_user_taxonomy_is_what_gets_scored() {
 fn a_malformed_labels_file_names_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let labels = dir.path().join("labels.jsonl");
-    std::fs::write(&labels, "{\"id\":\"1\",\"text\":\"好\",\"expected\":{\"sentiment\":\"positive\"}}\nnot json\n").unwrap();
-    let out = tongdian().args(["eval", "--labels"]).arg(&labels).output().unwrap();
+    std::fs::write(
+        &labels,
+        "{\"id\":\"1\",\"text\":\"好\",\"expected\":{\"sentiment\":\"positive\"}}\nnot json\n",
+    )
+    .unwrap();
+    let out = tongdian()
+        .args(["eval", "--labels"])
+        .arg(&labels)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("labels.jsonl") && err.contains('2'), "{err}");

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::support::{create_topics, produce, read_tables_with, tongdian, S3Server, Tansu};
+use crate::support::{create_topics, produce, read_tables_with, run_to_end, S3Server, Tansu};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs tansu, s3s-fs and the Python readers; run through scripts/test.sh"]
@@ -43,26 +43,13 @@ async fn tables_can_live_on_an_s3_compatible_store() {
     produce(&tansu.brokers, &messages).await;
 
     let root = "s3://lake/tongdian";
-    let out = tongdian()
-        .args([
-            "run",
-            "--exit-at-end",
-            "--brokers",
-            &tansu.brokers,
-            "--topics",
-            "feedback.reviews",
-            "--output",
-            root,
-        ])
-        .envs(s3.env())
-        .env("TONGDIAN_KAFKA_SESSION_TIMEOUT_MS", "6000")
-        .env("TONGDIAN_SINK_FLUSH_MAX_MESSAGES", "100")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let mut env = s3.env();
+    env.push(("TONGDIAN_SINK_FLUSH_MAX_MESSAGES", "100".into()));
+    run_to_end(
+        &tansu.brokers,
+        root,
+        &["--topics", "feedback.reviews"],
+        &env,
     );
 
     let app_ids: Vec<String> = (0..2)

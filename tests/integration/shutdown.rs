@@ -4,14 +4,20 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::support::{create_topics, free_port, http_get, metric_value, produce, read_tables, tongdian, Tansu};
+use crate::support::{
+    create_topics, free_port, http_get, metric_value, produce, read_tables, tongdian, Tansu,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs tansu and the Python readers; run through scripts/test.sh"]
 async fn sigterm_commits_the_buffer_and_exits_within_ten_seconds() {
     let broker_dir = tempfile::tempdir().unwrap();
     let tansu = Tansu::start_sqlite(broker_dir.path());
-    create_topics(&tansu.brokers, &[("feedback.reviews", 2), ("feedback.dlq", 1)]).await;
+    create_topics(
+        &tansu.brokers,
+        &[("feedback.reviews", 2), ("feedback.dlq", 1)],
+    )
+    .await;
     let messages: Vec<_> = (0..500)
         .map(|i| {
             let payload = format!(
@@ -26,7 +32,14 @@ async fn sigterm_commits_the_buffer_and_exits_within_ten_seconds() {
     let output = dir.path().join("tables");
     let address = format!("127.0.0.1:{}", free_port());
     let mut worker = tongdian()
-        .args(["run", "--brokers", &tansu.brokers, "--topics", "feedback.reviews", "--output"])
+        .args([
+            "run",
+            "--brokers",
+            &tansu.brokers,
+            "--topics",
+            "feedback.reviews",
+            "--output",
+        ])
         .arg(&output)
         .env("TONGDIAN_METRICS_LISTEN", &address)
         .env("TONGDIAN_KAFKA_SESSION_TIMEOUT_MS", "6000")
@@ -40,7 +53,10 @@ async fn sigterm_commits_the_buffer_and_exits_within_ten_seconds() {
     // Wait until it has read everything, watching its own metrics.
     let deadline = Instant::now() + Duration::from_secs(60);
     let metrics = loop {
-        assert!(Instant::now() < deadline, "the worker did not consume the 500 messages within 60 s");
+        assert!(
+            Instant::now() < deadline,
+            "the worker did not consume the 500 messages within 60 s"
+        );
         if let Some((200, body)) = http_get(&address, "/metrics") {
             if metric_value(&body, "tongdian_messages_consumed_total") == Some(500.0) {
                 break body;
@@ -48,19 +64,33 @@ async fn sigterm_commits_the_buffer_and_exits_within_ten_seconds() {
         }
         std::thread::sleep(Duration::from_millis(200));
     };
-    assert_eq!(metric_value(&metrics, "tongdian_buffered_messages"), Some(500.0), "{metrics}");
-    assert_eq!(metric_value(&metrics, "tongdian_assigned_partitions"), Some(2.0), "{metrics}");
+    assert_eq!(
+        metric_value(&metrics, "tongdian_buffered_messages"),
+        Some(500.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        metric_value(&metrics, "tongdian_assigned_partitions"),
+        Some(2.0),
+        "{metrics}"
+    );
     assert_eq!(http_get(&address, "/readyz").map(|r| r.0), Some(200));
     assert_eq!(http_get(&address, "/healthz").map(|r| r.0), Some(200));
 
     let signalled = Instant::now();
-    let kill = std::process::Command::new("kill").args(["-TERM", &worker.id().to_string()]).status().unwrap();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &worker.id().to_string()])
+        .status()
+        .unwrap();
     assert!(kill.success());
     let status = loop {
         if let Some(status) = worker.try_wait().unwrap() {
             break status;
         }
-        assert!(signalled.elapsed() < Duration::from_secs(10), "still running 10 s after SIGTERM");
+        assert!(
+            signalled.elapsed() < Duration::from_secs(10),
+            "still running 10 s after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "{status}");

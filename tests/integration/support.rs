@@ -16,6 +16,46 @@ pub fn tongdian() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tongdian"))
 }
 
+/// `tongdian run --exit-at-end` with group timeouts short enough for tests
+/// (tansu waits for a departed member's session to expire); returns its
+/// standard output and fails the test, with the log, if the run fails.
+pub fn run_to_end(brokers: &str, output: &str, args: &[&str], env: &[(&str, String)]) -> String {
+    let out = tongdian()
+        .args([
+            "run",
+            "--exit-at-end",
+            "--brokers",
+            brokers,
+            "--output",
+            output,
+        ])
+        .args(args)
+        .env("TONGDIAN_KAFKA_SESSION_TIMEOUT_MS", "6000")
+        .env("TONGDIAN_KAFKA_HEARTBEAT_INTERVAL_MS", "1000")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Waits until something listens on `address`.
+fn wait_for_port(address: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(address).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not listen on {address} within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -69,14 +109,7 @@ impl Tansu {
             .spawn()
             .expect("starting tansu");
         let brokers = format!("127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(&brokers).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "tansu did not listen on {brokers} within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_for_port(&brokers, "tansu");
         Tansu { child, brokers }
     }
 }
@@ -183,14 +216,7 @@ impl S3Server {
             .spawn()
             .expect("starting s3s-fs");
         let address = format!("127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(&address).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "s3s-fs did not listen on {address} within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_for_port(&address, "s3s-fs");
         S3Server {
             child,
             endpoint: format!("http://{address}"),
@@ -224,11 +250,18 @@ pub fn http_get(address: &str, path: &str) -> Option<(u16, String)> {
     use std::io::{Read, Write};
     let mut stream = TcpStream::connect(address).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     let status = response.split_whitespace().nth(1)?.parse().ok()?;
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     Some((status, body))
 }
 

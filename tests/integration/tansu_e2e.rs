@@ -10,7 +10,7 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::ClientConfig;
 use serde_json::Value;
 
-use crate::support::{create_topics, produce, read_tables, tongdian, Tansu};
+use crate::support::{create_topics, produce, read_tables, run_to_end, tongdian, Tansu};
 
 const TOPICS: [&str; 4] = [
     "feedback.reviews",
@@ -186,32 +186,12 @@ async fn thousands_of_messages_land_exactly_once_and_bad_ones_become_dead_letter
     );
 
     let output = dir.path().join("tables");
-    let out = tongdian()
-        .args([
-            "run",
-            "--exit-at-end",
-            "--brokers",
-            &tansu.brokers,
-            "--group",
-            "e2e",
-            "--output",
-        ])
-        .arg(&output)
-        .env("TONGDIAN_KAFKA_SESSION_TIMEOUT_MS", "6000")
-        .env("TONGDIAN_KAFKA_HEARTBEAT_INTERVAL_MS", "1000")
-        .env("TONGDIAN_SINK_FLUSH_MAX_MESSAGES", "700")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let output_str = output.to_str().unwrap();
+    let limits = [("TONGDIAN_SINK_FLUSH_MAX_MESSAGES", "700".to_string())];
+    let stdout = run_to_end(&tansu.brokers, output_str, &["--group", "e2e"], &limits);
     assert!(
         stdout.contains(&format!("messages     {}", valid.len())),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        "{stdout}"
     );
 
     let app_ids: Vec<String> = TOPICS
@@ -274,24 +254,6 @@ async fn thousands_of_messages_land_exactly_once_and_bad_ones_become_dead_letter
     assert_eq!(topic_reasons, expected_reasons);
 
     // A second run finds nothing left to do and writes nothing.
-    let again = tongdian()
-        .args([
-            "run",
-            "--exit-at-end",
-            "--brokers",
-            &tansu.brokers,
-            "--group",
-            "e2e",
-            "--output",
-        ])
-        .arg(&output)
-        .env("TONGDIAN_KAFKA_SESSION_TIMEOUT_MS", "6000")
-        .output()
-        .unwrap();
-    assert!(
-        again.status.success(),
-        "{}",
-        String::from_utf8_lossy(&again.stderr)
-    );
+    run_to_end(&tansu.brokers, output_str, &["--group", "e2e"], &[]);
     assert_eq!(read_tables(&output, &[])["feedback_rows"], valid.len());
 }

@@ -1,8 +1,6 @@
 //! The [`Analyzer`]: builds every matcher once from a taxonomy, then turns
 //! each message into an [`Analysis`] with no shared mutable state.
 
-use std::collections::HashSet;
-
 use crate::analysis::{Analysis, Evidence, SentimentLabel, ThemeMention};
 use crate::chinese::Segmenter;
 use crate::clauses::{self, clause_of, Clause};
@@ -163,22 +161,20 @@ impl Analyzer {
             .map(|c| sentiment::score_clause(&text, c, &units, self.model))
             .collect();
         let sentiment = sentiment::message_sentiment(&clauses, &scores);
-        let mut theme_hits = Vec::new();
-        let mut marker_hits = Vec::new();
-        for h in self.keywords.find_all(&text) {
-            match h.payload {
-                Keyword::Theme(payload) => theme_hits.push(Hit {
-                    start: h.start,
-                    end: h.end,
-                    payload,
-                }),
-                Keyword::Marker(payload) => marker_hits.push(Hit {
-                    start: h.start,
-                    end: h.end,
-                    payload,
-                }),
-            }
-        }
+        let mut theme_hits = Vec::with_capacity(8);
+        let mut marker_hits = Vec::with_capacity(4);
+        self.keywords.each(&text, |h| match h.payload {
+            Keyword::Theme(payload) => theme_hits.push(Hit {
+                start: h.start,
+                end: h.end,
+                payload,
+            }),
+            Keyword::Marker(payload) => marker_hits.push(Hit {
+                start: h.start,
+                end: h.end,
+                payload,
+            }),
+        });
         let themes = self.themes(&text, &clauses, &scores, &theme_hits);
         let (flags, mut emotions) = self.markers(&text, &clauses, &units, &marker_hits);
         emotions.retain(|m| {
@@ -192,7 +188,7 @@ impl Analyzer {
             }
         });
         Analysis {
-            script: script::detect(&text.original),
+            script: script::detect_counted(&text.original, text.han),
             sentiment,
             themes,
             flags: ids(flags),
@@ -318,7 +314,8 @@ impl Analyzer {
     ) -> (Vec<&Marker>, Vec<&Marker>) {
         let key =
             |h: &Hit<MarkerRef>| (clause_of(clauses, h.start), h.payload.kind, h.payload.index);
-        let vetoed: HashSet<_> = raw.iter().filter(|h| h.payload.exclude).map(key).collect();
+        // Almost always empty: a list beats hashing.
+        let vetoed: Vec<_> = raw.iter().filter(|h| h.payload.exclude).map(key).collect();
         let mut flags = Vec::new();
         let mut emotions = Vec::new();
         for h in raw.iter().filter(|h| !h.payload.exclude) {

@@ -59,6 +59,19 @@ impl Segmenter {
     }
 }
 
+/// Characters jieba always cuts out as a token of their own (punctuation,
+/// spaces, symbols): swapping one for another such character cannot change
+/// how the rest of a text is segmented. This is jieba's own test for the
+/// runs it segments, negated.
+pub(crate) fn stands_alone(c: char) -> bool {
+    let joins = if c.is_ascii() {
+        c.is_ascii_alphanumeric() || matches!(c, '+' | '#' | '&' | '.' | '_' | '%' | '-')
+    } else {
+        crate::text::is_han(c)
+    };
+    !joins && c != '\r' && c != '\n'
+}
+
 /// jieba-rs on its own: its default dictionary and a plain `cut` without
 /// HMM, returning the number of tokens. The yardstick the benchmark
 /// (`benches/analyze.rs`) measures full analysis against; kept here so

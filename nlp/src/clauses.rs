@@ -76,7 +76,7 @@ struct Segment {
 }
 
 fn segments(norm: &[char]) -> Vec<Segment> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(8);
     let mut start = 0;
     let mut i = 0;
     let push = |out: &mut Vec<Segment>, start: usize, end: usize, question_mark: bool| {
@@ -131,8 +131,8 @@ fn units_in(units: &[Hit<Unit>], start: usize, end: usize) -> &[Hit<Unit>] {
 /// Clauses in text order. `units` are the lexicon hits of the whole text,
 /// in text order.
 pub(crate) fn split(text: &Text, units: &[Hit<Unit>]) -> Vec<Clause> {
-    let mut clauses = Vec::new();
-    let mut cuts = Vec::new();
+    let mut clauses = Vec::with_capacity(8);
+    let mut cuts = Vec::with_capacity(8);
     for seg in segments(&text.norm) {
         let inside = units_in(units, seg.start, seg.end);
         cuts.clear();

@@ -219,14 +219,21 @@ impl<P: Copy + PartialEq> Matcher<P> {
         Some(end)
     }
 
-    /// Every acceptable occurrence of every pattern, overlaps included,
-    /// ordered by start then end.
+    #[cfg(test)]
     pub fn find_all(&self, text: &Text) -> Vec<Hit<P>> {
-        let mut hits = Vec::with_capacity(16);
+        let mut hits = Vec::new();
+        self.each(text, |h| hits.push(h));
+        hits
+    }
+
+    /// Calls `f` with every acceptable occurrence of every pattern,
+    /// overlaps included, ordered by start then end. A callback rather than
+    /// a list: the caller sorts the hits into lists of its own.
+    pub fn each(&self, text: &Text, mut f: impl FnMut(Hit<P>)) {
         for start in 0..text.len() {
             self.walk(text, start, Words::of(text), |p, end| {
                 for &payload in &self.payloads[p] {
-                    hits.push(Hit {
+                    f(Hit {
                         start,
                         end,
                         payload,
@@ -234,7 +241,6 @@ impl<P: Copy + PartialEq> Matcher<P> {
                 }
             });
         }
-        hits
     }
 
     /// Non-overlapping occurrences, scanning left to right and taking the

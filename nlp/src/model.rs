@@ -164,9 +164,46 @@ impl SentimentModel {
 
     /// Log-odds that the span `start..end` of `text` is positive.
     pub(crate) fn logit(&self, text: &Text, start: usize, end: usize) -> f64 {
-        let mut features = Vec::with_capacity(64);
-        extract(text, start, end, &mut features);
-        f64::from(self.score(&Features::new(features)))
+        // At most three character n-grams per character and two word
+        // features per token: a clause of ordinary length fits on the stack.
+        const STACK: usize = 256;
+        let mut buf = [0u32; STACK];
+        let mut n = 0;
+        extract(text, start, end, |f| {
+            if let Some(slot) = buf.get_mut(n) {
+                *slot = f;
+            }
+            n += 1;
+        });
+        if n <= STACK {
+            return f64::from(self.score_indices(&mut buf[..n]));
+        }
+        let mut features = Vec::with_capacity(n);
+        extract(text, start, end, |f| features.push(f));
+        f64::from(self.score_indices(&mut features))
+    }
+
+    /// [`score`](Self::score) of the features `indices` (in any order,
+    /// repeats allowed), summing in the same order so the result is the
+    /// same to the bit.
+    fn score_indices(&self, indices: &mut [u32]) -> f32 {
+        indices.sort_unstable();
+        let mut sum = 0.0f32;
+        let mut distinct = 0usize;
+        let mut last = None;
+        for &f in indices.iter() {
+            if last != Some(f) {
+                sum += self.weights[f as usize];
+                distinct += 1;
+                last = Some(f);
+            }
+        }
+        let value = if distinct == 0 {
+            0.0
+        } else {
+            1.0 / (distinct as f32).sqrt()
+        };
+        self.bias + sum * value
     }
 
     fn score(&self, x: &Features) -> f32 {
@@ -318,29 +355,115 @@ impl Features {
 }
 
 /// FNV-1a over the kind and characters, then a final avalanche so that the
-/// low bits used as the bucket depend on every input bit.
-fn bucket(kind: u8, chars: &[char]) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    let mut eat = |b: u8| {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
+/// low bits used as the bucket depend on every input bit. Fed one character
+/// at a time, so n-grams and word pairs are hashed straight from the text
+/// without building a string per feature.
+#[derive(Clone, Copy)]
+struct Fnv(u32);
+
+const PRIME: u32 = 0x0100_0193;
+const PRIME_CUBED: u32 = PRIME.wrapping_mul(PRIME).wrapping_mul(PRIME);
+
+/// For each character of the basic CJK block, where nearly all of a
+/// message's characters fall: its unigram bucket and the hash states after
+/// the bigram and trigram kinds and the character. Turns the per-character
+/// n-gram hashing from some thirty multiplications into about ten.
+fn char_table() -> &'static [[u32; 3]] {
+    static TABLE: std::sync::OnceLock<Vec<[u32; 3]>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (TABLE_START..TABLE_END)
+            .map(|cp| {
+                let c = char::from_u32(cp).unwrap_or('\0');
+                let state = |kind| {
+                    let mut f = Fnv::new(kind);
+                    f.char(c);
+                    f
+                };
+                [state(CHAR1).finish(), state(CHAR2).0, state(CHAR3).0]
+            })
+            .collect()
+    })
+}
+
+const TABLE_START: u32 = 0x4E00;
+const TABLE_END: u32 = 0xA000;
+
+/// The unigram bucket of `c` and the hash states that start its bigram and
+/// trigram.
+#[inline]
+fn char_entry(c: char) -> [u32; 3] {
+    let cp = c as u32;
+    if (TABLE_START..TABLE_END).contains(&cp) {
+        return char_table()[(cp - TABLE_START) as usize];
+    }
+    let state = |kind| {
+        let mut f = Fnv::new(kind);
+        f.char(c);
+        f
     };
-    eat(kind);
-    for &c in chars {
-        for b in (c as u32).to_le_bytes() {
-            eat(b);
+    [state(CHAR1).finish(), state(CHAR2).0, state(CHAR3).0]
+}
+
+impl Fnv {
+    #[inline]
+    fn new(kind: u8) -> Fnv {
+        let mut f = Fnv(0x811c_9dc5);
+        f.byte(kind);
+        f
+    }
+
+    #[inline(always)]
+    fn byte(&mut self, b: u8) {
+        self.0 = (self.0 ^ u32::from(b)).wrapping_mul(PRIME);
+    }
+
+    #[inline(always)]
+    fn char(&mut self, c: char) {
+        let cp = c as u32;
+        if cp < 0x1_0000 {
+            // The two high bytes are zero, and xor with zero does nothing:
+            // their two steps are one multiplication by the prime squared.
+            self.byte(cp as u8);
+            self.0 = (self.0 ^ (cp >> 8)).wrapping_mul(PRIME_CUBED);
+        } else {
+            for b in cp.to_le_bytes() {
+                self.byte(b);
+            }
         }
     }
-    h ^= h >> 16;
-    h = h.wrapping_mul(0x85eb_ca6b);
-    h ^= h >> 13;
-    h = h.wrapping_mul(0xc2b2_ae35);
-    h ^= h >> 16;
-    h & (BUCKETS as u32 - 1)
+
+    /// Characters as the model sees them (see [`model_char`]).
+    #[inline]
+    fn word(&mut self, chars: &[char]) {
+        for &c in chars {
+            self.char(model_char(c).unwrap_or(c));
+        }
+    }
+
+    #[inline]
+    fn finish(self) -> u32 {
+        let mut h = self.0;
+        h ^= h >> 16;
+        h = h.wrapping_mul(0x85eb_ca6b);
+        h ^= h >> 13;
+        h = h.wrapping_mul(0xc2b2_ae35);
+        h ^= h >> 16;
+        h & (BUCKETS as u32 - 1)
+    }
+}
+
+#[cfg(test)]
+fn bucket(kind: u8, chars: &[char]) -> u32 {
+    let mut f = Fnv::new(kind);
+    for &c in chars {
+        f.char(c);
+    }
+    f.finish()
 }
 
 /// The character the model sees, or `None` for a break: all digits are one
 /// digit (3天 and 5天 read alike), Latin text and punctuation are breaks.
+#[inline]
 fn model_char(c: char) -> Option<char> {
     if c.is_ascii_digit() {
         Some('0')
@@ -351,65 +474,95 @@ fn model_char(c: char) -> Option<char> {
     }
 }
 
-fn extract(text: &Text, start: usize, end: usize, out: &mut Vec<u32>) {
-    let norm = &text.norm[start..end];
-    let mut run: Vec<char> = Vec::with_capacity(norm.len());
-    let flush = |run: &mut Vec<char>, out: &mut Vec<u32>| {
-        for i in 0..run.len() {
-            out.push(bucket(CHAR1, &run[i..=i]));
-            if i >= 1 {
-                out.push(bucket(CHAR2, &run[i - 1..=i]));
-            }
-            if i >= 2 {
-                out.push(bucket(CHAR3, &run[i - 2..=i]));
-            }
+/// Up to four BMP characters packed into one number (none are zero, so
+/// lengths do not collide), or `None` for anything longer or wider.
+fn pack(chars: impl IntoIterator<Item = char>) -> Option<u64> {
+    let mut key = 0u64;
+    for (i, c) in chars.into_iter().enumerate() {
+        if i >= 4 || c as u32 >= 0x1_0000 {
+            return None;
         }
-        run.clear();
-    };
-    for &c in norm {
-        match model_char(c) {
-            Some(m) => run.push(m),
-            None => flush(&mut run, out),
-        }
+        key |= u64::from(c as u32) << (16 * i);
     }
-    flush(&mut run, out);
+    Some(key)
+}
 
+/// `NEGATORS` packed and sorted: a token is checked with one binary search
+/// over integers.
+fn negators() -> &'static [u64] {
+    static SORTED: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+    SORTED.get_or_init(|| {
+        let mut v: Vec<u64> = NEGATORS.iter().filter_map(|n| pack(n.chars())).collect();
+        v.sort_unstable();
+        v
+    })
+}
+
+fn extract(text: &Text, start: usize, end: usize, mut out: impl FnMut(u32)) {
+    // Character 1–3-grams within runs of model characters.
+    // Hash states of the n-grams still open: the bigram started by the
+    // previous character, the trigram started two back (fed the previous
+    // one), and the trigram kind fed just the previous character.
+    let (mut open2, mut open3, mut start3, mut run) = (Fnv(0), Fnv(0), Fnv(0), 0usize);
+    for &c in &text.norm[start..end] {
+        let Some(m) = model_char(c) else {
+            run = 0;
+            continue;
+        };
+        let [one, two, three] = char_entry(m);
+        out(one);
+        if run >= 1 {
+            let mut bigram = open2;
+            bigram.char(m);
+            out(bigram.finish());
+        }
+        if run >= 2 {
+            let mut trigram = open3;
+            trigram.char(m);
+            out(trigram.finish());
+        }
+        open3 = start3;
+        open3.char(m);
+        start3 = Fnv(three);
+        open2 = Fnv(two);
+        run += 1;
+    }
+
+    let negators = negators();
     let from = text.tokens.partition_point(|&(s, _)| s < start);
-    let mut previous: Vec<char> = Vec::new();
+    let mut previous: Option<&[char]> = None;
     let mut negation: u8 = 0;
-    let mut word: Vec<char> = Vec::with_capacity(8);
     for &(s, e) in &text.tokens[from..] {
         if e > end {
             break;
         }
         let token = &text.norm[s..e];
-        if token.iter().all(|c| c.is_whitespace()) {
-            continue;
-        }
-        let content = token.iter().any(|&c| model_char(c).is_some());
-        if !content {
+        if !token.iter().any(|&c| model_char(c).is_some()) {
             // Punctuation (and Latin words, left to the English lexicon)
-            // ends a negation's reach and a bigram.
-            negation = 0;
-            previous.clear();
+            // ends a negation's reach and a bigram; spaces do not.
+            if !token.iter().all(|c| c.is_whitespace()) {
+                negation = 0;
+                previous = None;
+            }
             continue;
         }
-        word.clear();
-        word.extend(token.iter().map(|&c| model_char(c).unwrap_or(c)));
         let negated = negation > 0;
-        out.push(bucket(if negated { NEGATED_WORD } else { WORD }, &word));
-        if !previous.is_empty() {
-            let mut pair = previous.clone();
-            pair.push('|');
-            pair.extend_from_slice(&word);
-            out.push(bucket(BIGRAM, &pair));
+        let mut word = Fnv::new(if negated { NEGATED_WORD } else { WORD });
+        word.word(token);
+        out(word.finish());
+        if let Some(previous) = previous {
+            let mut pair = Fnv::new(BIGRAM);
+            pair.word(previous);
+            pair.char('|');
+            pair.word(token);
+            out(pair.finish());
         }
         negation = negation.saturating_sub(1);
-        let w: String = word.iter().collect();
-        if NEGATORS.contains(&w.as_str()) {
+        // Negators hold no digits, so the unmapped token compares the same.
+        if pack(token.iter().copied()).is_some_and(|k| negators.binary_search(&k).is_ok()) {
             negation = NEGATION_REACH;
         }
-        previous.clone_from(&word);
+        previous = Some(token);
     }
 }
 
@@ -420,7 +573,7 @@ fn featurise(examples: &[TrainingExample]) -> Vec<(Features, bool)> {
         .map(|ex| {
             let text = Text::new(&ex.text, &segmenter);
             let mut f = Vec::with_capacity(128);
-            extract(&text, 0, text.len(), &mut f);
+            extract(&text, 0, text.len(), |x| f.push(x));
             (Features::new(f), ex.positive)
         })
         .collect()
@@ -553,12 +706,17 @@ mod tests {
     }
 
     #[test]
+    fn every_negator_is_recognised() {
+        assert_eq!(negators().len(), NEGATORS.len());
+    }
+
+    #[test]
     fn negated_words_are_different_features() {
         let seg = Segmenter::new(std::iter::empty());
         let feats = |s: &str| {
             let t = Text::new(s, &seg);
             let mut f = Vec::new();
-            extract(&t, 0, t.len(), &mut f);
+            extract(&t, 0, t.len(), |x| f.push(x));
             Features::new(f).indices
         };
         let plain = feats("满意");

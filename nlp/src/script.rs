@@ -8,7 +8,9 @@
 
 use crate::analysis::Script;
 use crate::english::count_words;
-use crate::text::{han_info, is_han, HanClass};
+use crate::text::HanClass;
+#[cfg(test)]
+use crate::text::{han_info, is_han};
 
 /// Written Cantonese (some, like 唔, also appear in Simplified chat, so they
 /// only add weight).
@@ -44,22 +46,50 @@ const MIXED_SHARE: f64 = 0.25;
 /// Chinese averages about 1.5 characters a word.
 const CHARS_PER_ZH_WORD: f64 = 1.5;
 
-pub(crate) fn detect(original: &[char]) -> Script {
-    let mut han = 0usize;
-    let mut traditional = 0usize;
-    let mut simplified = 0usize;
-    for &c in original {
-        if !is_han(c) {
-            continue;
-        }
-        han += 1;
-        match han_info(c).1 {
-            HanClass::TraditionalOnly => traditional += 1,
-            HanClass::SimplifiedOnly => simplified += 1,
-            HanClass::Shared if is_cantonese(c) => traditional += 1,
+/// Han characters of a message by script. Counted while the message is
+/// normalised (see `text.rs`), which looks every character up anyway.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct HanCounts {
+    han: usize,
+    traditional: usize,
+    simplified: usize,
+}
+
+impl HanCounts {
+    /// Counts the Han character `c` of class `class`.
+    #[inline]
+    pub fn add(&mut self, c: char, class: HanClass) {
+        self.han += 1;
+        match class {
+            HanClass::TraditionalOnly => self.traditional += 1,
+            HanClass::SimplifiedOnly => self.simplified += 1,
+            HanClass::Shared if is_cantonese(c) => self.traditional += 1,
             HanClass::Shared => {}
         }
     }
+
+    #[cfg(test)]
+    pub fn of(original: &[char]) -> HanCounts {
+        let mut counts = HanCounts::default();
+        for &c in original.iter().filter(|&&c| is_han(c)) {
+            counts.add(c, han_info(c).1);
+        }
+        counts
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn detect(original: &[char]) -> Script {
+    detect_counted(original, HanCounts::of(original))
+}
+
+/// The script of `original`, whose Han characters are `counts`.
+pub(crate) fn detect_counted(original: &[char], counts: HanCounts) -> Script {
+    let HanCounts {
+        han,
+        traditional,
+        simplified,
+    } = counts;
     let (latin_words, latin_letters) = count_words(original);
     if han == 0 {
         return if latin_letters > 0 {

@@ -2,14 +2,16 @@
 //! copy of exactly the same length, and jieba's word boundaries.
 //!
 //! Normalisation is strictly one character to one character (Traditional →
-//! Simplified, full-width → ASCII, lowercase), so an index into the
-//! normalised text is also an index into the original. That is what lets
-//! every matcher work on clean text while evidence still quotes the
-//! customer's own words.
+//! Simplified by phrase and by character, full-width → ASCII, lowercase),
+//! so an index into the normalised text is also an index into the
+//! original. That is what lets every matcher work on clean text while
+//! evidence still quotes the customer's own words.
 
 use std::sync::OnceLock;
 
-use crate::chinese::Segmenter;
+use crate::chinese::{stands_alone, Segmenter};
+use crate::phrases;
+use crate::script::HanCounts;
 use crate::traditional;
 
 /// Characters that, next to a one-character keyword inside a jieba word, do
@@ -94,10 +96,22 @@ fn basic_table() -> &'static [u32] {
                 } else {
                     HanClass::Shared
                 };
-                traditional::to_simplified(c) as u32 | (class as u32) << 24
+                let phrase = u32::from(phrases::starts_phrase(c)) << PHRASE_BIT;
+                traditional::to_simplified(c) as u32 | (class as u32) << 24 | phrase
             })
             .collect()
     })
+}
+
+/// Bit of a `basic_table` entry set when a phrase of `phrases.rs` starts
+/// with the character.
+const PHRASE_BIT: u32 = 26;
+
+/// Whether a phrase of `phrases.rs` may start at `c`.
+fn starts_phrase(c: char) -> bool {
+    let cp = c as u32;
+    (BASIC_START..BASIC_END).contains(&cp)
+        && basic_table()[(cp - BASIC_START) as usize] & (1 << PHRASE_BIT) != 0
 }
 
 /// Simplified form and script class of a Han character.
@@ -107,7 +121,7 @@ pub(crate) fn han_info(c: char) -> (char, HanClass) {
         return (c, HanClass::Shared);
     }
     let entry = basic_table()[(cp - BASIC_START) as usize];
-    let class = match entry >> 24 {
+    let class = match (entry >> 24) & 3 {
         1 => HanClass::TraditionalOnly,
         2 => HanClass::SimplifiedOnly,
         _ => HanClass::Shared,
@@ -126,6 +140,8 @@ pub(crate) struct Text {
     pub single_ok: Vec<bool>,
     /// Token spans `(start, end)` in characters, in order.
     pub tokens: Vec<(usize, usize)>,
+    /// The Han characters of `original` by script.
+    pub han: HanCounts,
 }
 
 impl Text {
@@ -133,16 +149,31 @@ impl Text {
         let mut original = Vec::with_capacity(input.len());
         let mut norm = Vec::with_capacity(input.len());
         let mut changed = false;
+        let mut han = HanCounts::default();
+        let mut phrase = false;
         for c in input.chars() {
-            let n = normalize_char(c);
-            changed |= n != c;
+            let n = if is_han(c) {
+                let (simplified, class) = han_info(c);
+                han.add(c, class);
+                simplified
+            } else {
+                normalize_char(c)
+            };
+            // Full-width commas and curly quotes change in nearly every
+            // message but are cut out alone either way.
+            changed |= n != c && !(stands_alone(c) && stands_alone(n));
+            phrase |= starts_phrase(c);
             original.push(c);
             norm.push(n);
         }
-        // Most messages are already in normal form; only build a normalised
-        // copy for jieba when something changed.
+        if phrase {
+            changed |= phrases::apply(&original, &mut norm, starts_phrase);
+        }
+        // Only build a normalised copy for jieba when the segmentation
+        // could differ (Traditional characters, capitals, full-width
+        // letters).
         let tokens = if changed {
-            segmenter.tokens(&norm.iter().collect::<String>())
+            segmenter.tokens(&collect(&norm))
         } else {
             segmenter.tokens(input)
         };
@@ -172,6 +203,7 @@ impl Text {
             boundary,
             single_ok,
             tokens,
+            han,
         }
     }
 
@@ -181,13 +213,21 @@ impl Text {
 
     /// The normalised characters in `start..end`.
     pub fn norm_slice(&self, start: usize, end: usize) -> String {
-        self.norm[start..end].iter().collect()
+        collect(&self.norm[start..end])
     }
 
     /// The original characters in `start..end`.
     pub fn original_slice(&self, start: usize, end: usize) -> String {
-        self.original[start..end].iter().collect()
+        collect(&self.original[start..end])
     }
+}
+
+/// Characters to a string with one allocation (collecting grows it char by
+/// char).
+fn collect(chars: &[char]) -> String {
+    let mut s = String::with_capacity(chars.iter().map(|c| c.len_utf8()).sum());
+    s.extend(chars);
+    s
 }
 
 /// The normal form of one character. Must never change the character
@@ -222,7 +262,10 @@ pub(crate) fn normalize_char(c: char) -> char {
 /// Normal form of a keyword or lexicon entry: the same per-character
 /// mapping as the text it will be matched against.
 pub(crate) fn normalize_pattern(s: &str) -> String {
-    s.trim().chars().map(normalize_char).collect()
+    let original: Vec<char> = s.trim().chars().collect();
+    let mut norm: Vec<char> = original.iter().map(|&c| normalize_char(c)).collect();
+    phrases::apply(&original, &mut norm, starts_phrase);
+    norm.into_iter().collect()
 }
 
 /// CJK ideographs, including the extension blocks Hong Kong text uses.
@@ -253,6 +296,19 @@ mod tests {
         let n = normalize_pattern(s);
         assert_eq!(n.chars().count(), s.chars().count());
         assert_eq!(n, "请问这款app有现货吗?don't");
+    }
+
+    #[test]
+    fn phrases_convert_in_place_and_offsets_stay_exact() {
+        let seg = Segmenter::new(std::iter::empty());
+        let s = "乾隆年間的蘋果軟體，等著回覆";
+        let t = Text::new(s, &seg);
+        assert_eq!(t.norm_slice(0, t.len()), "乾隆年间的苹果软件,等着回复");
+        assert_eq!(t.original_slice(0, t.len()), s);
+        assert_eq!(t.original_slice(5, 9), "蘋果軟體");
+        assert_eq!(normalize_pattern("應用程式"), "应用程序");
+        // Simplified text is left alone.
+        assert_eq!(normalize_pattern("着急看着"), "着急看着");
     }
 
     #[test]

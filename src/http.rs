@@ -35,11 +35,31 @@ pub async fn serve(listen: &str, metrics: Arc<Metrics>) -> Result<()> {
 }
 
 async fn respond(mut stream: TcpStream, metrics: &Metrics) -> std::io::Result<()> {
-    // The request line is all we need; a scrape's request fits in 4 KiB.
-    let mut buf = vec![0u8; 4096];
-    let n = stream.read(&mut buf).await?;
-    let request = String::from_utf8_lossy(&buf[..n]);
-    let path = request.lines().next().and_then(|l| l.split_whitespace().nth(1)).unwrap_or("");
+    // Read the whole head before answering: a client that sends its request
+    // in pieces would otherwise write into a socket we already closed (and
+    // unread bytes make the kernel reset the connection). Heads of scrapes
+    // and probes fit in 4 KiB; a silent client gets 5 s.
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    let read_head = async {
+        while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 4096 {
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        Ok::<_, std::io::Error>(())
+    };
+    if tokio::time::timeout(std::time::Duration::from_secs(5), read_head).await.is_err() {
+        return Ok(());
+    }
+    let request = String::from_utf8_lossy(&buf);
+    let path = request
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or("");
     let (status, content_type, body) = route(path, metrics);
     let head = format!(
         "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -53,11 +73,23 @@ async fn respond(mut stream: TcpStream, metrics: &Metrics) -> std::io::Result<()
 fn route(path: &str, metrics: &Metrics) -> (&'static str, &'static str, String) {
     const TEXT: &str = "text/plain; charset=utf-8";
     match path {
-        "/metrics" => ("200 OK", "text/plain; version=0.0.4; charset=utf-8", metrics.render()),
+        "/metrics" => (
+            "200 OK",
+            "text/plain; version=0.0.4; charset=utf-8",
+            metrics.render(),
+        ),
         "/healthz" => ("200 OK", TEXT, "ok\n".into()),
         "/readyz" if metrics.is_ready() => ("200 OK", TEXT, "ready\n".into()),
-        "/readyz" => ("503 Service Unavailable", TEXT, "not ready: no partitions assigned or the tables are not writable\n".into()),
-        _ => ("404 Not Found", TEXT, "try /metrics, /healthz or /readyz\n".into()),
+        "/readyz" => (
+            "503 Service Unavailable",
+            TEXT,
+            "not ready: no partitions assigned or the tables are not writable\n".into(),
+        ),
+        _ => (
+            "404 Not Found",
+            TEXT,
+            "try /metrics, /healthz or /readyz\n".into(),
+        ),
     }
 }
 
@@ -76,16 +108,33 @@ mod tests {
             let address = address.clone();
             async move {
                 let mut s = TcpStream::connect(&address).await.unwrap();
-                s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).await.unwrap();
+                s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+                    .await
+                    .unwrap();
                 let mut out = String::new();
                 s.read_to_string(&mut out).await.unwrap();
                 out
             }
         };
         assert!(get("/healthz").await.starts_with("HTTP/1.1 200"));
-        assert!(get("/readyz").await.starts_with("HTTP/1.1 503"), "no partitions yet");
+        assert!(
+            get("/readyz").await.starts_with("HTTP/1.1 503"),
+            "no partitions yet"
+        );
         let m = get("/metrics").await;
-        assert!(m.starts_with("HTTP/1.1 200") && m.contains("tongdian_messages_consumed_total 0"), "{m}");
+        assert!(
+            m.starts_with("HTTP/1.1 200") && m.contains("tongdian_messages_consumed_total 0"),
+            "{m}"
+        );
         assert!(get("/nope").await.starts_with("HTTP/1.1 404"));
+
+        // A request written in pieces is answered once it is complete.
+        let mut s = TcpStream::connect(&address).await.unwrap();
+        s.write_all(b"GET /healthz HTTP/1.0\r\n").await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        s.write_all(b"Host: x\r\n\r\n").await.unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        assert!(out.starts_with("HTTP/1.1 200"), "{out}");
     }
 }

@@ -5,7 +5,8 @@
 #   - tansu, a Kafka-protocol broker, for the end-to-end tests (cargo install);
 #   - s3s-fs, an S3-compatible server, for the object-storage test (cargo install);
 #   - a Python venv (.venv) with deltalake, pyarrow, duckdb and jsonschema,
-#     the independent readers that check the tables and the JSON Schema.
+#     the independent readers that check the tables and the JSON Schema, and
+#     the deploy linters (hadolint, compose, helm SDK, kubernetes-validate).
 # Then one release build runs every test: unit, mock-cluster integration and
 # end-to-end (tansu) tests.
 set -euo pipefail
@@ -30,13 +31,18 @@ fi
 export TD_S3S_BIN=$(command -v s3s-fs)
 echo "using $TD_S3S_BIN"
 
-step "Python readers (.venv)"
+step "Python tools (.venv): table readers, JSON Schema, deploy linters"
 venv="$root/.venv"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
-if ! "$venv/bin/python" -c 'import deltalake, pyarrow, duckdb, jsonschema, rfc3339_validator' 2>/dev/null; then
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+# Reinstall only when a requirements file changed.
+stamp="$venv/.tongdian-requirements"
+wanted=$(cat scripts/requirements-test.txt deploy/requirements-test.txt | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    "$venv/bin/pip" install --quiet --disable-pip-version-check \
+        -r scripts/requirements-test.txt -r deploy/requirements-test.txt
+    echo "$wanted" > "$stamp"
 fi
 export TD_PYTHON="$venv/bin/python"
 
@@ -46,5 +52,11 @@ step "input contract: feedback.schema.json agrees with the decoder's corpus"
 step "BI views: deploy/sql checked in DuckDB"
 "$TD_PYTHON" deploy/sql/test_views.py
 
-step "cargo test (release: the same build as 'cargo run --release')"
+step "build (release: the one build the tests and 'cargo run --release' share)"
+cargo build --release --workspace --all-targets
+
+step "deploy: Dockerfile, compose stack, Helm chart, dashboard"
+TD_TONGDIAN_BIN="$root/target/release/tongdian" "$TD_PYTHON" deploy/test_deploy.py
+
+step "cargo test: unit, mock-cluster, tansu and object-store end-to-end tests"
 cargo test --release --workspace -- --include-ignored

@@ -95,7 +95,10 @@ pub async fn run(mut config: Config, enricher: &NlpEnricher) -> Result<()> {
         &config.ingest(),
         enricher,
         &mut observer,
-        RunOptions { exit_at_end: true, ..RunOptions::default() },
+        RunOptions {
+            exit_at_end: true,
+            ..RunOptions::default()
+        },
         std::future::pending(),
     )
     .await?;

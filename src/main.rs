@@ -226,7 +226,10 @@ async fn async_main(cli: Cli) -> Result<()> {
                 &config.ingest(),
                 &enricher,
                 &mut observer,
-                tongdian_ingest::RunOptions { exit_at_end: args.exit_at_end, metrics },
+                tongdian_ingest::RunOptions {
+                    exit_at_end: args.exit_at_end,
+                    metrics,
+                },
                 shutdown_signal(),
             )
             .await?;
@@ -273,7 +276,8 @@ async fn async_main(cli: Cli) -> Result<()> {
             let enricher = NlpEnricher::new(config.analysis.taxonomy.as_deref())?;
             let src = std::fs::read_to_string(&args.labels)
                 .with_context(|| format!("reading {}", args.labels.display()))?;
-            let examples = tongdian_nlp::eval::parse_jsonl(&src, &args.labels.display().to_string())?;
+            let examples =
+                tongdian_nlp::eval::parse_jsonl(&src, &args.labels.display().to_string())?;
             let report = tongdian_nlp::eval::evaluate(enricher.analyzer(), &examples);
             out(report)?;
             Ok(())

@@ -34,7 +34,11 @@ impl Metrics {
         self.consumed.fetch_add(1, Relaxed);
     }
 
-    pub(crate) fn committed_rows(&self, feedback: usize, dead_letter_reasons: impl Iterator<Item = &'static str>) {
+    pub(crate) fn committed_rows(
+        &self,
+        feedback: usize,
+        dead_letter_reasons: impl Iterator<Item = &'static str>,
+    ) {
         self.feedback_rows.fetch_add(feedback as u64, Relaxed);
         let mut dead = self.dead_letters.lock().expect("metrics lock");
         for reason in dead_letter_reasons {
@@ -43,8 +47,14 @@ impl Metrics {
     }
 
     pub(crate) fn table_commit(&self, table: TableId, took: Duration) {
-        *self.commits.lock().expect("metrics lock").entry(table.name()).or_default() += 1;
-        self.commit_micros_sum.fetch_add(took.as_micros() as u64, Relaxed);
+        *self
+            .commits
+            .lock()
+            .expect("metrics lock")
+            .entry(table.name())
+            .or_default() += 1;
+        self.commit_micros_sum
+            .fetch_add(took.as_micros() as u64, Relaxed);
         self.commit_count.fetch_add(1, Relaxed);
     }
 
@@ -87,11 +97,26 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut out = String::new();
         let mut counter = |name: &str, help: &str, value: u64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+            );
         };
-        counter("tongdian_messages_consumed_total", "Messages read from Kafka and processed.", self.consumed.load(Relaxed));
-        counter("tongdian_feedback_rows_total", "Rows committed to the feedback table.", self.feedback_rows.load(Relaxed));
-        counter("tongdian_commit_retries_total", "Table commits retried after a store error.", self.commit_retries.load(Relaxed));
+        counter(
+            "tongdian_messages_consumed_total",
+            "Messages read from Kafka and processed.",
+            self.consumed.load(Relaxed),
+        );
+        counter(
+            "tongdian_feedback_rows_total",
+            "Rows committed to the feedback table.",
+            self.feedback_rows.load(Relaxed),
+        );
+        counter(
+            "tongdian_commit_retries_total",
+            "Table commits retried after a store error.",
+            self.commit_retries.load(Relaxed),
+        );
         counter(
             "tongdian_fenced_total",
             "Commits refused because another writer advanced a partition.",
@@ -102,7 +127,10 @@ impl Metrics {
             "# HELP tongdian_dead_letters_total Rows committed to the dead_letters table, by reason.\n# TYPE tongdian_dead_letters_total counter"
         );
         for (reason, n) in self.dead_letters.lock().expect("metrics lock").iter() {
-            let _ = writeln!(out, "tongdian_dead_letters_total{{reason=\"{reason}\"}} {n}");
+            let _ = writeln!(
+                out,
+                "tongdian_dead_letters_total{{reason=\"{reason}\"}} {n}"
+            );
         }
         let _ = writeln!(
             out,
@@ -118,18 +146,40 @@ impl Metrics {
             self.commit_count.load(Relaxed)
         );
         let mut gauge = |name: &str, help: &str, value: u64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+            );
         };
-        gauge("tongdian_buffered_messages", "Messages read but not yet committed.", self.buffered_messages.load(Relaxed));
-        gauge("tongdian_buffered_bytes", "Payload bytes read but not yet committed.", self.buffered_bytes.load(Relaxed));
-        gauge("tongdian_assigned_partitions", "Partitions this worker holds.", self.assigned_partitions.load(Relaxed));
-        gauge("tongdian_ready", "1 when the worker holds partitions and can write its tables.", u64::from(self.is_ready()));
+        gauge(
+            "tongdian_buffered_messages",
+            "Messages read but not yet committed.",
+            self.buffered_messages.load(Relaxed),
+        );
+        gauge(
+            "tongdian_buffered_bytes",
+            "Payload bytes read but not yet committed.",
+            self.buffered_bytes.load(Relaxed),
+        );
+        gauge(
+            "tongdian_assigned_partitions",
+            "Partitions this worker holds.",
+            self.assigned_partitions.load(Relaxed),
+        );
+        gauge(
+            "tongdian_ready",
+            "1 when the worker holds partitions and can write its tables.",
+            u64::from(self.is_ready()),
+        );
         let _ = writeln!(
             out,
             "# HELP tongdian_consumer_lag Messages between the committed offset and the end of the partition.\n# TYPE tongdian_consumer_lag gauge"
         );
         for ((topic, partition), lag) in self.lag.lock().expect("metrics lock").iter() {
-            let _ = writeln!(out, "tongdian_consumer_lag{{topic=\"{topic}\",partition=\"{partition}\"}} {lag}");
+            let _ = writeln!(
+                out,
+                "tongdian_consumer_lag{{topic=\"{topic}\",partition=\"{partition}\"}} {lag}"
+            );
         }
         out
     }
@@ -148,11 +198,16 @@ mod tests {
         m.table_commit(TableId::Feedback, Duration::from_millis(250));
         m.set_lag(BTreeMap::from([(("feedback.reviews".to_string(), 3), 42)]));
         let text = m.render();
-        assert!(text.contains("tongdian_messages_consumed_total 2\n"), "{text}");
+        assert!(
+            text.contains("tongdian_messages_consumed_total 2\n"),
+            "{text}"
+        );
         assert!(text.contains("tongdian_dead_letters_total{reason=\"bad_value\"} 2\n"));
         assert!(text.contains("tongdian_commits_total{table=\"feedback\"} 1\n"));
         assert!(text.contains("tongdian_commit_duration_seconds_sum 0.25\n"));
-        assert!(text.contains("tongdian_consumer_lag{topic=\"feedback.reviews\",partition=\"3\"} 42\n"));
+        assert!(
+            text.contains("tongdian_consumer_lag{topic=\"feedback.reviews\",partition=\"3\"} 42\n")
+        );
         // Every sample line belongs to a declared metric family.
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             let name = line.split(['{', ' ']).next().unwrap();

@@ -252,7 +252,8 @@ impl Worker<'_> {
         let payload = m.payload().unwrap_or_default();
         let now = Utc::now();
         self.pending.note_message(payload.len(), Instant::now());
-        self.metrics.buffered(self.pending.messages, self.pending.bytes);
+        self.metrics
+            .buffered(self.pending.messages, self.pending.bytes);
         self.metrics.consumed();
         self.stats.consumed += 1;
         let provenance = Provenance {
@@ -348,7 +349,8 @@ impl Worker<'_> {
                     // The store failed (outage, throttling): nothing was
                     // committed and no offset moved, so trying again is safe.
                     Err(e @ IngestError::Table { .. }) => {
-                        let (since, backoff) = retrying.unwrap_or((Instant::now(), COMMIT_BACKOFF_START));
+                        let (since, backoff) =
+                            retrying.unwrap_or((Instant::now(), COMMIT_BACKOFF_START));
                         if since.elapsed() >= self.commit_retry_limit {
                             return Err(e);
                         }
@@ -365,9 +367,13 @@ impl Worker<'_> {
         self.stats.commits += 1;
         self.metrics.committed_rows(
             pending.feedback.len(),
-            pending.dead_letters.iter().map(|d| d.rejection.reason.as_str()),
+            pending
+                .dead_letters
+                .iter()
+                .map(|d| d.rejection.reason.as_str()),
         );
-        self.metrics.buffered(self.pending.messages, self.pending.bytes);
+        self.metrics
+            .buffered(self.pending.messages, self.pending.bytes);
         self.stats.feedback_rows += pending.feedback.len() as u64;
         self.stats.dead_letters += pending.dead_letters.len() as u64;
         self.observer

@@ -5,6 +5,7 @@
 
 mod analyze_cli;
 mod config_cli;
+mod crash;
 mod demo;
 mod eval_cli;
 mod s3_e2e;

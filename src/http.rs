@@ -51,8 +51,9 @@ async fn respond(mut stream: TcpStream, metrics: &Metrics) -> std::io::Result<()
         }
         Ok::<_, std::io::Error>(())
     };
-    if tokio::time::timeout(std::time::Duration::from_secs(5), read_head).await.is_err() {
-        return Ok(());
+    match tokio::time::timeout(std::time::Duration::from_secs(5), read_head).await {
+        Err(_silent_too_long) => return Ok(()),
+        Ok(read) => read?,
     }
     let request = String::from_utf8_lossy(&buf);
     let path = request

@@ -3,13 +3,9 @@
 //! message is in `feedback` exactly once and every invalid one in
 //! `dead_letters` exactly once.
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::support::{
-    create_topics, free_port, http_get, metric_value, produce, read_tables, run_to_end, tongdian,
-    Tansu,
-};
+use crate::support::{create_topics, produce, read_tables, run_to_end, Tansu, Worker};
 
 /// A tiny deterministic generator: the kill points vary between rounds but
 /// a failure can be replayed.
@@ -55,44 +51,19 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     let output_str = output.to_str().unwrap().to_owned();
     let mut rng = Lcg(0x7d1a_2026);
     let mut kills = 0;
-    for round in 0..5 {
-        let address = format!("127.0.0.1:{}", free_port());
-        let mut worker = tongdian()
-            .args([
-                "run",
-                "--brokers",
-                &tansu.brokers,
-                "--topics",
-                "feedback.reviews",
-                "--group",
-                "crash",
-            ])
-            .args(["--output", &output_str])
-            .env("TONGDIAN_METRICS_LISTEN", &address)
-            .env("TONGDIAN_KAFKA_SESSION_TIMEOUT_MS", "6000")
-            .env("TONGDIAN_KAFKA_HEARTBEAT_INTERVAL_MS", "1000")
-            .env("TONGDIAN_SINK_FLUSH_MAX_MESSAGES", "500")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+    for _round in 0..5 {
+        let mut worker = Worker::spawn(
+            &tansu.brokers,
+            &output_str,
+            &["--topics", "feedback.reviews", "--group", "crash"],
+            &[("TONGDIAN_SINK_FLUSH_MAX_MESSAGES", "500")],
+        );
         // Kill once it has read a random share of what is left: before,
         // during or after one of its commits (every 500 messages).
-        let kill_after = (100 + rng.below(2_500)) as f64;
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            let consumed = http_get(&address, "/metrics")
-                .and_then(|(_, body)| metric_value(&body, "tongdian_messages_consumed_total"));
-            if consumed.is_some_and(|c| c >= kill_after) {
-                break;
-            }
-            if worker.try_wait().unwrap().is_some() || Instant::now() > deadline {
-                panic!("round {round}: the worker stopped or stalled before reading {kill_after} messages");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        worker.kill().unwrap(); // SIGKILL: no flush, no goodbye to the group
-        worker.wait().unwrap();
+        let kill_after = 100 + rng.below(2_500);
+        worker.wait_consumed(kill_after, Duration::from_secs(90));
+        worker.child.kill().unwrap(); // SIGKILL: no flush, no goodbye to the group
+        worker.child.wait().unwrap();
         kills += 1;
     }
     assert_eq!(kills, 5);

@@ -1,12 +1,9 @@
 //! A long-running worker on a real broker: its operator endpoints, and a
 //! SIGTERM that commits what is buffered and exits promptly.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::support::{
-    create_topics, free_port, http_get, metric_value, produce, read_tables, tongdian, Tansu,
-};
+use crate::support::{create_topics, http_get, metric_value, produce, read_tables, Tansu, Worker};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs tansu and the Python readers; run through scripts/test.sh"]
@@ -30,40 +27,15 @@ async fn sigterm_commits_the_buffer_and_exits_within_ten_seconds() {
 
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("tables");
-    let address = format!("127.0.0.1:{}", free_port());
-    let mut worker = tongdian()
-        .args([
-            "run",
-            "--brokers",
-            &tansu.brokers,
-            "--topics",
-            "feedback.reviews",
-            "--output",
-        ])
-        .arg(&output)
-        .env("TONGDIAN_METRICS_LISTEN", &address)
-        .env("TONGDIAN_KAFKA_SESSION_TIMEOUT_MS", "6000")
+    let mut worker = Worker::spawn(
+        &tansu.brokers,
+        output.to_str().unwrap(),
+        &["--topics", "feedback.reviews"],
         // Nothing is committed before the signal: the buffer must survive it.
-        .env("TONGDIAN_SINK_FLUSH_INTERVAL_SECS", "3600")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-
-    // Wait until it has read everything, watching its own metrics.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let metrics = loop {
-        assert!(
-            Instant::now() < deadline,
-            "the worker did not consume the 500 messages within 60 s"
-        );
-        if let Some((200, body)) = http_get(&address, "/metrics") {
-            if metric_value(&body, "tongdian_messages_consumed_total") == Some(500.0) {
-                break body;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
+        &[("TONGDIAN_SINK_FLUSH_INTERVAL_SECS", "3600")],
+    );
+    let address = worker.metrics_address.clone();
+    let metrics = worker.wait_consumed(500, Duration::from_secs(60));
     assert_eq!(
         metric_value(&metrics, "tongdian_buffered_messages"),
         Some(500.0),
@@ -79,12 +51,12 @@ async fn sigterm_commits_the_buffer_and_exits_within_ten_seconds() {
 
     let signalled = Instant::now();
     let kill = std::process::Command::new("kill")
-        .args(["-TERM", &worker.id().to_string()])
+        .args(["-TERM", &worker.child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
     let status = loop {
-        if let Some(status) = worker.try_wait().unwrap() {
+        if let Some(status) = worker.child.try_wait().unwrap() {
             break status;
         }
         assert!(

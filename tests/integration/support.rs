@@ -272,3 +272,65 @@ pub fn metric_value(exposition: &str, name: &str) -> Option<f64> {
         .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
         .and_then(|v| v.trim().parse().ok())
 }
+
+/// A long-running `tongdian run` worker with its operator endpoints on a
+/// free port and test-sized group timeouts; killed on drop if still running.
+pub struct Worker {
+    pub child: Child,
+    pub metrics_address: String,
+}
+
+impl Worker {
+    pub fn spawn(brokers: &str, output: &str, args: &[&str], env: &[(&str, &str)]) -> Worker {
+        let metrics_address = format!("127.0.0.1:{}", free_port());
+        let child = tongdian()
+            .args(["run", "--brokers", brokers, "--output", output])
+            .args(args)
+            .env("TONGDIAN_METRICS_LISTEN", &metrics_address)
+            .env("TONGDIAN_KAFKA_SESSION_TIMEOUT_MS", "6000")
+            .env("TONGDIAN_KAFKA_HEARTBEAT_INTERVAL_MS", "1000")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting tongdian run");
+        Worker {
+            child,
+            metrics_address,
+        }
+    }
+
+    /// Waits, watching `/metrics`, until the worker has read at least
+    /// `messages`; returns that exposition. Fails the test if the worker
+    /// exits or `timeout` passes first.
+    pub fn wait_consumed(&mut self, messages: u64, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some((200, body)) = http_get(&self.metrics_address, "/metrics") {
+                if metric_value(&body, "tongdian_messages_consumed_total")
+                    .is_some_and(|c| c >= messages as f64)
+                {
+                    return body;
+                }
+            }
+            assert!(
+                self.child.try_wait().unwrap().is_none(),
+                "the worker exited before reading {messages} messages"
+            );
+            assert!(
+                Instant::now() < deadline,
+                "the worker did not read {messages} messages within {timeout:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}

@@ -464,6 +464,18 @@ impl Baseline {
         }
     }
 
+    /// Learns from a window. A window that fires is learned only up to
+    /// the alert threshold, so a burst does not raise the baseline enough
+    /// to hide its own continuation.
+    fn learn(&mut self, x: f64, n: f64, firing: bool, c: &Check, cfg: &DetectorConfig) {
+        let x = if firing {
+            x.min(c.expected + cfg.z_threshold * c.sd)
+        } else {
+            x
+        };
+        self.update(x, n, cfg.alpha);
+    }
+
     fn update(&mut self, x: f64, n: f64, alpha: f64) {
         let s = x / n;
         if self.windows == 0 {
@@ -767,12 +779,7 @@ fn watch_volume(
         && c.ratio >= cfg.min_ratio
         && c.z >= cfg.z_threshold;
     let raise = fire(cfg, watch, firing, w);
-    let learn = if firing {
-        xf.min(c.expected + cfg.z_threshold * c.sd)
-    } else {
-        xf
-    };
-    watch.baseline.update(learn, nf, cfg.alpha);
+    watch.baseline.learn(xf, nf, firing, &c, cfg);
     raise.then(|| {
         let ratio = xf / c.expected.max(0.5);
         Alert {
@@ -817,12 +824,7 @@ fn watch_negative(
         && rise >= cfg.min_share_increase
         && c.z >= cfg.z_threshold;
     let raise = fire(cfg, watch, firing, w);
-    let learn = if firing {
-        xf.min(c.expected + cfg.z_threshold * c.sd)
-    } else {
-        xf
-    };
-    watch.baseline.update(learn, nf, cfg.alpha);
+    watch.baseline.learn(xf, nf, firing, &c, cfg);
     raise.then(|| Alert {
         observed: xf / nf,
         expected: c.expected / nf,

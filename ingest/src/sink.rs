@@ -18,7 +18,6 @@ use deltalake::kernel::{StructType, Transaction};
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use deltalake::{DeltaTable, DeltaTableBuilder, DeltaTableError};
 use tongdian_schemas::tables;
-use url::Url;
 
 use crate::error::IngestError;
 
@@ -135,22 +134,16 @@ impl TableLocation {
         }
     }
 
-    pub fn url(&self, table: TableId) -> Result<Url, IngestError> {
-        let uri = format!("{}/{}", self.root, table.name());
-        deltalake::ensure_table_uri(&uri).map_err(|source| IngestError::Table {
-            table: table.name(),
-            source,
-        })
+    /// The table at its location with the storage options, not yet loaded.
+    fn handle(&self, table: TableId) -> Result<DeltaTable, DeltaTableError> {
+        let url = deltalake::ensure_table_uri(format!("{}/{}", self.root, table.name()))?;
+        DeltaTableBuilder::from_url(url)?
+            .with_storage_options(self.storage_options.clone())
+            .build()
     }
 
     async fn load(&self, table: TableId) -> Result<DeltaTable, DeltaTableError> {
-        let url = self.url(table).map_err(|e| match e {
-            IngestError::Table { source, .. } => source,
-            other => DeltaTableError::Generic(other.to_string()),
-        })?;
-        let mut table = DeltaTableBuilder::from_url(url)?
-            .with_storage_options(self.storage_options.clone())
-            .build()?;
+        let mut table = self.handle(table)?;
         // Probe first: loading a location without a log makes the kernel
         // log an error, and a table that is not there yet is expected.
         if !table.verify_deltatable_existence().await? {
@@ -175,16 +168,14 @@ impl TableLocation {
             Err(DeltaTableError::NotATable(_)) => {}
             Err(e) => return Err(err(e)),
         }
-        let url = self.url(table)?;
         let schema: StructType = table
             .schema()
             .as_ref()
             .try_into_kernel()
             .map_err(|e| err(DeltaTableError::Generic(e.to_string())))?;
-        let empty = DeltaTableBuilder::from_url(url)
-            .and_then(|b| b.with_storage_options(self.storage_options.clone()).build())
-            .map_err(err)?;
-        let created = empty
+        let created = self
+            .handle(table)
+            .map_err(err)?
             .create()
             .with_table_name(table.name())
             .with_columns(schema.fields().cloned())

@@ -201,19 +201,18 @@ impl Pending {
         self.since.map(|t| t + policy.max_age)
     }
 
+    /// Keeps the rows of the partitions `keep` says yes to.
+    fn retain_partitions(&mut self, keep: impl Fn(&str, i32) -> bool) {
+        self.feedback
+            .retain(|r| keep(&r.provenance.topic, r.provenance.partition));
+        self.dead_letters
+            .retain(|r| keep(&r.provenance.topic, r.provenance.partition));
+    }
+
     /// Drops what was buffered for partitions this worker no longer owns.
     pub fn retain_assigned(&mut self, ledger: &Ledger) {
-        self.feedback.retain(|r| {
-            ledger.is_assigned(&TopicPartition::new(
-                r.provenance.topic.clone(),
-                r.provenance.partition,
-            ))
-        });
-        self.dead_letters.retain(|r| {
-            ledger.is_assigned(&TopicPartition::new(
-                r.provenance.topic.clone(),
-                r.provenance.partition,
-            ))
+        self.retain_partitions(|topic, partition| {
+            ledger.is_assigned(&TopicPartition::new(topic, partition))
         });
         if self.feedback.is_empty() && self.dead_letters.is_empty() && ledger.all_committed() {
             *self = Pending::default();
@@ -222,10 +221,7 @@ impl Pending {
 
     /// Drops what was buffered for one partition (another writer owns it).
     pub fn drop_partition(&mut self, p: &TopicPartition) {
-        self.feedback
-            .retain(|r| r.provenance.partition != p.partition || r.provenance.topic != p.topic);
-        self.dead_letters
-            .retain(|r| r.provenance.partition != p.partition || r.provenance.topic != p.topic);
+        self.retain_partitions(|topic, partition| partition != p.partition || topic != p.topic);
     }
 
     pub fn take(&mut self) -> Pending {

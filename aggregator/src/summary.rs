@@ -93,17 +93,25 @@ impl Summary {
                     self.csat.add(csat);
                 }
             }
-            let Some(analysis) = &row.analysis else { continue };
-            *self.sentiment.entry(analysis.sentiment_label.clone()).or_default() += 1;
+            let Some(analysis) = &row.analysis else {
+                continue;
+            };
+            *self
+                .sentiment
+                .entry(analysis.sentiment_label.clone())
+                .or_default() += 1;
             for flag in &analysis.flags {
                 *self.flags.entry(flag.clone()).or_default() += 1;
             }
             for theme in &analysis.themes {
-                let counts = self.themes.entry(theme.id.clone()).or_insert_with(|| ThemeCounts {
-                    category: theme.category.clone(),
-                    stage: theme.stage.clone(),
-                    ..ThemeCounts::default()
-                });
+                let counts = self
+                    .themes
+                    .entry(theme.id.clone())
+                    .or_insert_with(|| ThemeCounts {
+                        category: theme.category.clone(),
+                        stage: theme.stage.clone(),
+                        ..ThemeCounts::default()
+                    });
                 counts.mentions += 1;
                 if theme.polarity == "negative" {
                     counts.negative += 1;
@@ -115,7 +123,10 @@ impl Summary {
     pub fn add_dead_letters(&mut self, rows: &[DeadLetter]) {
         for row in rows {
             self.dead_letters += 1;
-            *self.dead_letters_by_reason.entry(row.rejection.reason.as_str()).or_default() += 1;
+            *self
+                .dead_letters_by_reason
+                .entry(row.rejection.reason.as_str())
+                .or_default() += 1;
         }
     }
 

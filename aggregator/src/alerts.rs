@@ -80,7 +80,7 @@ use tongdian_schemas::FeedbackRow;
 
 use crate::error::{ConfigError, DetectorError};
 use crate::hash::{hash64, stable_id};
-use crate::rollup::{Measures, WindowId, WindowTotals, UNKNOWN};
+use crate::rollup::{Measures, ThemeTotal, WindowId, WindowTotals, UNKNOWN};
 
 /// Example message ids kept per term.
 pub const MAX_EXAMPLES: usize = 5;
@@ -188,6 +188,12 @@ pub struct WindowCounts {
     /// theme → channel → counts.
     pub theme_channels: BTreeMap<String, BTreeMap<String, SeriesCounts>>,
     pub terms: TermCounts,
+    /// The window's `all` measures, for priorities (NPS drivers, scope).
+    #[serde(default)]
+    pub all: Measures,
+    /// Each theme's measures, for priorities.
+    #[serde(default)]
+    pub theme_totals: BTreeMap<String, ThemeTotal>,
 }
 
 impl WindowCounts {
@@ -199,6 +205,8 @@ impl WindowCounts {
             themes: BTreeMap::new(),
             theme_channels: BTreeMap::new(),
             terms: TermCounts::default(),
+            all: Measures::default(),
+            theme_totals: BTreeMap::new(),
         }
     }
 
@@ -213,6 +221,8 @@ impl WindowCounts {
             ..WindowCounts::empty(window)
         };
         if let Some(t) = totals {
+            c.all = t.all.clone();
+            c.theme_totals = t.themes.clone();
             c.total = SeriesCounts::of(&t.all);
             c.channels = t
                 .channels
@@ -250,6 +260,29 @@ impl WindowCounts {
             }
         }
         self.terms.merge(&other.terms);
+        self.all.merge(&other.all);
+        for (k, v) in &other.theme_totals {
+            let mine = self
+                .theme_totals
+                .entry(k.clone())
+                .or_insert_with(|| ThemeTotal {
+                    category: v.category.clone(),
+                    stage: v.stage.clone(),
+                    measures: Measures::default(),
+                });
+            mine.measures.merge(&v.measures);
+        }
+    }
+
+    /// The window's totals as priorities need them (`all` and themes).
+    pub fn totals(&self) -> WindowTotals {
+        WindowTotals {
+            window: self.window,
+            all: self.all.clone(),
+            channels: BTreeMap::new(),
+            themes: self.theme_totals.clone(),
+            theme_channels: BTreeMap::new(),
+        }
     }
 }
 

@@ -120,6 +120,20 @@ impl CountsAssembler {
             .collect()
     }
 
+    /// Every pending window, complete or not, in window order: at the end of
+    /// a bounded run (`--exit-at-end`), when no source will send more.
+    pub fn take_all(&mut self) -> Vec<WindowCounts> {
+        if let Some(last) = self.pending.keys().map(|w| w.end).max() {
+            self.released_through = Some(self.released_through.map_or(last, |r| r.max(last)));
+        }
+        std::mem::take(&mut self.pending).into_values().collect()
+    }
+
+    /// Sources currently expected to report.
+    pub fn sources(&self) -> impl Iterator<Item = &str> {
+        self.sources.keys().map(String::as_str)
+    }
+
     /// Partial windows that arrived after their release, over the lifetime.
     pub fn late_windows(&self) -> u64 {
         self.late_windows
@@ -203,6 +217,11 @@ mod tests {
             done.iter().map(|c| c.window.start).collect::<Vec<_>>(),
             vec![t("2026-11-03T00:00:00Z"), t("2026-11-03T01:00:00Z")]
         );
+        a.add(&partial("w1", "2026-11-03T02:30:00Z", vec![counts(2, 5)]));
+        let rest = a.take_all();
+        assert_eq!(rest.len(), 1, "an open window, released at the end");
+        assert_eq!(rest[0].themes["delivery"].messages, 5);
+        assert!(a.take_all().is_empty());
         let json =
             serde_json::to_string(&partial("w1", "2026-11-03T02:00:00Z", vec![counts(0, 1)]))
                 .unwrap();

@@ -19,8 +19,25 @@
 //! algorithms for HyperLogLog sketches", 2017), which needs neither bias
 //! tables nor a switch to linear counting and is accurate from zero up.
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 use crate::error::SketchError;
 use crate::hash::hash64;
+
+/// As its canonical bytes, so a sketch travels (in partial counts) the same
+/// way it is stored.
+impl Serialize for Hll {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.to_bytes())
+    }
+}
+
+impl<'de> Deserialize<'de> for Hll {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Hll, D::Error> {
+        let bytes = Vec::<u8>::deserialize(d)?;
+        Hll::from_bytes(&bytes).map_err(serde::de::Error::custom)
+    }
+}
 
 /// Bits of the hash that pick the register.
 pub const PRECISION: u8 = 12;

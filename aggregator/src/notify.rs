@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::alerts::{Alert, AlertKind, Severity};
+use tongdian_schemas::analytics::AlertRecord;
+
 use crate::hash::hash64;
 
 /// Body format of the webhook.
@@ -21,12 +22,13 @@ pub enum WebhookFormat {
     Slack,
 }
 
-fn headline(alert: &Alert) -> String {
-    let what = match alert.kind {
-        AlertKind::VolumeSpike => "Volume spike",
-        AlertKind::NegativeShareSpike => "Negative share spike",
-        AlertKind::NewTerm => "New complaint term",
-        AlertKind::CriticalMessage => "Critical message",
+fn headline(alert: &AlertRecord) -> String {
+    let what = match alert.kind.as_str() {
+        "volume_spike" => "Volume spike",
+        "negative_share_spike" => "Negative share spike",
+        "new_term" => "New complaint term",
+        "critical_message" => "Critical message",
+        other => other,
     };
     let subject = match (&alert.term, &alert.theme_id, &alert.channel) {
         (Some(term), _, _) => format!(" `{term}`"),
@@ -34,19 +36,19 @@ fn headline(alert: &Alert) -> String {
         (None, Some(theme), None) => format!(" in `{theme}`"),
         _ => String::new(),
     };
-    format!("[{}] {what}{subject}", alert.severity.as_str())
+    format!("[{}] {what}{subject}", alert.severity)
 }
 
 /// The request body for `alert`.
-pub fn webhook_body(alert: &Alert, format: WebhookFormat) -> Value {
+pub fn webhook_body(alert: &AlertRecord, format: WebhookFormat) -> Value {
     match format {
         WebhookFormat::Json => serde_json::to_value(alert).expect("alerts serialise"),
         WebhookFormat::Slack => {
-            let emoji = match alert.severity {
-                Severity::Critical => ":rotating_light:",
-                Severity::High => ":red_circle:",
-                Severity::Medium => ":large_orange_circle:",
-                Severity::Low => ":large_yellow_circle:",
+            let emoji = match alert.severity.as_str() {
+                "critical" => ":rotating_light:",
+                "high" => ":red_circle:",
+                "medium" => ":large_orange_circle:",
+                _ => ":large_yellow_circle:",
             };
             let text = format!("{emoji} {}", headline(alert));
             let examples = if alert.example_message_ids.is_empty() {
@@ -117,7 +119,7 @@ mod tests {
     use crate::alerts::critical_alert;
     use crate::rollup::tests::{row, t};
 
-    fn alert() -> Alert {
+    fn alert() -> AlertRecord {
         let r = row(
             "m1",
             "2026-11-03T10:00:00Z",
@@ -125,7 +127,9 @@ mod tests {
             &[("product_quality", "negative")],
             &["safety"],
         );
-        critical_alert(&r, t("2026-11-03T10:00:01Z")).unwrap()
+        critical_alert(&r, t("2026-11-03T10:00:01Z"))
+            .unwrap()
+            .to_record()
     }
 
     #[test]

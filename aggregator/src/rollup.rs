@@ -122,7 +122,7 @@ pub struct RollupKey {
 }
 
 /// The additive measures of one rollup row (see the module documentation).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Measures {
     pub messages: u64,
     pub analysed: u64,
@@ -721,7 +721,7 @@ impl Rollups {
 }
 
 /// One theme's totals in a window, over every other dimension.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThemeTotal {
     pub category: String,
     pub stage: String,

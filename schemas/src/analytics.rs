@@ -113,7 +113,7 @@ pub struct PainPointRecord {
 }
 
 /// One row of `alerts`, and the body of a `feedback.alerts` message.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AlertRecord {
     pub alert_id: String,
     pub kind: String,

@@ -153,6 +153,13 @@ pub struct SinkConfig {
     /// backoff from 0.5 s to 30 s) before the worker gives up and exits;
     /// no offset moves meanwhile. Default 300.
     pub commit_retry_secs: u64,
+    /// How many recently accepted message `id`s a worker remembers, per
+    /// worker: a message whose `id` is among them is a producer's resend,
+    /// counted (`tongdian_duplicates_total`) and kept out of `feedback`.
+    /// Messages with the same `id` should share a Kafka key so they reach
+    /// the same worker. About 100 bytes of memory per id; 0 turns the check
+    /// off. The window starts empty when a worker starts. Default 100000.
+    pub duplicate_window: usize,
     /// Options for delta-rs's object stores, e.g. `AWS_ENDPOINT_URL`,
     /// `AWS_REGION`, `AWS_S3_ALLOW_UNSAFE_RENAME`; the same names work as
     /// environment variables. Default empty.
@@ -167,6 +174,7 @@ impl Default for SinkConfig {
             flush_max_bytes: 64 << 20,
             flush_interval_secs: 60,
             commit_retry_secs: 300,
+            duplicate_window: 100_000,
             storage_options: BTreeMap::new(),
         }
     }

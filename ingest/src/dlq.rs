@@ -17,6 +17,22 @@ use tongdian_schemas::DeadLetter;
 use crate::config::{KafkaConfig, OWNED_PROPERTIES};
 use crate::error::IngestError;
 
+/// The worker's producer (dead letters, alerts, counts): idempotent, and
+/// patient, since a commit waits for it and a broker outage should be
+/// ridden out rather than turned into an error.
+pub(crate) fn producer(cfg: &KafkaConfig) -> Result<FutureProducer, IngestError> {
+    let mut c = ClientConfig::new();
+    for (k, v) in &cfg.librdkafka {
+        if !OWNED_PROPERTIES.contains(&k.as_str()) {
+            c.set(k, v);
+        }
+    }
+    Ok(c.set("bootstrap.servers", &cfg.brokers)
+        .set("enable.idempotence", "true")
+        .set("message.timeout.ms", "300000")
+        .create()?)
+}
+
 pub struct DeadLetterTopic {
     topic: String,
     producer: FutureProducer,
@@ -28,20 +44,9 @@ impl DeadLetterTopic {
         if cfg.dlq_topic.is_empty() {
             return Ok(None);
         }
-        let mut c = ClientConfig::new();
-        for (k, v) in &cfg.librdkafka {
-            if !OWNED_PROPERTIES.contains(&k.as_str()) {
-                c.set(k, v);
-            }
-        }
-        let producer = c
-            .set("bootstrap.servers", &cfg.brokers)
-            .set("enable.idempotence", "true")
-            .set("message.timeout.ms", "300000")
-            .create()?;
         Ok(Some(DeadLetterTopic {
             topic: cfg.dlq_topic.clone(),
-            producer,
+            producer: producer(cfg)?,
         }))
     }
 

@@ -37,6 +37,12 @@ pub enum IngestError {
     },
     #[error("reading table offsets during a rebalance: {0}")]
     Rebalance(String),
+    #[error("topic `{topic}`: {source}")]
+    Topic {
+        topic: String,
+        #[source]
+        source: KafkaError,
+    },
     #[error("dead-letter topic `{topic}`: {source}")]
     DeadLetterTopic {
         topic: String,

@@ -3,12 +3,12 @@
 //! No I/O and no clock (time comes in as an argument), so every rule of the
 //! delivery guarantee is unit-tested here.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use tongdian_schemas::{DeadLetter, FeedbackRow};
 
-use crate::sink::{Advance, TableId, TableOffsets, TopicPartition};
+use crate::sink::{Advance, TableId, TableOffsets, TableSet, TopicPartition};
 use crate::source::Assigned;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -28,17 +28,15 @@ pub enum Admission {
     NotAssigned,
     /// Seen already in this assignment (a re-delivery after a seek).
     Stale,
-    /// New to this worker. `feedback` / `dead_letters` say whether that
-    /// table still lacks it: after a crash between the two tables' commits,
-    /// one of them already holds the message.
-    Fresh { feedback: bool, dead_letters: bool },
+    /// New to this worker. `lacking` are the tables that do not hold it
+    /// yet: after a crash between two tables' commits, some already do.
+    Fresh { lacking: TableSet },
 }
 
 impl Admission {
     pub fn wants(self, table: TableId) -> bool {
-        match (self, table) {
-            (Admission::Fresh { feedback, .. }, TableId::Feedback) => feedback,
-            (Admission::Fresh { dead_letters, .. }, TableId::DeadLetters) => dead_letters,
+        match self {
+            Admission::Fresh { lacking } => lacking.contains(table),
             _ => false,
         }
     }
@@ -47,9 +45,18 @@ impl Admission {
 #[derive(Debug, Default)]
 pub struct Ledger {
     partitions: HashMap<TopicPartition, Progress>,
+    tables: TableSet,
 }
 
 impl Ledger {
+    /// Bookkeeping for the tables in `tables`.
+    pub fn new(tables: TableSet) -> Ledger {
+        Ledger {
+            partitions: HashMap::new(),
+            tables,
+        }
+    }
+
     pub fn assign(&mut self, assigned: &Assigned, end_offset: Option<i64>) {
         self.partitions.insert(
             assigned.partition.clone(),
@@ -89,11 +96,12 @@ impl Ledger {
             return Admission::Stale;
         }
         progress.next_offset = offset + 1;
-        let lacks = |t| progress.committed.get(t).is_none_or(|c| offset > c);
-        Admission::Fresh {
-            feedback: lacks(TableId::Feedback),
-            dead_letters: lacks(TableId::DeadLetters),
-        }
+        let lacking = self
+            .tables
+            .iter()
+            .filter(|t| progress.committed.get(*t).is_none_or(|c| offset > c))
+            .fold(TableSet::EMPTY, TableSet::with);
+        Admission::Fresh { lacking }
     }
 
     /// What `table` must record next: for every partition whose progress it
@@ -156,7 +164,68 @@ impl Ledger {
 
     /// True when every table holds everything read so far.
     pub fn all_committed(&self) -> bool {
-        TableId::ALL.iter().all(|t| self.uncommitted(*t).is_empty())
+        self.tables.iter().all(|t| self.uncommitted(t).is_empty())
+    }
+}
+
+/// What [`RecentIds::check`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdCheck {
+    /// Not seen within the window; now remembered.
+    New,
+    /// Accepted before, from `partition` at `offset`: a resend.
+    Duplicate { partition: i32, offset: i64 },
+}
+
+/// The last `capacity` accepted message ids, to keep producers' resends out
+/// of `feedback`. Ids of rows that are dropped before their commit (a
+/// revoked or fenced partition) are forgotten, since those messages will
+/// be read again.
+#[derive(Debug, Default)]
+pub struct RecentIds {
+    capacity: usize,
+    order: VecDeque<String>,
+    seen: HashMap<String, (i32, i64)>,
+}
+
+impl RecentIds {
+    /// `capacity` 0 remembers nothing: every id is new.
+    pub fn new(capacity: usize) -> RecentIds {
+        RecentIds {
+            capacity,
+            ..RecentIds::default()
+        }
+    }
+
+    pub fn check(&mut self, id: &str, partition: i32, offset: i64) -> IdCheck {
+        if self.capacity == 0 {
+            return IdCheck::New;
+        }
+        if let Some(&(partition, offset)) = self.seen.get(id) {
+            return IdCheck::Duplicate { partition, offset };
+        }
+        while self.order.len() >= self.capacity {
+            if let Some(old) = self.order.pop_front() {
+                self.seen.remove(&old);
+            }
+        }
+        self.order.push_back(id.to_owned());
+        self.seen.insert(id.to_owned(), (partition, offset));
+        IdCheck::New
+    }
+
+    /// Forgets `id` if it was remembered from exactly this message.
+    pub fn forget(&mut self, id: &str, partition: i32, offset: i64) {
+        if self.seen.get(id) == Some(&(partition, offset)) {
+            self.seen.remove(id);
+            // Its slot in `order` stays until it ages out; removing an id
+            // that is no longer in `seen` is harmless.
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.seen.len()
     }
 }
 
@@ -210,7 +279,10 @@ impl Pending {
     }
 
     /// Drops what was buffered for partitions this worker no longer owns.
-    pub fn retain_assigned(&mut self, ledger: &Ledger) {
+    pub fn retain_assigned(&mut self, ledger: &Ledger, recent: &mut RecentIds) {
+        self.forget_ids(recent, |topic, partition| {
+            ledger.is_assigned(&TopicPartition::new(topic, partition))
+        });
         self.retain_partitions(|topic, partition| {
             ledger.is_assigned(&TopicPartition::new(topic, partition))
         });
@@ -220,8 +292,21 @@ impl Pending {
     }
 
     /// Drops what was buffered for one partition (another writer owns it).
-    pub fn drop_partition(&mut self, p: &TopicPartition) {
-        self.retain_partitions(|topic, partition| partition != p.partition || topic != p.topic);
+    pub fn drop_partition(&mut self, p: &TopicPartition, recent: &mut RecentIds) {
+        let keep = |topic: &str, partition| partition != p.partition || topic != p.topic;
+        self.forget_ids(recent, keep);
+        self.retain_partitions(keep);
+    }
+
+    /// The rows about to be dropped will be read again: their ids are not
+    /// resends.
+    fn forget_ids(&self, recent: &mut RecentIds, keep: impl Fn(&str, i32) -> bool) {
+        for r in &self.feedback {
+            let p = &r.provenance;
+            if !keep(&p.topic, p.partition) {
+                recent.forget(&r.feedback.id, p.partition, p.offset);
+            }
+        }
     }
 
     pub fn take(&mut self) -> Pending {
@@ -267,13 +352,12 @@ mod tests {
         let mut l = Ledger::default();
         l.assign(&assigned(0, Some(9), Some(9)), None);
         assert_eq!(l.admit(&tp(0), 5), Admission::Stale);
-        assert!(matches!(
+        assert_eq!(
             l.admit(&tp(0), 10),
             Admission::Fresh {
-                feedback: true,
-                dead_letters: true
+                lacking: TableSet::CORE
             }
-        ));
+        );
         assert_eq!(l.admit(&tp(0), 10), Admission::Stale);
         // Gaps (compaction, transaction markers) are fine.
         assert!(matches!(l.admit(&tp(0), 14), Admission::Fresh { .. }));
@@ -346,6 +430,33 @@ mod tests {
             l.admit(&tp(0), o);
         }
         assert!(l.reached_end());
+    }
+
+    #[test]
+    fn recent_ids_catch_resends_within_the_window_only() {
+        let mut r = RecentIds::new(2);
+        assert_eq!(r.check("a", 0, 1), IdCheck::New);
+        assert_eq!(r.check("b", 0, 2), IdCheck::New);
+        assert_eq!(
+            r.check("a", 1, 7),
+            IdCheck::Duplicate {
+                partition: 0,
+                offset: 1
+            }
+        );
+        assert_eq!(r.check("c", 0, 3), IdCheck::New, "a ages out");
+        assert_eq!(r.check("a", 0, 4), IdCheck::New);
+        assert_eq!(r.len(), 2);
+
+        // A dropped row's id is forgotten, but only for that message.
+        r.forget("c", 0, 99);
+        assert!(matches!(r.check("c", 0, 5), IdCheck::Duplicate { .. }));
+        r.forget("c", 0, 3);
+        assert_eq!(r.check("c", 0, 3), IdCheck::New, "re-read after a revoke");
+
+        let mut off = RecentIds::new(0);
+        assert_eq!(off.check("a", 0, 1), IdCheck::New);
+        assert_eq!(off.check("a", 0, 1), IdCheck::New);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! dead letters to Delta tables together with the offsets they came from.
 //!
 //! # Layout
+//! - `analytics.rs`: the [`Analytics`] seam (rollups and critical alerts in
+//!   the same commit) and the alerts and counts topics.
 //! - `config.rs`: typed configuration (Kafka, sink, limits) with defaults.
 //! - `pipeline.rs`: the run loop, and the [`Enricher`] / [`Observer`] seams
 //!   through which the binary plugs in analysis and aggregation.
@@ -14,6 +16,7 @@
 //! - `metrics.rs`: [`Metrics`], counters, gauges and readiness for `/metrics`.
 //! - `error.rs`: [`IngestError`].
 
+mod analytics;
 mod config;
 mod dlq;
 mod error;
@@ -23,8 +26,11 @@ mod pipeline;
 mod sink;
 mod source;
 
+pub use analytics::{alert_json, Analytics, AnalyticsOptions, Derived};
 pub use config::{IngestConfig, KafkaConfig, SinkConfig, StartFrom, DEFAULT_TOPICS};
 pub use error::IngestError;
 pub use metrics::Metrics;
 pub use pipeline::{run, Enricher, NoObserver, Observer, RunOptions, RunStats};
-pub use sink::{Advance, TableId, TableLocation, TableOffsets, TopicPartition};
+pub use sink::{
+    Advance, DeltaSink, TableId, TableLocation, TableOffsets, TableSet, TopicPartition,
+};

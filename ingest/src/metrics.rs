@@ -21,6 +21,9 @@ pub struct Metrics {
     commit_count: AtomicU64,
     commit_retries: AtomicU64,
     fenced: AtomicU64,
+    duplicates: AtomicU64,
+    alerts: AtomicU64,
+    counts_lost: AtomicU64,
     buffered_messages: AtomicU64,
     buffered_bytes: AtomicU64,
     assigned_partitions: AtomicU64,
@@ -64,6 +67,18 @@ impl Metrics {
 
     pub(crate) fn fenced(&self) {
         self.fenced.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn duplicate(&self) {
+        self.duplicates.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn alerts(&self, n: usize) {
+        self.alerts.fetch_add(n as u64, Relaxed);
+    }
+
+    pub(crate) fn counts_lost(&self) {
+        self.counts_lost.fetch_add(1, Relaxed);
     }
 
     pub(crate) fn buffered(&self, messages: usize, bytes: usize) {
@@ -121,6 +136,21 @@ impl Metrics {
             "tongdian_fenced_total",
             "Commits refused because another writer advanced a partition.",
             self.fenced.load(Relaxed),
+        );
+        counter(
+            "tongdian_duplicates_total",
+            "Messages kept out of feedback because their id was seen within the duplicate window.",
+            self.duplicates.load(Relaxed),
+        );
+        counter(
+            "tongdian_alerts_total",
+            "Critical-message alerts committed to the alerts table by this worker.",
+            self.alerts.load(Relaxed),
+        );
+        counter(
+            "tongdian_counts_publish_failures_total",
+            "Commit rounds whose partial window counts could not be published to the counts topic.",
+            self.counts_lost.load(Relaxed),
         );
         let _ = writeln!(
             out,

@@ -11,6 +11,7 @@
 //! Bad input never stops the loop; only the tables, Kafka or a rebalance
 //! failing do, and then nothing uncommitted has been acknowledged anywhere.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -20,17 +21,19 @@ use chrono::Utc;
 use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use tongdian_schemas::analytics::{self, AlertRecord};
 use tongdian_schemas::{
     decode, tables, Analysis, DeadLetter, DecodeLimits, Feedback, FeedbackRow, Provenance,
 };
 
+use crate::analytics::{AnalyticsOptions, AnalyticsTopics, Derived};
 use crate::config::IngestConfig;
 use crate::dlq::DeadLetterTopic;
 use crate::error::IngestError;
-use crate::ledger::{Admission, FlushPolicy, Ledger, Pending};
+use crate::ledger::{Admission, FlushPolicy, IdCheck, Ledger, Pending, RecentIds};
 use crate::metrics::Metrics;
-use crate::sink::{DeltaSink, TableId, TableLocation, TopicPartition};
-use crate::source::{create_consumer, end_offsets, RebalanceEvent, WorkerConsumer};
+use crate::sink::{Advance, DeltaSink, TableId, TableLocation, TableSet, TopicPartition};
+use crate::source::{create_consumer, end_offsets, topic_exists, RebalanceEvent, WorkerConsumer};
 
 /// Turns an accepted message into its analysis columns. The binary plugs the
 /// `nlp` analyzer in here; this crate knows only the contract.
@@ -60,21 +63,30 @@ pub struct RunStats {
     pub feedback_rows: u64,
     /// Rows committed to `dead_letters`.
     pub dead_letters: u64,
-    /// Messages a table already held (replayed after a crash); not written again.
+    /// Messages every table already held (replayed after a crash); not
+    /// written again.
     pub already_in_table: u64,
+    /// Messages kept out of `feedback` as resends of an id seen within the
+    /// duplicate window.
+    pub duplicates: u64,
+    /// Critical-message alerts committed.
+    pub alerts: u64,
     /// Messages skipped as re-deliveries or from partitions no longer owned.
     pub skipped: u64,
     /// Commit rounds.
     pub commits: u64,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Default)]
 pub struct RunOptions {
     /// Stop once every assigned partition reaches the end offset it had at
     /// start and everything read is committed.
     pub exit_at_end: bool,
     /// Where the worker reports counters, gauges and readiness.
     pub metrics: Arc<Metrics>,
+    /// Rollups, critical alerts and partial counts; `None` writes only
+    /// `feedback` and `dead_letters`.
+    pub analytics: Option<AnalyticsOptions>,
 }
 
 /// How the loop paused while idle, and how long to wait after a Kafka error.
@@ -101,12 +113,41 @@ pub async fn run(
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let location = TableLocation::new(&config.sink.output, storage_options);
+    let tables = if options.analytics.is_some() {
+        TableSet::WORKER_ANALYTICS
+    } else {
+        TableSet::CORE
+    };
+    let location = TableLocation::new(&config.sink.output, storage_options).with_tables(tables);
     let metrics = options.metrics.clone();
     let sink = DeltaSink::open(location.clone()).await?;
     metrics.store_ok(true);
     let dlq = DeadLetterTopic::create(&config.kafka)?;
     let consumer = create_consumer(&config.kafka, location, metrics.clone())?;
+    let (analytics, topics) = match options.analytics {
+        Some(a) => {
+            // A missing topic would hold every commit up until the producer
+            // gives up; the tables do not need it, so say so and go on.
+            let usable = |topic: String, what: &str| -> Result<String, IngestError> {
+                if topic.is_empty()
+                    || tokio::task::block_in_place(|| topic_exists(&consumer, &topic))?
+                {
+                    return Ok(topic);
+                }
+                tracing::error!(
+                    %topic,
+                    "the {what} topic does not exist, so nothing is sent to it this run; create it \
+                     (`tongdian topics create`) or set it to \"\" in the analytics configuration"
+                );
+                Ok(String::new())
+            };
+            let alerts = usable(a.alerts_topic, "alerts")?;
+            let counts = usable(a.counts_topic, "counts")?;
+            let topics = AnalyticsTopics::create(&config.kafka, &alerts, &counts)?;
+            (Some(a.analytics), Some(topics))
+        }
+        None => (None, None),
+    };
     let ends = if options.exit_at_end {
         let topics = config.kafka.topics.clone();
         let ends = tokio::task::block_in_place(|| end_offsets(&consumer, &topics))?;
@@ -121,6 +162,9 @@ pub async fn run(
     let mut worker = Worker {
         sink,
         dlq,
+        analytics,
+        topics,
+        tables,
         enricher,
         observer,
         limits: config.limits.clone(),
@@ -132,7 +176,8 @@ pub async fn run(
         ends,
         metrics,
         commit_retry_limit: Duration::from_secs(config.sink.commit_retry_secs),
-        ledger: Ledger::default(),
+        ledger: Ledger::new(tables),
+        recent: RecentIds::new(config.sink.duplicate_window),
         pending: Pending::default(),
         stats: RunStats::default(),
     };
@@ -142,6 +187,9 @@ pub async fn run(
 struct Worker<'a> {
     sink: DeltaSink,
     dlq: Option<DeadLetterTopic>,
+    analytics: Option<Box<dyn crate::analytics::Analytics>>,
+    topics: Option<AnalyticsTopics>,
+    tables: TableSet,
     enricher: &'a dyn Enricher,
     observer: &'a mut dyn Observer,
     limits: DecodeLimits,
@@ -150,8 +198,42 @@ struct Worker<'a> {
     metrics: Arc<Metrics>,
     commit_retry_limit: Duration,
     ledger: Ledger,
+    recent: RecentIds,
     pending: Pending,
     stats: RunStats,
+}
+
+/// The tables that take a row of `feedback`'s kind (the rest take dead
+/// letters).
+const ROW_TABLES: [TableId; 3] = [TableId::Feedback, TableId::Rollups, TableId::Alerts];
+
+/// The items of `rows` that the table still lacks, going by the `from` of
+/// its advances (a partition without an advance is already complete there).
+/// Borrowed when that is all of them, as it is outside crash recovery.
+fn lacking<'r, T: Clone>(
+    rows: &'r [T],
+    advances: &[Advance],
+    provenance: impl Fn(&T) -> &Provenance,
+) -> Cow<'r, [T]> {
+    let from: HashMap<(&str, i32), i64> = advances
+        .iter()
+        .map(|a| {
+            (
+                (a.partition.topic.as_str(), a.partition.partition),
+                a.from.unwrap_or(-1),
+            )
+        })
+        .collect();
+    let wanted = |r: &T| {
+        let p = provenance(r);
+        from.get(&(p.topic.as_str(), p.partition))
+            .is_some_and(|f| p.offset > *f)
+    };
+    if rows.iter().all(wanted) {
+        Cow::Borrowed(rows)
+    } else {
+        Cow::Owned(rows.iter().filter(|r| wanted(r)).cloned().collect())
+    }
 }
 
 impl Worker<'_> {
@@ -228,7 +310,7 @@ impl Worker<'_> {
                         "partitions revoked; dropping their uncommitted rows"
                     );
                     self.ledger.revoke(&revoked);
-                    self.pending.retain_assigned(&self.ledger);
+                    self.pending.retain_assigned(&self.ledger, &mut self.recent);
                 }
                 RebalanceEvent::Failed(reason) => return Err(IngestError::Rebalance(reason)),
             }
@@ -262,7 +344,21 @@ impl Worker<'_> {
             offset: m.offset(),
         };
         match decode(payload, &self.limits, now) {
-            Ok(feedback) if admission.wants(TableId::Feedback) => {
+            Ok(feedback) if ROW_TABLES.iter().any(|t| admission.wants(*t)) => {
+                let check =
+                    self.recent
+                        .check(&feedback.id, provenance.partition, provenance.offset);
+                if let IdCheck::Duplicate { partition, offset } = check {
+                    tracing::debug!(
+                        id = %feedback.id, topic = %provenance.topic,
+                        partition = provenance.partition, offset = provenance.offset,
+                        first_partition = partition, first_offset = offset,
+                        "duplicate id; kept out of feedback"
+                    );
+                    self.metrics.duplicate();
+                    self.stats.duplicates += 1;
+                    return Ok(());
+                }
                 let analysis = self.enricher.enrich(&feedback);
                 self.pending.feedback.push(FeedbackRow {
                     feedback,
@@ -287,36 +383,79 @@ impl Worker<'_> {
     }
 
     /// One commit round: dead-letter topic first (so a dead letter is never
-    /// acknowledged before it is somewhere), then each table with its offsets.
+    /// acknowledged before it is somewhere), then each table with its
+    /// offsets, each given only the messages it lacks; then the partial
+    /// counts of what `rollups` took.
     async fn commit(&mut self, consumer: &WorkerConsumer) -> Result<(), IngestError> {
         self.apply_rebalances(consumer)?;
         let mut pending = self.pending.take();
         if let Some(dlq) = &self.dlq {
-            dlq.send_all(&pending.dead_letters).await?;
+            let advances = self.ledger.uncommitted(TableId::DeadLetters);
+            let letters = lacking(&pending.dead_letters, &advances, |d| &d.provenance);
+            dlq.send_all(&letters).await?;
         }
-        for table in TableId::ALL {
+        let mut new_feedback = 0;
+        let mut counts = Vec::new();
+        let mut alerts: Vec<AlertRecord> = Vec::new();
+        for table in self.tables.iter() {
             let mut retrying: Option<(Instant, Duration)> = None;
+            // Derived once per set of rows: the aggregator's state moves
+            // with each call, and a retried commit carries the same rows.
+            let mut derived: Option<Derived> = None;
+            let mut critical: Option<Vec<AlertRecord>> = None;
             loop {
                 let advances = self.ledger.uncommitted(table);
                 if advances.is_empty() {
                     break;
                 }
+                let batch_err = |source| IngestError::Batch {
+                    table: table.name(),
+                    source,
+                };
+                let rows = lacking(&pending.feedback, &advances, |r| &r.provenance);
                 let batch = match table {
-                    TableId::Feedback if !pending.feedback.is_empty() => {
-                        Some(tables::feedback_batch(&pending.feedback).map_err(|source| {
-                            IngestError::Batch {
-                                table: table.name(),
-                                source,
-                            }
-                        })?)
+                    TableId::Feedback if !rows.is_empty() => {
+                        Some(tables::feedback_batch(&rows).map_err(batch_err)?)
                     }
-                    TableId::DeadLetters if !pending.dead_letters.is_empty() => {
-                        Some(tables::dead_letters_batch(&pending.dead_letters).map_err(
-                            |source| IngestError::Batch {
-                                table: table.name(),
-                                source,
-                            },
-                        )?)
+                    TableId::DeadLetters => {
+                        let letters = lacking(&pending.dead_letters, &advances, |d| &d.provenance);
+                        if letters.is_empty() {
+                            None
+                        } else {
+                            Some(tables::dead_letters_batch(&letters).map_err(batch_err)?)
+                        }
+                    }
+                    TableId::Rollups => {
+                        let d = match (&mut derived, &mut self.analytics) {
+                            (Some(d), _) => d,
+                            (None, Some(a)) => derived.insert(a.rollups(&rows)),
+                            (None, None) => derived.insert(Derived::default()),
+                        };
+                        (!d.rollups.is_empty())
+                            .then(|| analytics::rollups_batch(&d.rollups))
+                            .transpose()
+                            .map_err(batch_err)?
+                    }
+                    TableId::Alerts => {
+                        let found = match (&mut critical, &self.analytics) {
+                            (Some(c), _) => c,
+                            (None, analytics) => {
+                                let found = analytics
+                                    .as_ref()
+                                    .map(|a| a.critical_alerts(&rows))
+                                    .unwrap_or_default();
+                                // On the topic before the table: a crash in
+                                // between re-sends, never loses.
+                                if let Some(topics) = &self.topics {
+                                    topics.send_alerts(&found).await?;
+                                }
+                                critical.insert(found)
+                            }
+                        };
+                        (!found.is_empty())
+                            .then(|| analytics::alerts_batch(found))
+                            .transpose()
+                            .map_err(batch_err)?
                     }
                     _ => None,
                 };
@@ -330,6 +469,14 @@ impl Worker<'_> {
                             tracing::info!(table = table.name(), "the store is back; committed");
                         }
                         self.ledger.mark_committed(table, &advances);
+                        match table {
+                            TableId::Feedback => new_feedback = rows.len(),
+                            TableId::Rollups => {
+                                counts = derived.take().map(|d| d.counts).unwrap_or_default()
+                            }
+                            TableId::Alerts => alerts = critical.take().unwrap_or_default(),
+                            _ => {}
+                        }
                         break;
                     }
                     Err(IngestError::Fenced {
@@ -343,7 +490,9 @@ impl Worker<'_> {
                             "another writer advanced this partition; dropping our rows for it and re-reading from the tables"
                         );
                         self.metrics.fenced();
-                        pending.drop_partition(&partition);
+                        pending.drop_partition(&partition, &mut self.recent);
+                        derived = None;
+                        critical = None;
                         self.resync(consumer, &partition).await?;
                     }
                     // The store failed (outage, throttling): nothing was
@@ -364,9 +513,22 @@ impl Worker<'_> {
                 }
             }
         }
+        if let (false, Some(topics)) = (counts.is_empty(), &self.topics) {
+            if let Err(e) = topics.send_counts(&counts).await {
+                // `rollups` holds these counts; only detection misses them.
+                tracing::warn!(error = %e, "could not publish this round's window counts");
+                self.metrics.counts_lost();
+            }
+        }
         self.stats.commits += 1;
+        self.stats.alerts += alerts.len() as u64;
+        self.metrics.alerts(alerts.len());
+        if let Some(a) = &mut self.analytics {
+            a.committed_alerts(&alerts);
+        }
+        let committed_letters = pending.dead_letters.len();
         self.metrics.committed_rows(
-            pending.feedback.len(),
+            new_feedback,
             pending
                 .dead_letters
                 .iter()
@@ -374,8 +536,8 @@ impl Worker<'_> {
         );
         self.metrics
             .buffered(self.pending.messages, self.pending.bytes);
-        self.stats.feedback_rows += pending.feedback.len() as u64;
-        self.stats.dead_letters += pending.dead_letters.len() as u64;
+        self.stats.feedback_rows += new_feedback as u64;
+        self.stats.dead_letters += committed_letters as u64;
         self.observer
             .committed(&pending.feedback, &pending.dead_letters);
         self.report_group_offsets(consumer);
@@ -423,5 +585,40 @@ impl Worker<'_> {
                 tracing::warn!(error = %e, "could not report offsets to the consumer group");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(topic: &str, partition: i32, offset: i64) -> Provenance {
+        Provenance {
+            topic: topic.into(),
+            partition,
+            offset,
+        }
+    }
+
+    #[test]
+    fn a_table_is_given_only_the_messages_it_lacks() {
+        let rows = vec![at("t", 0, 5), at("t", 0, 6), at("t", 1, 3), at("u", 0, 9)];
+        let advance = |topic: &str, partition, from, to| Advance {
+            partition: TopicPartition::new(topic, partition),
+            from,
+            to,
+        };
+        // Outside crash recovery the table lacks everything: no copy.
+        let all = [
+            advance("t", 0, Some(4), 6),
+            advance("t", 1, None, 3),
+            advance("u", 0, Some(2), 9),
+        ];
+        assert!(matches!(lacking(&rows, &all, |p| p), Cow::Borrowed(_)));
+        // After a crash: this table already holds t/0 up to 5 and all of u/0.
+        let some = [advance("t", 0, Some(5), 6), advance("t", 1, None, 3)];
+        let got = lacking(&rows, &some, |p| p);
+        assert_eq!(got.as_ref(), &[at("t", 0, 6), at("t", 1, 3)]);
+        assert!(lacking(&rows, &[], |p| p).is_empty());
     }
 }

@@ -17,24 +17,38 @@ use deltalake::kernel::transaction::CommitProperties;
 use deltalake::kernel::{StructType, Transaction};
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use deltalake::{DeltaTable, DeltaTableBuilder, DeltaTableError};
-use tongdian_schemas::tables;
+use tongdian_schemas::{analytics, tables};
 
 use crate::error::IngestError;
 
-/// The tables a worker writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The tables tongdian writes. A worker writes `feedback` and
+/// `dead_letters`, plus `rollups` and `alerts` when analytics are on; the
+/// detector writes `pain_points` and its own `alerts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TableId {
     Feedback,
     DeadLetters,
+    Rollups,
+    Alerts,
+    PainPoints,
 }
 
 impl TableId {
-    pub const ALL: [TableId; 2] = [TableId::Feedback, TableId::DeadLetters];
+    pub const ALL: [TableId; 5] = [
+        TableId::Feedback,
+        TableId::DeadLetters,
+        TableId::Rollups,
+        TableId::Alerts,
+        TableId::PainPoints,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             TableId::Feedback => tables::FEEDBACK_TABLE,
             TableId::DeadLetters => tables::DEAD_LETTERS_TABLE,
+            TableId::Rollups => analytics::ROLLUPS_TABLE,
+            TableId::Alerts => analytics::ALERTS_TABLE,
+            TableId::PainPoints => analytics::PAIN_POINTS_TABLE,
         }
     }
 
@@ -42,18 +56,72 @@ impl TableId {
         match self {
             TableId::Feedback => tables::feedback_schema(),
             TableId::DeadLetters => tables::dead_letters_schema(),
+            TableId::Rollups => analytics::rollups_schema(),
+            TableId::Alerts => analytics::alerts_schema(),
+            TableId::PainPoints => analytics::pain_points_schema(),
         }
     }
 
     fn partition_columns(self) -> &'static [&'static str] {
         match self {
             TableId::Feedback => tables::FEEDBACK_PARTITION_COLUMNS,
-            TableId::DeadLetters => &[],
+            TableId::Rollups | TableId::PainPoints => analytics::ANALYTICS_PARTITION_COLUMNS,
+            TableId::DeadLetters | TableId::Alerts => &[],
         }
     }
 
     fn index(self) -> usize {
         self as usize
+    }
+}
+
+/// A set of tables: the ones a process writes and tracks offsets for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TableSet(u8);
+
+impl TableSet {
+    /// What every worker writes.
+    pub const CORE: TableSet = TableSet::of(&[TableId::Feedback, TableId::DeadLetters]);
+    /// A worker with analytics on: rollups and critical alerts join the
+    /// commit, with the same offsets.
+    pub const WORKER_ANALYTICS: TableSet = TableSet::of(&[
+        TableId::Feedback,
+        TableId::DeadLetters,
+        TableId::Rollups,
+        TableId::Alerts,
+    ]);
+    /// The detector's outputs.
+    pub const DETECTOR: TableSet = TableSet::of(&[TableId::PainPoints, TableId::Alerts]);
+
+    pub const fn of(tables: &[TableId]) -> TableSet {
+        let mut bits = 0u8;
+        let mut i = 0;
+        while i < tables.len() {
+            bits |= 1 << tables[i] as u8;
+            i += 1;
+        }
+        TableSet(bits)
+    }
+
+    pub const EMPTY: TableSet = TableSet(0);
+
+    pub fn with(self, table: TableId) -> TableSet {
+        TableSet(self.0 | 1 << table.index())
+    }
+
+    pub fn contains(self, table: TableId) -> bool {
+        self.0 & (1 << table.index()) != 0
+    }
+
+    /// In commit order.
+    pub fn iter(self) -> impl Iterator<Item = TableId> {
+        TableId::ALL.into_iter().filter(move |t| self.contains(*t))
+    }
+}
+
+impl Default for TableSet {
+    fn default() -> Self {
+        TableSet::CORE
     }
 }
 
@@ -93,24 +161,35 @@ impl TopicPartition {
     }
 }
 
-/// Last offset each table has accounted for, per table; `None` = nothing yet.
+/// Last offset each table of a [`TableSet`] has accounted for; `None` =
+/// nothing yet.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TableOffsets([Option<i64>; 2]);
+pub struct TableOffsets {
+    offsets: [Option<i64>; TableId::ALL.len()],
+    tables: TableSet,
+}
 
 impl TableOffsets {
+    pub fn new(tables: TableSet) -> TableOffsets {
+        TableOffsets {
+            offsets: Default::default(),
+            tables,
+        }
+    }
+
     pub fn get(&self, table: TableId) -> Option<i64> {
-        self.0[table.index()]
+        self.offsets[table.index()]
     }
 
     pub fn set(&mut self, table: TableId, offset: i64) {
-        self.0[table.index()] = Some(offset);
+        self.offsets[table.index()] = Some(offset);
     }
 
     /// Where consumption must resume so that every table gets what it lacks.
     pub fn resume_from(&self) -> Option<i64> {
         let mut lowest: Option<i64> = None;
-        for o in self.0 {
-            match o {
+        for t in self.tables.iter() {
+            match self.get(t) {
                 None => return None,
                 Some(o) => lowest = Some(lowest.map_or(o, |l| l.min(o))),
             }
@@ -124,6 +203,7 @@ impl TableOffsets {
 pub struct TableLocation {
     root: String,
     storage_options: HashMap<String, String>,
+    tables: TableSet,
 }
 
 impl TableLocation {
@@ -131,7 +211,19 @@ impl TableLocation {
         TableLocation {
             root: root.trim_end_matches('/').to_owned(),
             storage_options,
+            tables: TableSet::CORE,
         }
+    }
+
+    /// The tables this process writes (and resumes from); default
+    /// [`TableSet::CORE`].
+    pub fn with_tables(mut self, tables: TableSet) -> Self {
+        self.tables = tables;
+        self
+    }
+
+    pub fn tables(&self) -> TableSet {
+        self.tables
     }
 
     /// The table at its location with the storage options, not yet loaded.
@@ -196,9 +288,9 @@ impl TableLocation {
     ) -> Result<HashMap<TopicPartition, TableOffsets>, IngestError> {
         let mut out: HashMap<TopicPartition, TableOffsets> = partitions
             .iter()
-            .map(|p| (p.clone(), TableOffsets::default()))
+            .map(|p| (p.clone(), TableOffsets::new(self.tables)))
             .collect();
-        for table in TableId::ALL {
+        for table in self.tables.iter() {
             let t = match self.load(table).await {
                 Ok(t) => t,
                 Err(DeltaTableError::NotATable(_)) => continue,
@@ -245,17 +337,17 @@ async fn read_txn_versions(
 /// The open tables of one worker.
 pub struct DeltaSink {
     location: TableLocation,
-    tables: [DeltaTable; 2],
+    tables: HashMap<TableId, DeltaTable>,
 }
 
 impl DeltaSink {
+    /// Opens (or creates) every table of the location's set.
     pub async fn open(location: TableLocation) -> Result<DeltaSink, IngestError> {
-        let feedback = location.open_or_create(TableId::Feedback).await?;
-        let dead_letters = location.open_or_create(TableId::DeadLetters).await?;
-        Ok(DeltaSink {
-            location,
-            tables: [feedback, dead_letters],
-        })
+        let mut tables = HashMap::new();
+        for table in location.tables.iter() {
+            tables.insert(table, location.open_or_create(table).await?);
+        }
+        Ok(DeltaSink { location, tables })
     }
 
     /// The tables' latest offsets for these partitions.
@@ -285,7 +377,10 @@ impl DeltaSink {
             table: table.name(),
             source,
         };
-        let delta = &mut self.tables[table.index()];
+        let delta = self
+            .tables
+            .get_mut(&table)
+            .expect("a sink commits only to the tables it opened");
         let mut attempt = 0;
         loop {
             attempt += 1;

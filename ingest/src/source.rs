@@ -258,3 +258,13 @@ pub fn end_offsets(
     }
     Ok(out)
 }
+
+/// Whether `topic` exists, by the broker's metadata (a consumer's metadata
+/// request never creates a topic).
+pub fn topic_exists(consumer: &WorkerConsumer, topic: &str) -> KafkaResult<bool> {
+    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(30))?;
+    Ok(metadata
+        .topics()
+        .iter()
+        .any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty()))
+}

@@ -196,6 +196,20 @@ impl Analyzer {
         }
     }
 
+    /// The words of `text` that could name a new complaint, for new-term
+    /// detection: the segmenter's tokens of two or more characters that
+    /// contain a letter or digit, normalised as matching sees them
+    /// (Simplified, lower case), in order of appearance.
+    pub fn terms(&self, text: &str) -> Vec<String> {
+        let text = Text::new(text, &self.segmenter);
+        text.tokens
+            .iter()
+            .filter(|(start, end)| end - start >= 2)
+            .map(|&(start, end)| text.norm_slice(start, end))
+            .filter(|w| w.chars().any(char::is_alphanumeric))
+            .collect()
+    }
+
     /// A human-readable trace of how `text` was read: each clause with its
     /// flags, lexicon words and the learned model's share of the score.
     /// For tuning taxonomies and debugging, not a stable format.

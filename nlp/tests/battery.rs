@@ -356,3 +356,16 @@ fn analysis_serialises_with_lowercase_enums() {
     assert_eq!(v["sentiment"]["label"].as_str(), Some("mixed"));
     assert_eq!(v["themes"][0]["polarity"].as_str(), Some("positive"));
 }
+
+#[test]
+fn terms_are_normalised_content_words() {
+    let analyzer = tongdian_nlp::Analyzer::with_default_taxonomy().unwrap();
+    let terms = analyzer.terms("充電器發燙，APP 一直閃退！");
+    assert!(terms.contains(&"闪退".to_string()), "{terms:?}");
+    assert!(terms.contains(&"app".to_string()), "{terms:?}");
+    assert!(
+        terms.iter().all(|t| t.chars().count() >= 2),
+        "single characters are too ambiguous: {terms:?}"
+    );
+    assert!(!terms.iter().any(|t| t.contains('！') || t.contains('，')));
+}

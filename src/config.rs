@@ -18,6 +18,7 @@ pub struct Config {
     /// The input contract's limits.
     pub limits: DecodeLimits,
     pub analysis: AnalysisConfig,
+    pub analytics: AnalyticsConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
 }
@@ -36,6 +37,105 @@ pub struct AnalysisConfig {
     /// Taxonomy file (TOML) replacing the built-in one. Default: none (the
     /// built-in taxonomy, `nlp/taxonomy/default.toml`).
     pub taxonomy: Option<PathBuf>,
+}
+
+/// Rollups, priorities and alerts (see the README's "Analytics tables").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnalyticsConfig {
+    /// Write `rollups` and critical-message `alerts` in every commit and
+    /// publish partial window counts. Default true.
+    pub enabled: bool,
+    /// Event-time tumbling windows, each a number with a unit (`s`, `m`,
+    /// `h`, `d`), aligned to UTC. Default `["1h", "1d"]`.
+    pub windows: Vec<String>,
+    /// How far, in seconds, event time may run behind the latest event
+    /// before a window closes; later events become late corrections.
+    /// Default 3600.
+    pub allowed_lateness_secs: u64,
+    /// Topic for every alert (JSON, key `alert_id`); `""` turns it off.
+    /// Default `feedback.alerts`.
+    pub alerts_topic: String,
+    /// Topic for partial window counts, the detector's input; it should
+    /// have one partition, so that one detector sees every worker's counts.
+    /// `""` turns global detection off. Default `feedback.counts`.
+    pub counts_topic: String,
+    /// Run the detector (priorities, emerging themes, new terms) in this
+    /// process. Every process may: they share a consumer group on the
+    /// one-partition counts topic, so one is active at a time. Default true.
+    pub detector: bool,
+    /// The window the detector watches for emerging themes and new terms;
+    /// one of `windows`. Priorities are written for every window. Default
+    /// `1h`.
+    pub detect_window: String,
+    /// Windows of baseline before a theme can alert. Default 24.
+    pub warmup_windows: u32,
+    /// Fewest messages about a theme in a window for a volume alert.
+    /// Default 10.
+    pub min_volume: u64,
+    /// How many standard deviations above its baseline a series must be.
+    /// Default 4.
+    pub z_threshold: f64,
+    /// Consecutive windows a spike must last before it alerts. Default 2.
+    pub persistence: u32,
+    /// A worker that has sent no counts for this many seconds (of the
+    /// counts messages' own timestamps) no longer holds windows open.
+    /// Default 300.
+    pub source_timeout_secs: u64,
+    /// URL that receives every alert as an HTTP POST; none by default.
+    pub webhook_url: Option<String>,
+    /// Body of the webhook: `json` (the alert row) or `slack` (an incoming
+    /// webhook message). Default `json`.
+    pub webhook_format: WebhookFormatConfig,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookFormatConfig {
+    #[default]
+    Json,
+    Slack,
+}
+
+impl Default for AnalyticsConfig {
+    fn default() -> Self {
+        AnalyticsConfig {
+            enabled: true,
+            windows: vec!["1h".into(), "1d".into()],
+            allowed_lateness_secs: 3600,
+            alerts_topic: "feedback.alerts".into(),
+            counts_topic: "feedback.counts".into(),
+            detector: true,
+            detect_window: "1h".into(),
+            warmup_windows: 24,
+            min_volume: 10,
+            z_threshold: 4.0,
+            persistence: 2,
+            source_timeout_secs: 300,
+            webhook_url: None,
+            webhook_format: WebhookFormatConfig::Json,
+        }
+    }
+}
+
+/// `90s`, `15m`, `1h`, `1d` → seconds.
+pub fn parse_span(text: &str) -> Result<u64> {
+    let t = text.trim();
+    let (number, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = number
+        .parse()
+        .with_context(|| format!("`{text}`: expected a number with a unit, like 1h"))?;
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => bail!("`{text}`: the unit must be s, m, h or d"),
+    };
+    if n == 0 {
+        bail!("`{text}`: a window must be longer than zero");
+    }
+    Ok(n * scale)
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -135,6 +235,12 @@ fn set_from_env(tree: &mut toml::Value, name: &str, key: &str, value: &str) -> R
                 .parse()
                 .with_context(|| format!("{name}={value}: expected an integer"))?,
         ),
+        Some(toml::Value::Float(_)) => toml::Value::Float(
+            value
+                .trim()
+                .parse()
+                .with_context(|| format!("{name}={value}: expected a number"))?,
+        ),
         Some(toml::Value::Boolean(_)) => toml::Value::Boolean(
             value
                 .trim()
@@ -166,7 +272,7 @@ fn set_from_env(tree: &mut toml::Value, name: &str, key: &str, value: &str) -> R
 }
 
 /// Optional fields, absent from a serialised default config.
-const OPTIONAL_STRING_FIELDS: &[&str] = &["taxonomy", "level", "listen"];
+const OPTIONAL_STRING_FIELDS: &[&str] = &["taxonomy", "level", "listen", "webhook_url"];
 
 #[cfg(test)]
 mod tests {
@@ -239,6 +345,32 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("TONGDIAN_SINK_FLUSH_INTERVAL_SECS"), "{err}");
+    }
+
+    #[test]
+    fn spans_take_a_unit() {
+        assert_eq!(parse_span("1h").unwrap(), 3600);
+        assert_eq!(parse_span("15m").unwrap(), 900);
+        assert_eq!(parse_span("1d").unwrap(), 86_400);
+        assert!(parse_span("1w").unwrap_err().to_string().contains("1w"));
+        assert!(parse_span("h").is_err());
+        assert!(parse_span("0h").is_err());
+        let c = Config::load(
+            None,
+            env(&[
+                ("TONGDIAN_ANALYTICS_WINDOWS", "15m,1d"),
+                ("TONGDIAN_ANALYTICS_Z_THRESHOLD", "3.5"),
+                ("TONGDIAN_ANALYTICS_WEBHOOK_URL", "http://x/hook"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.analytics.windows, ["15m", "1d"]);
+        assert_eq!(c.analytics.z_threshold, 3.5);
+        assert_eq!(c.analytics.webhook_url.as_deref(), Some("http://x/hook"));
+        let err = Config::load(None, env(&[("TONGDIAN_ANALYTICS_Z_THRESHOLD", "high")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("TONGDIAN_ANALYTICS_Z_THRESHOLD"), "{err}");
     }
 
     #[test]

@@ -3,18 +3,18 @@
 //! with the bundled sample, and the same worker code as `run` drains it into
 //! the tables.
 
-use std::time::Duration;
-
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use rdkafka::mocking::MockCluster;
-use tongdian_ingest::{RunOptions, DEFAULT_TOPICS};
+use tongdian_ingest::{Metrics, DEFAULT_TOPICS};
 
-use crate::config::Config;
+use crate::config::{AnalyticsConfig, Config};
 use crate::enrich::NlpEnricher;
-use crate::observe::{render, RunObserver};
-use crate::{out, produce};
+use crate::observe::render;
+use crate::{out, produce, worker};
 
 /// The bundled sample: feedback written for the project (see
 /// `data/demo/README.md`), including a few invalid messages.
@@ -68,15 +68,22 @@ fn prepare_output(output: &str) -> Result<()> {
     Ok(())
 }
 
-pub async fn run(mut config: Config, enricher: &NlpEnricher) -> Result<()> {
+pub async fn run(mut config: Config, enricher: Arc<NlpEnricher>) -> Result<()> {
     prepare_output(&config.sink.output)?;
     let cluster = MockCluster::new(1).context("starting the in-process Kafka broker")?;
-    for topic in DEFAULT_TOPICS
+    let a = &config.analytics;
+    let topics = DEFAULT_TOPICS
         .iter()
-        .chain(std::iter::once(&"feedback.dlq"))
-    {
+        .map(|t| (t.to_string(), PARTITIONS))
+        .chain([
+            ("feedback.dlq".to_string(), PARTITIONS),
+            (a.alerts_topic.clone(), 1),
+            (a.counts_topic.clone(), 1),
+        ])
+        .filter(|(t, _)| !t.is_empty());
+    for (topic, partitions) in topics {
         cluster
-            .create_topic(topic, PARTITIONS, 1)
+            .create_topic(&topic, partitions, 1)
             .with_context(|| format!("creating topic {topic}"))?;
     }
     let brokers = cluster.bootstrap_servers();
@@ -86,23 +93,37 @@ pub async fn run(mut config: Config, enricher: &NlpEnricher) -> Result<()> {
         "tongdian demo: produced {sent} sample messages to an in-process Kafka broker\n"
     ))?;
 
+    let untuned = AnalyticsConfig {
+        webhook_url: config.analytics.webhook_url.clone(),
+        webhook_format: config.analytics.webhook_format,
+        ..AnalyticsConfig::default()
+    };
+    if config.analytics == untuned {
+        // The sample holds about 170 messages a day over two weeks: hourly
+        // windows are too thin to learn a baseline from, and two weeks are
+        // too short for two consecutive days of a spike, so the demo
+        // watches days, learns over five of them, and alerts on one.
+        config.analytics.detect_window = "1d".into();
+        config.analytics.warmup_windows = 5;
+        config.analytics.persistence = 1;
+    }
     config.kafka.brokers = brokers;
     config.kafka.topics = DEFAULT_TOPICS.iter().map(|t| t.to_string()).collect();
     config.kafka.dlq_topic = "feedback.dlq".into();
     let output = config.sink.output.clone();
-    let mut observer = RunObserver::new();
-    let stats = tongdian_ingest::run(
-        &config.ingest(),
+    let outcome = worker::run(
+        &config,
         enricher,
-        &mut observer,
-        RunOptions {
-            exit_at_end: true,
-            ..RunOptions::default()
-        },
+        Arc::new(Metrics::default()),
+        true,
         std::future::pending(),
     )
     .await?;
-    observer.finish();
+    outcome.observer.finish();
+    if let Some(n) = &outcome.notifier {
+        n.drain(Duration::from_secs(10)).await;
+    }
+    let stats = &outcome.stats;
     out(format!(
         "read {} messages: {} into feedback, {} dead letters ({} table commit{})\n\n",
         stats.consumed,
@@ -111,7 +132,12 @@ pub async fn run(mut config: Config, enricher: &NlpEnricher) -> Result<()> {
         stats.commits,
         if stats.commits == 1 { "" } else { "s" }
     ))?;
-    out(render(&observer.summary, &output))?;
+    out(render(
+        &outcome.observer.summary,
+        outcome.detector.as_ref(),
+        outcome.stats.alerts,
+        &output,
+    ))?;
     // Let librdkafka's background threads finish before the cluster goes.
     drop(producer);
     tokio::time::sleep(Duration::from_millis(50)).await;

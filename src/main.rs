@@ -6,18 +6,28 @@
 //! - `main.rs`: commands and flags.
 //! - `config.rs`: layered configuration (defaults, file, env, flags).
 //! - `enrich.rs`: the nlp analyzer behind ingest's `Enricher` seam.
+//! - `analytics.rs`: the aggregator behind ingest's `Analytics` seam
+//!   (rollups, critical alerts, partial counts).
+//! - `detect.rs`: the detector (global counts → `pain_points`, emerging
+//!   themes, new terms).
+//! - `notify.rs`: the alert webhook, off the ingestion path.
+//! - `worker.rs`: a worker process: ingest loop, analytics and detector.
 //! - `observe.rs`: run summary and progress.
 //! - `http.rs`: `/metrics`, `/healthz`, `/readyz`.
 //! - `demo.rs`, `analyze.rs`, `produce.rs`: the commands of those names
 //!   (`eval` is a few lines in `main.rs` around `tongdian_nlp::eval`).
 
+mod analytics;
 mod analyze;
 mod config;
 mod demo;
+mod detect;
 mod enrich;
 mod http;
+mod notify;
 mod observe;
 mod produce;
+mod worker;
 
 use std::io::{BufReader, IsTerminal};
 use std::path::PathBuf;
@@ -30,7 +40,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::{Config, LogFormat};
 use crate::enrich::NlpEnricher;
-use crate::observe::{render, RunObserver};
+use crate::observe::render;
 
 #[derive(Parser)]
 #[command(
@@ -216,27 +226,31 @@ async fn async_main(cli: Cli) -> Result<()> {
                 config.sink.output = o;
             }
             init_logging(&config, cli.log_format, "info");
-            let enricher = NlpEnricher::new(config.analysis.taxonomy.as_deref())?;
+            let enricher = Arc::new(NlpEnricher::new(config.analysis.taxonomy.as_deref())?);
             let metrics = Arc::new(Metrics::default());
             if let Some(listen) = config.metrics.listen.as_deref().filter(|l| !l.is_empty()) {
                 http::serve(listen, metrics.clone()).await?;
             }
-            let mut observer = RunObserver::new();
-            let stats = tongdian_ingest::run(
-                &config.ingest(),
-                &enricher,
-                &mut observer,
-                tongdian_ingest::RunOptions {
-                    exit_at_end: args.exit_at_end,
-                    metrics,
-                },
+            let outcome = worker::run(
+                &config,
+                enricher,
+                metrics,
+                args.exit_at_end,
                 shutdown_signal(),
             )
             .await?;
-            observer.finish();
-            tracing::info!(?stats, "worker stopped");
+            outcome.observer.finish();
+            tracing::info!(stats = ?outcome.stats, "worker stopped");
+            if let Some(n) = &outcome.notifier {
+                n.drain(std::time::Duration::from_secs(10)).await;
+            }
             if args.exit_at_end {
-                out(render(&observer.summary, &config.sink.output))?;
+                out(render(
+                    &outcome.observer.summary,
+                    outcome.detector.as_ref(),
+                    outcome.stats.alerts,
+                    &config.sink.output,
+                ))?;
             }
             Ok(())
         }
@@ -246,8 +260,8 @@ async fn async_main(cli: Cli) -> Result<()> {
                 config.sink.output = o;
             }
             init_logging(&config, cli.log_format, "warn");
-            let enricher = NlpEnricher::new(config.analysis.taxonomy.as_deref())?;
-            demo::run(config, &enricher).await
+            let enricher = Arc::new(NlpEnricher::new(config.analysis.taxonomy.as_deref())?);
+            demo::run(config, enricher).await
         }
         Command::Analyze(args) => {
             let config = load_config(&args.config)?;

@@ -4,6 +4,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
+use crate::detect::DetectReport;
 use indicatif::{ProgressBar, ProgressStyle};
 use tongdian_aggregator::Summary;
 use tongdian_ingest::{Observer, RunStats};
@@ -52,7 +53,12 @@ impl Observer for RunObserver {
 }
 
 /// The summary as `demo` and `run --exit-at-end` print it.
-pub fn render(summary: &Summary, output: &str) -> String {
+pub fn render(
+    summary: &Summary,
+    detector: Option<&DetectReport>,
+    critical_alerts: u64,
+    output: &str,
+) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let kinds: Vec<String> = summary
@@ -134,6 +140,89 @@ pub fn render(summary: &Summary, output: &str) -> String {
             c.category
         );
     }
-    let _ = writeln!(s, "tables       {output}/feedback, {output}/dead_letters");
+    if let Some(d) = detector {
+        render_detector(&mut s, d, critical_alerts);
+        let _ = writeln!(
+            s,
+            "tables       {output}/feedback, {output}/dead_letters, {output}/rollups, {output}/pain_points, {output}/alerts"
+        );
+    } else {
+        let _ = writeln!(s, "tables       {output}/feedback, {output}/dead_letters");
+    }
     s
+}
+
+/// The latest day's priorities (or the latest window's, without daily
+/// windows) and the alerts.
+fn render_detector(s: &mut String, d: &DetectReport, critical_alerts: u64) {
+    use std::fmt::Write;
+    let longest = d
+        .pain_points
+        .iter()
+        .map(|p| p.window_end - p.window_start)
+        .max();
+    let latest = d
+        .pain_points
+        .iter()
+        .filter(|p| Some(p.window_end - p.window_start) == longest)
+        .map(|p| p.window_start)
+        .max();
+    if let Some(start) = latest {
+        let mut top: Vec<_> = d
+            .pain_points
+            .iter()
+            .filter(|p| p.window_start == start && Some(p.window_end - p.window_start) == longest)
+            .filter(|p| p.complaints > 0)
+            .collect();
+        top.sort_by_key(|p| p.rank);
+        let grain = top.first().map_or("", |p| p.grain.as_str());
+        let _ = writeln!(
+            s,
+            "top priorities ({grain} window from {}):",
+            start.format("%Y-%m-%d %H:%M UTC")
+        );
+        for p in top.iter().take(5) {
+            let driver = p
+                .nps_driver_impact
+                .map_or(String::new(), |n| format!(", NPS driver {n:+.1}"));
+            let _ = writeln!(
+                s,
+                "  {}. {:<20} {:<6} impact {:>5.1}  effort {}  {} complaints{driver}",
+                p.rank, p.theme, p.moscow, p.impact, p.effort, p.complaints
+            );
+        }
+    }
+    let mut kinds: std::collections::BTreeMap<&str, u64> = Default::default();
+    if critical_alerts > 0 {
+        kinds.insert("critical_message", critical_alerts);
+    }
+    for a in &d.alerts {
+        *kinds.entry(a.kind.as_str()).or_default() += 1;
+    }
+    let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    let _ = writeln!(
+        s,
+        "alerts       {}{}",
+        d.alerts.len() as u64 + critical_alerts,
+        if kinds.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", kinds.join(", "))
+        }
+    );
+    let mut recent: Vec<_> = d
+        .alerts
+        .iter()
+        .filter(|a| a.kind != "critical_message")
+        .collect();
+    recent.sort_by_key(|a| std::cmp::Reverse(a.window_start));
+    for a in recent.iter().take(5) {
+        let _ = writeln!(
+            s,
+            "  {} [{}] {}",
+            a.window_start.format("%Y-%m-%d %H:%M"),
+            a.severity,
+            a.detail
+        );
+    }
 }

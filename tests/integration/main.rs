@@ -3,6 +3,7 @@
 //! prepares (tansu, the Python readers); it runs them with
 //! `--include-ignored`.
 
+mod analytics;
 mod analyze_cli;
 mod config_cli;
 mod crash;

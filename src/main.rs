@@ -8,7 +8,7 @@
 //! - `enrich.rs`: the nlp analyzer behind ingest's `Enricher` seam.
 //! - `observe.rs`: run summary and progress.
 //! - `http.rs`: `/metrics`, `/healthz`, `/readyz`.
-//! - `demo.rs`, `analyze.rs`, `produce.rs`: the commands of those names
+//! - `demo.rs`, `analyze.rs`, `produce.rs`, `topics.rs`: the commands of those names
 //!   (`eval` is a few lines in `main.rs` around `tongdian_nlp::eval`).
 
 mod analyze;
@@ -18,6 +18,7 @@ mod enrich;
 mod http;
 mod observe;
 mod produce;
+mod topics;
 
 use std::io::{BufReader, IsTerminal};
 use std::path::PathBuf;
@@ -60,6 +61,8 @@ enum Command {
     /// plus `expected`): sentiment accuracy, theme P/R/F1, mention polarity,
     /// flag and emotion F1, worst misses.
     Eval(EvalArgs),
+    /// Manage the Kafka topics tongdian uses (`topics create`).
+    Topics(topics::TopicsArgs),
 }
 
 #[derive(Args)]
@@ -281,6 +284,10 @@ async fn async_main(cli: Cli) -> Result<()> {
             let report = tongdian_nlp::eval::evaluate(enricher.analyzer(), &examples);
             out(report)?;
             Ok(())
+        }
+        Command::Topics(args) => {
+            init_logging(&Config::default(), cli.log_format, "warn");
+            topics::run(args).await
         }
         Command::Produce(args) => {
             init_logging(&Config::default(), cli.log_format, "warn");

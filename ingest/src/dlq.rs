@@ -11,10 +11,9 @@ use std::time::Duration;
 use futures::future::try_join_all;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::ClientConfig;
 use tongdian_schemas::DeadLetter;
 
-use crate::config::{KafkaConfig, OWNED_PROPERTIES};
+use crate::config::KafkaConfig;
 use crate::error::IngestError;
 
 pub struct DeadLetterTopic {
@@ -28,14 +27,8 @@ impl DeadLetterTopic {
         if cfg.dlq_topic.is_empty() {
             return Ok(None);
         }
-        let mut c = ClientConfig::new();
-        for (k, v) in &cfg.librdkafka {
-            if !OWNED_PROPERTIES.contains(&k.as_str()) {
-                c.set(k, v);
-            }
-        }
-        let producer = c
-            .set("bootstrap.servers", &cfg.brokers)
+        let producer = cfg
+            .client_config()?
             .set("enable.idempotence", "true")
             .set("message.timeout.ms", "300000")
             .create()?;

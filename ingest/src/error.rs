@@ -37,6 +37,19 @@ pub enum IngestError {
     },
     #[error("reading table offsets during a rebalance: {0}")]
     Rebalance(String),
+    /// The brokers could not be reached or refused the connection;
+    /// `reasons` has librdkafka's own words (TLS, SASL, DNS, refused).
+    #[error("kafka: {source}; the connections failed with: {reasons}")]
+    Brokers {
+        #[source]
+        source: KafkaError,
+        reasons: String,
+    },
+    #[error("creating topic `{topic}`: {code}")]
+    CreateTopic {
+        topic: String,
+        code: rdkafka::types::RDKafkaErrorCode,
+    },
     #[error("dead-letter topic `{topic}`: {source}")]
     DeadLetterTopic {
         topic: String,

@@ -83,7 +83,8 @@ impl ClientContext for ProbeContext {
     fn error(&self, error: KafkaError, reason: &str) {
         tracing::debug!(%error, reason, "kafka");
         self.remember(reason);
-        // Retrying fixes neither; the caller stops at once.
+        // A one-shot command: the reason now beats a time-out later; the
+        // operator reruns it once credentials or brokers are fixed.
         if let Some(code @ (RDKafkaErrorCode::Authentication | RDKafkaErrorCode::AllBrokersDown)) =
             error.rdkafka_error_code()
         {

@@ -5,9 +5,11 @@ Run with the project's venv after `pip install -r deploy/requirements-test.txt`:
 
     .venv/bin/python deploy/test_deploy.py
 
-Everything runs offline. The checks that start the worker binary use
-$TD_TONGDIAN_BIN or target/release/tongdian and are skipped (and counted as
-skipped) when neither exists. Prints `deploy: N passed, M failed[, K skipped]`
+Everything runs offline (loopback only). The checks that start the worker
+binary use $TD_TONGDIAN_BIN or target/release/tongdian, the one that brings
+the production chart's configuration to ready also needs tansu
+($TD_TANSU_BIN or on PATH) and the openssl CLI; each is skipped (and counted
+as skipped) when its binary is missing. Prints `deploy: N passed, M failed[, K skipped]`
 last and exits non-zero on any failure.
 """
 
@@ -662,17 +664,29 @@ def _():
     expect("keda.maxReplicaCount (13) is above kafka.partitions (12)" in err, err)
 
 
-@check("helm: unsafe rename, SASL without a Secret, secrets in the ConfigMap are refused")
+@check("helm: unsafe rename, SASL without a Secret, secrets or owned keys in the ConfigMap are refused")
 def _():
     err = render_error({"objectStore": {"allowUnsafeRename": True}, "replicaCount": 2})
     expect("one writer per table" in err, err)
     docs = render({"objectStore": {"allowUnsafeRename": True}, "replicaCount": 1})
     expect(env_of(worker_container(one(docs, "Deployment")))["AWS_S3_ALLOW_UNSAFE_RENAME"] == "true",
            "unsafe rename not passed for a single writer")
-    err = render_error({"kafka": {"sasl": {"enabled": True}}})
-    expect("existingSecret" in err, err)
+    err = render_error({"kafka": {"securityProtocol": "sasl_ssl"}})
+    expect("kafka.sasl.existingSecret" in err, err)
+    err = render_error({"kafka": {"securityProtocol": "SASL_SSL"}})
+    expect("kafka.securityProtocol must be" in err, err)
+    err = render_error({"kafka": {"securityProtocol": "sasl_plaintext",
+                                  "sasl": {"existingSecret": "s", "mechanism": "GSSAPI"}}})
+    expect("kafka.sasl.mechanism must be" in err, err)
+    err = render_error({"kafka": {"tls": {"ca": {"existingSecret": "ca"}}}})
+    expect("uses no TLS" in err, err)
+    err = render_error({"kafka": {"securityProtocol": "ssl",
+                                  "tls": {"ca": {"existingSecret": "ca", "existingConfigMap": "ca"}}}})
+    expect("not both" in err, err)
     err = render_error({"kafka": {"librdkafka": {"sasl.password": "hunter2"}}})
     expect("ConfigMap" in err, err)
+    err = render_error({"kafka": {"librdkafka": {"security.protocol": "SASL_SSL"}}})
+    expect("kafka.librdkafka.security.protocol is set by the chart" in err, err)
 
 
 @check("helm: ConfigMap carries config.toml (valid TOML) and the default taxonomy byte for byte")
@@ -729,10 +743,11 @@ def _():
     env = env_of(c)
     for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         expect(env[k]["secretKeyRef"]["name"] == PRODUCTION["objectStore"]["existingSecret"], k)
-    expect(c["args"] == ["run", "--config", "/run/tongdian/config.toml"], c["args"])
+    expect(c["args"] == ["run", "--config", "/etc/tongdian/config.toml"], c["args"])
     cm = one(docs, "ConfigMap")
-    lib = tomllib.loads(cm["data"]["config.toml"])["kafka"]["librdkafka"]
-    expect("sasl.password" not in lib and "sasl.username" not in lib, "credentials in the ConfigMap")
+    kafka = tomllib.loads(cm["data"]["config.toml"])["kafka"]
+    expect(not any(k.startswith(("sasl.", "ssl.")) for k in kafka["librdkafka"]), "security in the pass-through")
+    expect("sasl_password" not in kafka and "sasl_username" not in kafka, "credentials in the ConfigMap")
     svc = one(docs, "Service")
     sm = one(docs, "ServiceMonitor")
     expect(all(svc["metadata"]["labels"].get(k) == v for k, v in sm["spec"]["selector"]["matchLabels"].items()),
@@ -747,7 +762,12 @@ def _():
     for t in so["spec"]["triggers"]:
         expect(t["authenticationRef"]["name"] == ta["metadata"]["name"], "TriggerAuthentication not referenced")
         expect(t["metadata"]["consumerGroup"] == PRODUCTION["kafka"]["group"], "KEDA watches another group")
-        expect(t["metadata"]["sasl"] == "plaintext", t["metadata"])
+        expect(t["metadata"]["sasl"] == "scram_sha512" and t["metadata"]["tls"] == "enable", t["metadata"])
+    params = {r["parameter"]: (r["name"], r["key"]) for r in ta["spec"]["secretTargetRef"]}
+    sasl, ca = PRODUCTION["kafka"]["sasl"], PRODUCTION["kafka"]["tls"]["ca"]
+    expect(params == {"username": (sasl["existingSecret"], sasl["usernameKey"]),
+                      "password": (sasl["existingSecret"], sasl["passwordKey"]),
+                      "ca": (ca["existingSecret"], ca["key"])}, params)
     pdb = one(docs, "PodDisruptionBudget")
     expect(pdb["spec"]["selector"]["matchLabels"] == dep["spec"]["selector"]["matchLabels"], "PDB selector")
 
@@ -760,34 +780,100 @@ def _():
     expect(a != b, "checksum/config did not change")
 
 
-def init_script(docs) -> str:
+PROD_SECRETS = {
+    "tongdian-kafka": {"username": "svc-tongdian", "password": 'p@ss"wo\\rd $HOME 密码'},
+    "tongdian-s3": {"AWS_ACCESS_KEY_ID": "AKIATEST", "AWS_SECRET_ACCESS_KEY": "s3-secret"},
+}
+
+
+def materialize(docs, secrets: dict, root: Path, configmaps: dict | None = None):
+    """Lays out the worker container of the rendered Deployment on this
+    machine: every volume mount becomes a directory under `root` holding
+    what Kubernetes would put there (the rendered ConfigMap, the given
+    Secrets and ConfigMaps, with `items` renamed), the mount paths in the
+    config file and the environment are mapped to those directories, and
+    secretKeyRef variables are resolved. Returns (args, env)."""
     dep = one(docs, "Deployment")
-    (init,) = dep["spec"]["template"]["spec"]["initContainers"]
-    expect(init["command"] == ["/bin/bash", "-c"], init["command"])
-    return init["args"][0]
+    c = worker_container(dep)
+    rendered = {d["metadata"]["name"]: d["data"] for d in by_kind(docs, "ConfigMap")}
+    sources = {"configMap": {**(configmaps or {}), **rendered}, "secret": secrets}
+    volumes = {v["name"]: v for v in dep["spec"]["template"]["spec"]["volumes"]}
+    paths = {}
+    for m in c["volumeMounts"]:
+        v = volumes[m["name"]]
+        local = root / "mnt" / m["name"]
+        local.mkdir(parents=True)
+        for kind in ("configMap", "secret"):
+            if kind in v:
+                name = v[kind].get("name") or v[kind].get("secretName")
+                data = sources[kind][name]
+                items = v[kind].get("items") or [{"key": k, "path": k} for k in data]
+                for it in items:
+                    (local / it["path"]).write_text(data[it["key"]])
+        paths[m["mountPath"]] = str(local)
+
+    # One pass: a local directory may itself start with a mount path (/tmp).
+    pattern = re.compile("|".join(re.escape(m + "/") for m in sorted(paths, key=len, reverse=True)))
+
+    def local(text: str) -> str:
+        return pattern.sub(lambda m: paths[m.group(0)[:-1]] + "/", text)
+
+    env = {}
+    for e in c.get("env", []):
+        if "value" in e:
+            env[e["name"]] = local(e["value"])
+        else:
+            ref = e["valueFrom"]["secretKeyRef"]
+            env[e["name"]] = secrets[ref["name"]][ref["key"]]
+    args = [local(a) for a in c["args"]]
+    config = Path(args[args.index("--config") + 1])
+    config.write_text(local(config.read_text()))
+    return args, env
 
 
-@check("helm: the SASL init container's script writes the Secret's values as exact TOML strings")
+@check("helm: SASL and TLS settings come from Secret references; the ConfigMap holds only their paths")
 def _():
-    script = init_script(render(PRODUCTION))
-    cm = one(render(PRODUCTION), "ConfigMap")
-    tricky = 'p@ss"wo\\rd $HOME `x` \'q\' 密码\tend'
-    with tempfile.TemporaryDirectory() as d:
-        tmp = Path(d)
-        (tmp / "etc").mkdir()
-        (tmp / "run").mkdir()
-        (tmp / "etc" / "config.toml").write_text(cm["data"]["config.toml"])
-        local = script.replace("/etc/tongdian/", f"{tmp}/etc/").replace("/run/tongdian/", f"{tmp}/run/")
-        r = run(["bash", "-c", local], env={"SASL_USERNAME": "svc-tongdian", "SASL_PASSWORD": tricky,
-                                            "PATH": os.environ["PATH"]})
-        expect(r.returncode == 0, f"exit {r.returncode}: {r.stderr}")
-        out = (tmp / "run" / "config.toml").read_text()
-        expect((tmp / "run" / "config.toml").stat().st_mode & 0o077 == 0, "assembled config readable by others")
-    cfg = tomllib.loads(out)
-    lib = cfg["kafka"]["librdkafka"]
-    expect(lib["sasl.password"] == tricky and lib["sasl.username"] == "svc-tongdian", lib)
-    expect(lib["security.protocol"] == "SASL_PLAINTEXT" and lib["sasl.mechanisms"] == "PLAIN", lib)
-    expect(lib["fetch.max.bytes"] == "52428800", lib)
+    docs = render(PRODUCTION)
+    dep = one(docs, "Deployment")
+    c = worker_container(dep)
+    expect("initContainers" not in dep["spec"]["template"]["spec"], "an init container is back")
+    env = env_of(c)
+    sasl = PRODUCTION["kafka"]["sasl"]
+    expect(env["TONGDIAN_KAFKA_SASL_USERNAME"]["secretKeyRef"] == {"name": sasl["existingSecret"],
+                                                                   "key": sasl["usernameKey"]}, env)
+    expect("TONGDIAN_KAFKA_SASL_PASSWORD" not in env, "the password belongs in a file, not the environment")
+    kafka = tomllib.loads(one(docs, "ConfigMap")["data"]["config.toml"])["kafka"]
+    expect(kafka["security_protocol"] == "sasl_ssl" and kafka["sasl_mechanism"] == "SCRAM-SHA-512", kafka)
+    mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+    vols = {v["name"]: v for v in dep["spec"]["template"]["spec"]["volumes"]}
+    pw_dir, pw_file = kafka["sasl_password_file"].rsplit("/", 1)
+    pw_vol = vols[mounts[pw_dir]]["secret"]
+    expect(pw_vol["secretName"] == sasl["existingSecret"]
+           and pw_vol["items"] == [{"key": sasl["passwordKey"], "path": pw_file}], pw_vol)
+    ca_dir, ca_file = kafka["ssl_ca_location"].rsplit("/", 1)
+    ca_vol = vols[mounts[ca_dir]]["secret"]
+    expect(ca_vol["secretName"] == PRODUCTION["kafka"]["tls"]["ca"]["existingSecret"]
+           and ca_vol["items"][0]["path"] == ca_file, ca_vol)
+    # A CA from a ConfigMap and a client certificate (mutual TLS), without KEDA.
+    docs = render(deep_merge(PRODUCTION, {"keda": {"enabled": False}, "kafka": {"tls": {
+        "ca": {"existingSecret": "", "existingConfigMap": "kafka-ca-bundle", "key": "bundle.pem"},
+        "clientCert": {"existingSecret": "tongdian-kafka-tls"}}}}))
+    validate_manifests(docs)
+    kafka = tomllib.loads(one(docs, "ConfigMap")["data"]["config.toml"])["kafka"]
+    dep = one(docs, "Deployment")
+    mounts = {m["mountPath"]: m["name"] for m in worker_container(dep)["volumeMounts"]}
+    vols = {v["name"]: v for v in dep["spec"]["template"]["spec"]["volumes"]}
+    ca_vol = vols[mounts[kafka["ssl_ca_location"].rsplit("/", 1)[0]]]
+    expect(ca_vol["configMap"] == {"name": "kafka-ca-bundle", "items": [{"key": "bundle.pem", "path": "ca.crt"}]},
+           ca_vol)
+    cert_vol = vols[mounts[kafka["ssl_certificate_location"].rsplit("/", 1)[0]]]["secret"]
+    expect(cert_vol["secretName"] == "tongdian-kafka-tls"
+           and {i["path"] for i in cert_vol["items"]} == {"tls.crt", "tls.key"}, cert_vol)
+    expect(kafka["ssl_key_location"].rsplit("/", 1)[0] == kafka["ssl_certificate_location"].rsplit("/", 1)[0],
+           "key and certificate in different mounts")
+    err = render_error(deep_merge(PRODUCTION, {"kafka": {"tls": {"ca": {
+        "existingSecret": "", "existingConfigMap": "kafka-ca-bundle"}}}}))
+    expect("KEDA reads the Kafka CA from a Secret only" in err, err)
 
 
 @check("helm: the worker binary accepts the rendered config and taxonomy (default values)")
@@ -797,21 +883,162 @@ def _():
     expect_config_accepted(cm["data"]["config.toml"], cm["data"]["taxonomy.toml"])
 
 
-@check("helm: the worker binary accepts the assembled production config (SASL via librdkafka)")
+def make_certificates(out: Path) -> Path:
+    """A test CA and a server certificate for 127.0.0.1 signed by it
+    (server.pem, server.key), made with the openssl CLI; returns the CA."""
+    out.mkdir(parents=True, exist_ok=True)
+    script = """set -e
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=tongdian-test-ca -keyout ca.key -out ca.pem
+        openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout server.key -out server.csr
+        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \\
+            -extfile san.ext -out server.pem"""
+    r = run(["bash", "-c", script], cwd=out)
+    expect(r.returncode == 0, f"openssl: {r.stderr}")
+    return out / "ca.pem"
+
+
+def tansu_bin() -> str:
+    cand = os.environ.get("TD_TANSU_BIN") or shutil.which("tansu")
+    if not cand or not Path(cand).is_file():
+        raise Skip("no tansu (scripts/test.sh installs it and sets TD_TANSU_BIN)")
+    return cand
+
+
+@contextlib.contextmanager
+def tansu(cwd: Path, advertised_port: int | None = None, extra=()):
+    """tansu on a free loopback port with its log in SQLite under `cwd`
+    (as tests/integration/support.rs starts it); yields its port."""
+    port = free_port()
+    url = f"tcp://127.0.0.1:{port}"
+    advertised = f"tcp://127.0.0.1:{advertised_port or port}"
+    cwd.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen([tansu_bin(), "broker", "--listener-url", url, "--advertised-listener-url", advertised,
+                             "--storage-engine", "sqlite://tansu.db", *extra],
+                            cwd=cwd, env={**os.environ, "RUST_LOG": "warn"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            expect(proc.poll() is None and time.time() < deadline, "tansu did not start")
+            time.sleep(0.1)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def tls_proxy(listen: int, upstream: int, certs: Path):
+    """Terminates TLS on `listen` (the test CA's server certificate) and
+    forwards to `upstream`, in a daemon thread; returns a dict whose
+    "handshakes" counts completed TLS handshakes. tansu 0.6 has no TLS
+    listener of its own."""
+    import asyncio  # noqa: PLC0415
+    import ssl  # noqa: PLC0415
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(certs / "server.pem", certs / "server.key")
+    stats = {"handshakes": 0}
+
+    async def pipe(reader, writer):
+        with contextlib.suppress(Exception):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def handle(reader, writer):
+        stats["handshakes"] += 1
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", upstream)
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    async def serve(started):
+        server = await asyncio.start_server(handle, "127.0.0.1", listen, ssl=ctx)
+        started.set()
+        async with server:
+            await server.serve_forever()
+
+    started = threading.Event()
+    threading.Thread(target=lambda: asyncio.run(serve(started)), daemon=True).start()
+    expect(started.wait(10), "TLS proxy did not start")
+    return stats
+
+
+@check("helm: the worker binary accepts the production pod's config, env and mounted Secrets")
 def _():
     tongdian_bin()
-    docs = render(PRODUCTION)
-    cm = one(docs, "ConfigMap")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        (tmp / "etc").mkdir()
-        (tmp / "run").mkdir()
-        (tmp / "etc" / "config.toml").write_text(cm["data"]["config.toml"])
-        local = init_script(docs).replace("/etc/tongdian/", f"{tmp}/etc/").replace("/run/tongdian/", f"{tmp}/run/")
-        r = run(["bash", "-c", local], env={"SASL_USERNAME": "u", "SASL_PASSWORD": 'x"y', "PATH": os.environ["PATH"]})
-        expect(r.returncode == 0, r.stderr)
-        assembled = (tmp / "run" / "config.toml").read_text()
-    expect_config_accepted(assembled, cm["data"]["taxonomy.toml"])
+        ca = make_certificates(tmp / "certs")
+        secrets = {**PROD_SECRETS, "kafka-ca": {"ca.crt": ca.read_text()}}
+        args, env = materialize(render(PRODUCTION), secrets, tmp)
+        cfg = tomllib.loads(Path(args[args.index("--config") + 1]).read_text())
+        password = Path(cfg["kafka"]["sasl_password_file"]).read_text()
+        expect(password == PROD_SECRETS["tongdian-kafka"]["password"], f"password file holds {password!r}")
+        expect(Path(cfg["kafka"]["ssl_ca_location"]).read_text() == ca.read_text(), "CA not mounted")
+        with worker(args, env, tmp) as (proc, port):
+            wait_healthy(proc, port, tmp)
+
+
+@check("helm: the production chart's config, env and mounts reach /readyz against tansu (SCRAM in TLS)")
+def _():
+    tongdian_bin()
+    tansu_bin()
+    user, password = PROD_SECRETS["tongdian-kafka"]["username"], PROD_SECRETS["tongdian-kafka"]["password"]
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        ca = make_certificates(tmp / "certs")
+        # SCRAM users live in tansu's store: create one with authentication
+        # off, then serve the same store with it on, behind a TLS proxy.
+        with tansu(tmp / "tansu") as port:
+            r = run([tansu_bin(), "user", "create", "--mechanism", "scram512",
+                     "--broker", f"tcp://127.0.0.1:{port}", user, password])
+            expect(r.returncode == 0, f"tansu user create: {r.stderr}")
+        proxy_port = free_port()
+        with tansu(tmp / "tansu", advertised_port=proxy_port, extra=["--authentication"]) as port:
+            stats = tls_proxy(proxy_port, port, tmp / "certs")
+            values = deep_merge(PRODUCTION, {
+                "kafka": {"brokers": f"127.0.0.1:{proxy_port}"},
+                "sink": {"output": str(tmp / "tables")},
+                # Local tables: no object-store credentials.
+                "objectStore": {"existingSecret": "", "region": ""},
+                "keda": {"enabled": False}, "replicaCount": 1,
+            })
+            secrets = {"tongdian-kafka": PROD_SECRETS["tongdian-kafka"], "kafka-ca": {"ca.crt": ca.read_text()}}
+            args, env = materialize(render(values), secrets, tmp / "pod")
+            metrics = f"127.0.0.1:{free_port()}"
+            expect(env["TONGDIAN_METRICS_LISTEN"] == "0.0.0.0:9464", env["TONGDIAN_METRICS_LISTEN"])
+            env["TONGDIAN_METRICS_LISTEN"] = metrics  # the one change: a free port here
+            base = {k: v for k, v in os.environ.items() if not k.startswith(("TONGDIAN_", "AWS_"))}
+            base.update(env, RUST_LOG="warn,tongdian_ingest=info", RUST_BACKTRACE="0")
+            config = args[args.index("--config") + 1]
+            r = run([tongdian_bin(), "topics", "create", "--config", config, "--partitions", "2",
+                     "--replication", "1"], env=base, cwd=tmp)
+            expect(r.returncode == 0 and "created feedback.reviews" in r.stdout, f"topics create: {r.stdout}{r.stderr}")
+            expect(stats["handshakes"] > 0, "topics create did not go through TLS")
+            log = open(tmp / "worker.log", "w")
+            proc = subprocess.Popen([tongdian_bin(), *args], env=base, cwd=tmp, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                deadline = time.time() + 90
+                status = None
+                while time.time() < deadline:
+                    expect(proc.poll() is None, f"worker exited {proc.returncode}: {log_tail(tmp)}")
+                    with contextlib.suppress(OSError):
+                        status, _ = http_get(int(metrics.rsplit(":", 1)[1]), "/readyz")
+                    if status == 200:
+                        break
+                    time.sleep(0.5)
+                expect(status == 200, f"/readyz still {status} after 90 s: {log_tail(tmp)}")
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    code = proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    raise
+                log.close()
+            expect(code == 0, f"worker exited {code} after SIGTERM: {log_tail(tmp)}")
 
 
 @check("worker smoke test rejects a bad config (the smoke test really detects refusals)")

@@ -15,6 +15,16 @@ root=$(pwd)
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "perl and openssl (the vendored OpenSSL build; the TLS test's certificates)"
+# rdkafka's ssl-vendored feature builds OpenSSL from source with perl; the
+# Kafka security test makes its CA and certificates with the openssl CLI.
+missing=()
+command -v perl >/dev/null 2>&1 || missing+=(perl)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+if [ ${#missing[@]} -gt 0 ]; then
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
 TANSU_VERSION=0.6.0
 step "tansu $TANSU_VERSION (Kafka-protocol broker for the end-to-end tests)"
 if ! command -v tansu >/dev/null 2>&1 || ! tansu --version 2>/dev/null | grep -q "$TANSU_VERSION"; then

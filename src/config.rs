@@ -277,6 +277,7 @@ const OPTIONAL_STRING_FIELDS: &[&str] = &["taxonomy", "level", "listen", "webhoo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tongdian_ingest::{SaslMechanism, SecurityProtocol};
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
@@ -371,6 +372,43 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("TONGDIAN_ANALYTICS_Z_THRESHOLD"), "{err}");
+    }
+
+    #[test]
+    fn security_settings_come_from_the_file_and_the_password_from_the_environment() {
+        let file = write(
+            "[kafka]\nsecurity_protocol = \"sasl_ssl\"\nsasl_mechanism = \"SCRAM-SHA-256\"\nsasl_username = \"svc\"\n",
+        );
+        let c = Config::load(
+            Some(file.path()),
+            env(&[("TONGDIAN_KAFKA_SASL_PASSWORD", "p\"w")]),
+        )
+        .unwrap();
+        assert_eq!(c.kafka.security_protocol, SecurityProtocol::SaslSsl);
+        assert_eq!(c.kafka.sasl_mechanism, SaslMechanism::ScramSha256);
+        assert_eq!(c.kafka.sasl_password.0, "p\"w");
+        c.kafka.validate().unwrap();
+        let c = Config::load(
+            None,
+            env(&[
+                ("TONGDIAN_KAFKA_SECURITY_PROTOCOL", "ssl"),
+                ("TONGDIAN_KAFKA_SSL_CA_LOCATION", "/etc/kafka-ca/ca.crt"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.kafka.security_protocol, SecurityProtocol::Ssl);
+        assert_eq!(c.kafka.ssl_ca_location, "/etc/kafka-ca/ca.crt");
+        for (text, bad) in [
+            ("[kafka]\nsasl_mechanism = \"SCRAM-SHA-1\"\n", "SCRAM-SHA-1"),
+            ("[kafka]\nsecurity_protocol = \"tls\"\n", "tls"),
+            ("[kafka]\nsasl_passwd = \"x\"\n", "sasl_passwd"),
+        ] {
+            let file = write(text);
+            let err = Config::load(Some(file.path()), env(&[]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(bad), "{err}");
+        }
     }
 
     #[test]

@@ -121,7 +121,7 @@ pub async fn run<F: Future<Output = ()>>(
         None
     } else {
         Some(
-            producer_config(&setup.kafka)
+            producer_config(&setup.kafka)?
                 .create()
                 .context("the alerts producer")?,
         )
@@ -148,27 +148,19 @@ pub async fn run<F: Future<Output = ()>>(
     Ok(d.report)
 }
 
-fn producer_config(kafka: &KafkaConfig) -> ClientConfig {
-    let mut c = ClientConfig::new();
-    for (k, v) in &kafka.librdkafka {
-        c.set(k, v);
-    }
-    c.set("bootstrap.servers", &kafka.brokers)
-        .set("enable.idempotence", "true")
+fn producer_config(kafka: &KafkaConfig) -> Result<ClientConfig> {
+    let mut c = kafka.client_config()?;
+    c.set("enable.idempotence", "true")
         .set("message.timeout.ms", "300000");
-    c
+    Ok(c)
 }
 
 /// Assigned (not subscribed) from the beginning: every detector reads the
 /// whole topic, and no group offsets are kept.
 /// `None` when the topic does not exist.
 fn consumer(kafka: &KafkaConfig, topic: &str) -> Result<Option<StreamConsumer>> {
-    let mut c = ClientConfig::new();
-    for (k, v) in &kafka.librdkafka {
-        c.set(k, v);
-    }
-    let consumer: StreamConsumer = c
-        .set("bootstrap.servers", &kafka.brokers)
+    let consumer: StreamConsumer = kafka
+        .client_config()?
         .set("group.id", format!("{}.detector", kafka.group))
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "false")

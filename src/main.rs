@@ -14,7 +14,7 @@
 //! - `worker.rs`: a worker process: ingest loop, analytics and detector.
 //! - `observe.rs`: run summary and progress.
 //! - `http.rs`: `/metrics`, `/healthz`, `/readyz`.
-//! - `demo.rs`, `analyze.rs`, `produce.rs`: the commands of those names
+//! - `demo.rs`, `analyze.rs`, `produce.rs`, `topics.rs`: the commands of those names
 //!   (`eval` is a few lines in `main.rs` around `tongdian_nlp::eval`).
 
 mod analytics;
@@ -27,6 +27,7 @@ mod http;
 mod notify;
 mod observe;
 mod produce;
+mod topics;
 mod worker;
 
 use std::io::{BufReader, IsTerminal};
@@ -70,6 +71,8 @@ enum Command {
     /// plus `expected`): sentiment accuracy, theme P/R/F1, mention polarity,
     /// flag and emotion F1, worst misses.
     Eval(EvalArgs),
+    /// Manage the Kafka topics tongdian uses (`topics create`).
+    Topics(topics::TopicsArgs),
 }
 
 #[derive(Args)]
@@ -295,6 +298,10 @@ async fn async_main(cli: Cli) -> Result<()> {
             let report = tongdian_nlp::eval::evaluate(enricher.analyzer(), &examples);
             out(report)?;
             Ok(())
+        }
+        Command::Topics(args) => {
+            init_logging(&Config::default(), cli.log_format, "warn");
+            topics::run(args).await
         }
         Command::Produce(args) => {
             init_logging(&Config::default(), cli.log_format, "warn");

@@ -11,23 +11,17 @@ use std::time::Duration;
 use futures::future::try_join_all;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::ClientConfig;
 use tongdian_schemas::DeadLetter;
 
-use crate::config::{KafkaConfig, OWNED_PROPERTIES};
+use crate::config::KafkaConfig;
 use crate::error::IngestError;
 
 /// The worker's producer (dead letters, alerts, counts): idempotent, and
 /// patient, since a commit waits for it and a broker outage should be
 /// ridden out rather than turned into an error.
 pub(crate) fn producer(cfg: &KafkaConfig) -> Result<FutureProducer, IngestError> {
-    let mut c = ClientConfig::new();
-    for (k, v) in &cfg.librdkafka {
-        if !OWNED_PROPERTIES.contains(&k.as_str()) {
-            c.set(k, v);
-        }
-    }
-    Ok(c.set("bootstrap.servers", &cfg.brokers)
+    Ok(cfg
+        .client_config()?
         .set("enable.idempotence", "true")
         .set("message.timeout.ms", "300000")
         .create()?)

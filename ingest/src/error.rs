@@ -43,6 +43,19 @@ pub enum IngestError {
         #[source]
         source: KafkaError,
     },
+    /// The brokers could not be reached or refused the connection;
+    /// `reasons` has librdkafka's own words (TLS, SASL, DNS, refused).
+    #[error("kafka: {source}; the connections failed with: {reasons}")]
+    Brokers {
+        #[source]
+        source: KafkaError,
+        reasons: String,
+    },
+    #[error("creating topic `{topic}`: {code}")]
+    CreateTopic {
+        topic: String,
+        code: rdkafka::types::RDKafkaErrorCode,
+    },
     #[error("dead-letter topic `{topic}`: {source}")]
     DeadLetterTopic {
         topic: String,

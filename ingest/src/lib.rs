@@ -13,6 +13,7 @@
 //! - `source.rs`: the consumer and its rebalance hook (tables decide offsets).
 //! - `sink.rs`: Delta tables: create, commit with `txn` offsets, read offsets.
 //! - `dlq.rs`: the dead-letter topic.
+//! - `topics.rs`: `tongdian topics create`.
 //! - `metrics.rs`: [`Metrics`], counters, gauges and readiness for `/metrics`.
 //! - `error.rs`: [`IngestError`].
 
@@ -25,12 +26,17 @@ mod metrics;
 mod pipeline;
 mod sink;
 mod source;
+mod topics;
 
 pub use analytics::{alert_json, Analytics, AnalyticsOptions, Derived};
-pub use config::{IngestConfig, KafkaConfig, SinkConfig, StartFrom, DEFAULT_TOPICS};
+pub use config::{
+    IngestConfig, KafkaConfig, SaslMechanism, Secret, SecurityProtocol, SinkConfig, StartFrom,
+    DEFAULT_TOPICS,
+};
 pub use error::IngestError;
 pub use metrics::Metrics;
 pub use pipeline::{run, Enricher, NoObserver, Observer, RunOptions, RunStats};
 pub use sink::{
     Advance, DeltaSink, TableId, TableLocation, TableOffsets, TableSet, TopicPartition,
 };
+pub use topics::{create_topics, TopicOutcome, TopicReport, TopicSpec};

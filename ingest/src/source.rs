@@ -191,13 +191,9 @@ impl ConsumerContext for WorkerContext {
 pub type WorkerConsumer = StreamConsumer<WorkerContext>;
 
 /// The librdkafka settings of a worker's consumer.
-pub fn consumer_config(cfg: &KafkaConfig) -> ClientConfig {
-    let mut c = ClientConfig::new();
-    for (k, v) in &cfg.librdkafka {
-        c.set(k, v);
-    }
-    c.set("bootstrap.servers", &cfg.brokers)
-        .set("group.id", &cfg.group)
+pub fn consumer_config(cfg: &KafkaConfig) -> Result<ClientConfig, IngestError> {
+    let mut c = cfg.client_config()?;
+    c.set("group.id", &cfg.group)
         // Offsets live in the tables; Kafka's copy is written after each
         // table commit only so that lag tools see progress.
         .set("enable.auto.commit", "false")
@@ -214,7 +210,7 @@ pub fn consumer_config(cfg: &KafkaConfig) -> ClientConfig {
         // Feeds the consumer-lag gauge.
         c.set("statistics.interval.ms", "10000");
     }
-    c
+    Ok(c)
 }
 
 pub fn create_consumer(
@@ -229,7 +225,7 @@ pub fn create_consumer(
         runtime: Handle::current(),
         events: Mutex::new(Vec::new()),
     };
-    let consumer: WorkerConsumer = consumer_config(cfg).create_with_context(context)?;
+    let consumer: WorkerConsumer = consumer_config(cfg)?.create_with_context(context)?;
     let topics: Vec<&str> = cfg.topics.iter().map(String::as_str).collect();
     consumer.subscribe(&topics)?;
     Ok(consumer)

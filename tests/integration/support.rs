@@ -86,22 +86,37 @@ impl Tansu {
     /// batch's base offset + 1, not the high watermark, which breaks
     /// `--exit-at-end`; its SQL engines answer correctly.)
     pub fn start_sqlite(dir: &Path) -> Tansu {
-        // tansu resolves the database path against its working directory.
-        Tansu::start("sqlite://tansu.db", dir)
+        Tansu::start_sqlite_with(dir, None, &[])
     }
 
-    fn start(storage: &str, dir: &Path) -> Tansu {
+    /// The same with more `tansu broker` arguments, advertising
+    /// `127.0.0.1:<advertised_port>` instead of its own port when given
+    /// (a proxy in front of it).
+    pub fn start_sqlite_with(dir: &Path, advertised_port: Option<u16>, args: &[&str]) -> Tansu {
         let port = free_port();
+        // tansu resolves the database path against its working directory.
+        Tansu::start(
+            "sqlite://tansu.db",
+            dir,
+            port,
+            advertised_port.unwrap_or(port),
+            args,
+        )
+    }
+
+    fn start(storage: &str, dir: &Path, port: u16, advertised_port: u16, args: &[&str]) -> Tansu {
         let url = format!("tcp://127.0.0.1:{port}");
+        let advertised = format!("tcp://127.0.0.1:{advertised_port}");
         let child = Command::new(required_env("TD_TANSU_BIN"))
             .args([
                 "broker",
                 "--listener-url",
                 &url,
                 "--advertised-listener-url",
-                &url,
+                &advertised,
             ])
             .args(["--storage-engine", storage])
+            .args(args)
             .current_dir(dir)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())

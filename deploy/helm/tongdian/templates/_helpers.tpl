@@ -66,19 +66,35 @@ Deployment, so `helm template` and `helm install` fail with the message.
 {{- if and $v.objectStore.allowUnsafeRename (or $v.keda.enabled (gt (int $v.replicaCount) 1)) }}
 {{- fail "objectStore.allowUnsafeRename is safe with one writer per table only: use replicaCount=1 without KEDA, or rely on the store's conditional writes" }}
 {{- end }}
-{{- if and $v.kafka.sasl.enabled (not $v.kafka.sasl.existingSecret) }}
-{{- fail "kafka.sasl.enabled needs kafka.sasl.existingSecret: the Secret with the SASL username and password" }}
+{{- if not (has $v.kafka.securityProtocol (list "plaintext" "ssl" "sasl_plaintext" "sasl_ssl")) }}
+{{- fail "kafka.securityProtocol must be plaintext, ssl, sasl_plaintext or sasl_ssl" }}
 {{- end }}
-{{- range $k := list "sasl.username" "sasl.password" }}
+{{- if include "tongdian.sasl" . }}
+{{- if not $v.kafka.sasl.existingSecret }}
+{{- fail (printf "kafka.securityProtocol=%s needs kafka.sasl.existingSecret: the Secret with the SASL username and password" $v.kafka.securityProtocol) }}
+{{- end }}
+{{- if not (has $v.kafka.sasl.mechanism (list "PLAIN" "SCRAM-SHA-256" "SCRAM-SHA-512")) }}
+{{- fail "kafka.sasl.mechanism must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512" }}
+{{- end }}
+{{- end }}
+{{- $tls := has $v.kafka.securityProtocol (list "ssl" "sasl_ssl") }}
+{{- if and $v.kafka.tls.ca.existingSecret $v.kafka.tls.ca.existingConfigMap }}
+{{- fail "kafka.tls.ca: set existingSecret or existingConfigMap, not both" }}
+{{- end }}
+{{- if and (not $tls) (or (include "tongdian.caSource" .) $v.kafka.tls.clientCert.existingSecret) }}
+{{- fail (printf "kafka.tls is set but kafka.securityProtocol=%s uses no TLS (ssl or sasl_ssl)" $v.kafka.securityProtocol) }}
+{{- end }}
+{{- if and $v.keda.enabled $tls $v.kafka.tls.ca.existingConfigMap }}
+{{- fail "KEDA reads the Kafka CA from a Secret only: use kafka.tls.ca.existingSecret with keda.enabled" }}
+{{- end }}
+{{- range $k := list "sasl.username" "sasl.password" "ssl.key.password" "ssl.key.pem" }}
 {{- if hasKey $v.kafka.librdkafka $k }}
-{{- fail (printf "kafka.librdkafka.%s would land in the ConfigMap: use kafka.sasl.existingSecret" $k) }}
+{{- fail (printf "kafka.librdkafka.%s would land in the ConfigMap: use kafka.sasl.existingSecret / kafka.tls" $k) }}
 {{- end }}
 {{- end }}
-{{- if $v.kafka.sasl.enabled }}
-{{- range $k := list "security.protocol" "sasl.mechanisms" "sasl.mechanism" }}
+{{- range $k := list "security.protocol" "sasl.mechanism" "sasl.mechanisms" "ssl.ca.location" "ssl.certificate.location" "ssl.key.location" }}
 {{- if hasKey $v.kafka.librdkafka $k }}
-{{- fail (printf "kafka.librdkafka.%s conflicts with kafka.sasl: set kafka.sasl.securityProtocol / kafka.sasl.mechanism instead" $k) }}
-{{- end }}
+{{- fail (printf "kafka.librdkafka.%s is set by the chart: use kafka.securityProtocol, kafka.sasl, kafka.tls" $k) }}
 {{- end }}
 {{- end }}
 {{- if not $v.sink.output }}
@@ -92,7 +108,17 @@ Deployment, so `helm template` and `helm install` fail with the message.
 {{- end }}
 {{- end }}
 
-{{/* The config file the worker reads: ConfigMap, or assembled with SASL. */}}
-{{- define "tongdian.configPath" -}}
-{{- if .Values.kafka.sasl.enabled }}/run/tongdian/config.toml{{ else }}/etc/tongdian/config.toml{{ end }}
+{{/* Non-empty when the protocol authenticates with SASL. */}}
+{{- define "tongdian.sasl" -}}
+{{- if has .Values.kafka.securityProtocol (list "sasl_plaintext" "sasl_ssl") }}true{{ end }}
 {{- end }}
+
+{{/* "secret" or "configMap" when a CA bundle is mounted, else empty. */}}
+{{- define "tongdian.caSource" -}}
+{{- if .Values.kafka.tls.ca.existingSecret }}secret{{ else if .Values.kafka.tls.ca.existingConfigMap }}configMap{{ end }}
+{{- end }}
+
+{{/* Where the Secrets and the CA are mounted in the worker. */}}
+{{- define "tongdian.saslDir" -}}/var/run/secrets/tongdian/kafka-sasl{{- end }}
+{{- define "tongdian.caDir" -}}/etc/tongdian-kafka-ca{{- end }}
+{{- define "tongdian.clientCertDir" -}}/var/run/secrets/tongdian/kafka-tls{{- end }}

@@ -1,6 +1,8 @@
 //! `tongdian topics create`: the feedback topics (`kafka.topics`), the
-//! dead-letter topic (`kafka.dlq_topic`) and the alert topic, created with
-//! the workers' own connection settings (brokers, TLS, SASL).
+//! dead-letter topic (`kafka.dlq_topic`), the alert topic and the counts
+//! topic (`analytics.*_topic`; counts always with one partition, so that one
+//! order of counts exists), created with the workers' own connection
+//! settings (brokers, TLS, SASL).
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
@@ -42,9 +44,10 @@ struct CreateArgs {
     /// tables should reach back.
     #[arg(long, value_parser = parse_retention)]
     retention: Option<i64>,
-    /// The topic alerts go to; `""` skips it.
-    #[arg(long, default_value = "feedback.alerts")]
-    alerts_topic: String,
+    /// The topic alerts go to; `""` skips it. Default
+    /// `analytics.alerts_topic`.
+    #[arg(long)]
+    alerts_topic: Option<String>,
 }
 
 /// `--retention` in milliseconds; -1 is Kafka's "forever".
@@ -79,7 +82,10 @@ pub async fn run(args: TopicsArgs) -> Result<()> {
     }
     config.kafka.validate()?;
     let mut topics = config.kafka.topics.clone();
-    for extra in [&config.kafka.dlq_topic, &args.alerts_topic] {
+    let alerts = args
+        .alerts_topic
+        .unwrap_or_else(|| config.analytics.alerts_topic.clone());
+    for extra in [&config.kafka.dlq_topic, &alerts] {
         if !extra.is_empty() && !topics.contains(extra) {
             topics.push(extra.clone());
         }
@@ -89,13 +95,28 @@ pub async fn run(args: TopicsArgs) -> Result<()> {
         replication: args.replication,
         retention_ms: args.retention,
     };
-    let reports = tongdian_ingest::create_topics(&config.kafka, &topics, &spec).await?;
+    let mut reports = tongdian_ingest::create_topics(&config.kafka, &topics, &spec).await?;
+    let counts = config.analytics.counts_topic.clone();
+    if config.analytics.enabled && !counts.is_empty() && !topics.contains(&counts) {
+        let one = TopicSpec {
+            partitions: 1,
+            ..spec
+        };
+        reports.extend(
+            tongdian_ingest::create_topics(&config.kafka, std::slice::from_ref(&counts), &one)
+                .await?,
+        );
+        topics.push(counts);
+    }
     let width = topics.iter().map(String::len).max().unwrap_or(0);
     let mut text = String::new();
     for r in &reports {
         let (what, note) = match r.outcome {
             TopicOutcome::Created => ("created", ""),
-            TopicOutcome::AlreadyExisted if r.partitions != spec.partitions as usize => {
+            TopicOutcome::AlreadyExisted
+                if r.partitions != spec.partitions as usize
+                    && r.topic != config.analytics.counts_topic =>
+            {
                 ("exists ", ", left unchanged")
             }
             TopicOutcome::AlreadyExisted => ("exists ", ""),

@@ -85,7 +85,13 @@ fn creates_the_feedback_dead_letter_and_alert_topics_then_reports_them_as_existi
         assert!(line(&first, t).contains("3 partitions"), "{first}");
         assert_eq!(partitions(&tansu.brokers, t), Some(3), "{t}");
     }
-    assert_eq!(first.lines().count(), ALL.len(), "{first}");
+    // The detector's input: one partition, whatever --partitions says.
+    assert!(
+        line(&first, "feedback.counts").starts_with("created"),
+        "{first}"
+    );
+    assert_eq!(partitions(&tansu.brokers, "feedback.counts"), Some(1));
+    assert_eq!(first.lines().count(), ALL.len() + 1, "{first}");
 
     let again = topics_create(&tansu.brokers, &["--partitions", "3", "--replication", "1"]);
     for t in ALL {

@@ -174,6 +174,10 @@ pub(crate) fn score_clause(
                     }
                 }
                 let mut value = f64::from(value);
+                // "这就是你们说的五星级服务？": praise asked back is scorn.
+                if clause.question && clause.rhetorical && value > 0.0 {
+                    value = -value;
+                }
                 if clause.question && !clause.rhetorical {
                     value *= if value > 0.0 { 0.2 } else { 0.4 };
                 }
@@ -184,6 +188,32 @@ pub(crate) fn score_clause(
                 });
             }
             _ => {}
+        }
+    }
+    // 快递三天都没到, 退款申请了两周没动静, 排了一个多小时: a wait says
+    // what no opinion word does. The rules found nothing after the "not"
+    // (没修好 is already negated praise, 一年没出问题 is praise), and the 快
+    // inside 等了快一小时 means "nearly", not "fast".
+    if let Some(w) = waiting(text, clause) {
+        let from = w.wait.0.min(w.complaint.0);
+        contributions.retain(|c| !(c.value > 0.0 && c.start >= from && c.end <= w.wait.1));
+        if !contributions
+            .iter()
+            .any(|c| c.start >= w.complaint.0 || c.value <= -f64::from(crate::lexicon::WEAK))
+        {
+            contributions.push(Contribution {
+                start: w.complaint.0,
+                end: w.complaint.1,
+                value: WAITING,
+            });
+        }
+    } else if let Some((at, end)) = quick(text, clause) {
+        if contributions.is_empty() {
+            contributions.push(Contribution {
+                start: at,
+                end,
+                value: -WAITING,
+            });
         }
     }
     let sum: f64 = contributions.iter().map(|c| c.value).sum();
@@ -211,6 +241,200 @@ pub(crate) fn score_clause(
         contributions,
         model: learned,
     }
+}
+
+/// What a wait that has not ended weighs: a plain complaint.
+const WAITING: f64 = -0.8;
+
+/// Units of time a wait is counted in, after folding (個 → 个, 鐘 → 钟).
+const TIME_UNITS: &[&str] = &[
+    "分钟", "小时", "钟头", "个钟", "天", "周", "星期", "礼拜", "个月", "月", "年",
+];
+/// Waits that name no number (半天 is already 半 + 天).
+const LONG_WAITS: &[&str] = &[
+    "好久",
+    "好耐",
+    "很久",
+    "这么久",
+    "那么久",
+    "老半天",
+    "这么长时间",
+];
+/// "Still not" after a wait, in the clause or the next one.
+const STILL_NOT: &[&str] = &[
+    "还没",
+    "都没",
+    "也没",
+    "仍没",
+    "仍未",
+    "还未",
+    "都未",
+    "未",
+    "没",
+    "冇",
+    "还不",
+    "都不",
+    "还在",
+    "仍在",
+    "还是不",
+    "还是没",
+    "没动静",
+    "没下文",
+];
+
+/// What a wait can be free of: "用了一年都没出过问题" praises.
+const TROUBLE: &[&str] = &[
+    "问题", "坏", "毛病", "故障", "出错", "卡", "掉色", "褪色", "起球", "死机", "闪退", "断",
+];
+/// What a short wait can end in: 半小时就送到了.
+const DONE: &[&str] = &[
+    "就到",
+    "就送到",
+    "就送来",
+    "就收到",
+    "就发货",
+    "就发出",
+    "就到账",
+    "就退",
+    "就解决",
+    "就回复",
+    "就办好",
+    "就修好",
+    "就搞定",
+    "就送达",
+    "内送达",
+    "内到",
+    "就到了",
+];
+
+fn at(norm: &[char], i: usize, word: &str) -> bool {
+    word.chars()
+        .enumerate()
+        .all(|(k, c)| norm.get(i + k) == Some(&c))
+}
+
+fn is_count(c: char) -> bool {
+    c.is_ascii_digit() || "一二两三四五六七八九十百千几半成多".contains(c)
+}
+
+/// The first wait (三天, 一个多小时, 成个钟, 好久) in `from..to`, if any.
+fn wait_span(norm: &[char], from: usize, to: usize) -> Option<(usize, usize)> {
+    for i in from..to {
+        for w in LONG_WAITS {
+            if at(norm, i, w) && i + w.chars().count() <= to {
+                return Some((i, i + w.chars().count()));
+            }
+        }
+        for u in TIME_UNITS {
+            if !at(norm, i, u) || i + u.chars().count() > to {
+                continue;
+            }
+            // The measure and approximation words: 一个多小时, 两个来月.
+            let mut k = i;
+            while k > from && i - k < 3 && matches!(norm[k - 1], '个' | '多' | '来' | '几') {
+                k -= 1;
+            }
+            // Then the number itself, digits or characters.
+            let mut n = k;
+            while n > from && is_count(norm[n - 1]) {
+                n -= 1;
+            }
+            if n < k || (k < i && is_count(norm[k])) {
+                return Some((n, i + u.chars().count()));
+            }
+        }
+    }
+    None
+}
+
+/// A wait complained about: the span of the wait and of the words that
+/// make it a complaint.
+struct Waiting {
+    wait: (usize, usize),
+    complaint: (usize, usize),
+}
+
+/// Verbs that make a wait a complaint on their own (排了一个多小时).
+const WAITED: &[&str] = &["等了", "排了", "等咗", "排咗", "耗了", "拖了", "催了"];
+/// Between such a verb and the wait: 等了快一个小时, 排了足足两小时.
+const ABOUT: &[&str] = &[
+    "快",
+    "近",
+    "将近",
+    "足足",
+    "整整",
+    "差不多",
+    "大概",
+    "起码",
+    "至少",
+];
+
+/// A wait (in the clause, or earlier in the same sentence) followed by a
+/// "still not", or a wait that 等了/排了 complain about. "一个小时不到就
+/// 送来了" is praise, so a bare 不 does not count.
+fn waiting(text: &Text, clause: &Clause) -> Option<Waiting> {
+    let norm = &text.norm;
+    let found = |words: &[&str], from: usize, to: usize| {
+        (from..to).find_map(|i| {
+            words
+                .iter()
+                .filter(|w| at(norm, i, w) && i + w.chars().count() <= to)
+                .map(|w| (i, i + w.chars().count()))
+                .max_by_key(|&(_, e)| e)
+        })
+    };
+    let sentence_start = norm[..clause.start]
+        .iter()
+        .rposition(|&c| matches!(c, '。' | '！' | '？' | '!' | '?' | '\n'))
+        .map_or(0, |p| p + 1);
+    let wait = wait_span(norm, clause.start, clause.end).or_else(|| {
+        wait_span(norm, sentence_start, clause.start).map(|_| (clause.start, clause.start))
+    })?;
+    if let Some(still) = found(STILL_NOT, wait.1, clause.end) {
+        if found(TROUBLE, still.1, clause.end).is_some() {
+            return None;
+        }
+        return Some(Waiting {
+            wait,
+            complaint: still,
+        });
+    }
+    // 等了 right before the wait, give or take a 快 or 足足.
+    let mut k = wait.0;
+    for _ in 0..2 {
+        if let Some(w) = ABOUT
+            .iter()
+            .find(|w| k >= w.chars().count() && at(norm, k - w.chars().count(), w))
+        {
+            k -= w.chars().count();
+        }
+    }
+    let waited = k >= clause.start + 2 && WAITED.iter().any(|w| at(norm, k - 2, w));
+    if !waited || quick(text, clause).is_some() {
+        return None;
+    }
+    Some(Waiting {
+        wait,
+        complaint: (k - 2, wait.1),
+    })
+}
+
+/// Where "半小时就送到了" says a wait was short: `(start, end)` of the 就…
+/// part, with the wait in the same clause.
+fn quick(text: &Text, clause: &Clause) -> Option<(usize, usize)> {
+    let norm = &text.norm;
+    let (_, wait) = wait_span(norm, clause.start, clause.end)?;
+    // 一个小时不到就…: "not even an hour".
+    let from = if at(norm, wait, "不到") {
+        wait + 2
+    } else {
+        wait
+    };
+    (from..clause.end.min(from + 3)).find_map(|i| {
+        DONE.iter()
+            .find(|w| at(norm, i, w) && i + w.chars().count() <= clause.end)
+            .map(|w| (i, i + w.chars().count()))
+    })
 }
 
 /// A clause that is nothing but set phrases without sentiment (谢谢,
@@ -414,6 +638,39 @@ mod tests {
         assert!(clause_scores("真是太快了")[0] > 0.3);
         assert!(clause_scores("真是太“快”了")[0] < -0.3);
         assert!(clause_scores("服务真是「好」")[0] < -0.3);
+    }
+
+    #[test]
+    fn waits_that_have_not_ended_are_complaints() {
+        for s in [
+            "快递三天都没到",
+            "退款申请了两周没动静",
+            "说是次日达，一周了还在路上",
+            "等咗成個鐘都未送到",
+            "排了一个多小时的队",
+            "等了快一个小时",
+        ] {
+            assert_eq!(message(s).label, SentimentLabel::Negative, "{s}");
+        }
+        // A wait free of trouble, or a short one, is not.
+        assert_ne!(
+            message("用了一年了都没出过问题").label,
+            SentimentLabel::Negative
+        );
+        assert_eq!(message("半小时就送到了").label, SentimentLabel::Positive);
+        assert_eq!(
+            message("一个小时不到就送来了").label,
+            SentimentLabel::Positive
+        );
+    }
+
+    #[test]
+    fn praise_asked_back_is_sarcasm() {
+        assert_eq!(
+            message("这就是你们说的五星级服务？").label,
+            SentimentLabel::Negative
+        );
+        assert_eq!(message("这个好用吗？").label, SentimentLabel::Neutral);
     }
 
     #[test]

@@ -59,6 +59,8 @@ pub(crate) struct ClauseSentiment {
     pub contributions: Vec<Contribution>,
     /// The learned model's share of `score`, for the clause as a whole.
     pub model: f64,
+    /// The clause complains of a wait that has not ended (快递三天都没到).
+    pub unfinished_wait: bool,
 }
 
 impl ClauseSentiment {
@@ -194,7 +196,9 @@ pub(crate) fn score_clause(
     // what no opinion word does. The rules found nothing after the "not"
     // (没修好 is already negated praise, 一年没出问题 is praise), and the 快
     // inside 等了快一小时 means "nearly", not "fast".
-    if let Some(w) = waiting(text, clause) {
+    let wait = waiting(text, clause);
+    let unfinished_wait = wait.is_some();
+    if let Some(w) = wait {
         let from = w.wait.0.min(w.complaint.0);
         contributions.retain(|c| !(c.value > 0.0 && c.start >= from && c.end <= w.wait.1));
         if !contributions
@@ -240,6 +244,7 @@ pub(crate) fn score_clause(
         score: (sum + learned).tanh(),
         contributions,
         model: learned,
+        unfinished_wait,
     }
 }
 
@@ -391,7 +396,9 @@ fn waiting(text: &Text, clause: &Clause) -> Option<Waiting> {
         wait_span(norm, sentence_start, clause.start).map(|_| (clause.start, clause.start))
     })?;
     if let Some(still) = found(STILL_NOT, wait.1, clause.end) {
-        if found(TROUBLE, still.1, clause.end).is_some() {
+        // 两天就没电了: the 就 says it is over, this is no wait.
+        let over = norm[wait.1..still.0].contains(&'就');
+        if over || found(TROUBLE, still.1, clause.end).is_some() {
             return None;
         }
         return Some(Waiting {

@@ -196,7 +196,8 @@ pub(crate) fn score_clause(
     // what no opinion word does. The rules found nothing after the "not"
     // (没修好 is already negated praise, 一年没出问题 is praise), and the 快
     // inside 等了快一小时 means "nearly", not "fast".
-    let wait = waiting(text, clause);
+    let here = wait_span(&text.norm, clause.start, clause.end);
+    let wait = waiting(text, clause, here);
     let unfinished_wait = wait.is_some();
     if let Some(w) = wait {
         let from = w.wait.0.min(w.complaint.0);
@@ -211,7 +212,7 @@ pub(crate) fn score_clause(
                 value: WAITING,
             });
         }
-    } else if let Some((at, end)) = quick(text, clause) {
+    } else if let Some((at, end)) = here.and_then(|w| quick(text, clause, w)) {
         if contributions.is_empty() {
             contributions.push(Contribution {
                 start: at,
@@ -222,7 +223,8 @@ pub(crate) fn score_clause(
     }
     let sum: f64 = contributions.iter().map(|c| c.value).sum();
     // The model reads Chinese (and emoji); English is the lexicon's alone.
-    let mut learned = if has_chinese(text, clause.start, clause.end) {
+    let asks = clause.question && !clause.rhetorical;
+    let mut learned = if !asks && has_chinese(text, clause.start, clause.end) {
         MODEL_WEIGHT * model.logit(text, clause.start, clause.end)
     } else {
         0.0
@@ -252,18 +254,28 @@ pub(crate) fn score_clause(
 const WAITING: f64 = -0.8;
 
 /// Units of time a wait is counted in, after folding (個 → 个, 鐘 → 钟).
-const TIME_UNITS: &[&str] = &[
-    "分钟", "小时", "钟头", "个钟", "天", "周", "星期", "礼拜", "个月", "月", "年",
+const TIME_UNITS: &[&[char]] = &[
+    &['分', '钟'],
+    &['小', '时'],
+    &['钟', '头'],
+    &['个', '钟'],
+    &['天'],
+    &['周'],
+    &['星', '期'],
+    &['礼', '拜'],
+    &['个', '月'],
+    &['月'],
+    &['年'],
 ];
 /// Waits that name no number (半天 is already 半 + 天).
-const LONG_WAITS: &[&str] = &[
-    "好久",
-    "好耐",
-    "很久",
-    "这么久",
-    "那么久",
-    "老半天",
-    "这么长时间",
+const LONG_WAITS: &[&[char]] = &[
+    &['好', '久'],
+    &['好', '耐'],
+    &['很', '久'],
+    &['这', '么', '久'],
+    &['那', '么', '久'],
+    &['老', '半', '天'],
+    &['这', '么', '长', '时', '间'],
 ];
 /// "Still not" after a wait, in the clause or the next one.
 const STILL_NOT: &[&str] = &[
@@ -324,16 +336,17 @@ fn is_count(c: char) -> bool {
 
 /// The first wait (三天, 一个多小时, 成个钟, 好久) in `from..to`, if any.
 fn wait_span(norm: &[char], from: usize, to: usize) -> Option<(usize, usize)> {
-    for i in from..to {
-        for w in LONG_WAITS {
-            if at(norm, i, w) && i + w.chars().count() <= to {
-                return Some((i, i + w.chars().count()));
-            }
+    for end in from + 1..=to {
+        if !may_end_wait(norm[end - 1]) {
+            continue;
         }
-        for u in TIME_UNITS {
-            if !at(norm, i, u) || i + u.chars().count() > to {
-                continue;
-            }
+        let starting = |w: &[char]| {
+            (end >= from + w.len() && norm[end - w.len()..end] == *w).then_some(end - w.len())
+        };
+        if let Some(start) = LONG_WAITS.iter().find_map(|w| starting(w)) {
+            return Some((start, end));
+        }
+        for i in TIME_UNITS.iter().filter_map(|u| starting(u)) {
             // The measure and approximation words: 一个多小时, 两个来月.
             let mut k = i;
             while k > from && i - k < 3 && matches!(norm[k - 1], '个' | '多' | '来' | '几') {
@@ -345,11 +358,41 @@ fn wait_span(norm: &[char], from: usize, to: usize) -> Option<(usize, usize)> {
                 n -= 1;
             }
             if n < k || (k < i && is_count(norm[k])) {
-                return Some((n, i + u.chars().count()));
+                return Some((n, end));
             }
         }
     }
     None
+}
+
+/// The characters every wait ends in, as bits of their code points modulo
+/// 64: most clauses hold none, and one shift and mask per character is
+/// all they cost (a rare false hit is checked properly after).
+const WAIT_ENDS: u64 = {
+    let ends = [
+        '钟', '时', '头', '天', '周', '期', '拜', '月', '年', '久', '耐', '间',
+    ];
+    let mut mask = 0u64;
+    let mut i = 0;
+    while i < ends.len() {
+        mask |= 1 << (ends[i] as u32 % 64);
+        i += 1;
+    }
+    mask
+};
+
+#[inline]
+fn may_end_wait(c: char) -> bool {
+    WAIT_ENDS & (1 << (c as u32 % 64)) != 0
+        && matches!(
+            c,
+            '钟' | '时' | '头' | '天' | '周' | '期' | '拜' | '月' | '年' | '久' | '耐' | '间'
+        )
+}
+
+/// Characters a "still not" starts with (see `STILL_NOT`).
+fn may_start_still_not(c: char) -> bool {
+    matches!(c, '还' | '都' | '也' | '仍' | '未' | '没' | '冇')
 }
 
 /// A wait complained about: the span of the wait and of the words that
@@ -377,8 +420,17 @@ const ABOUT: &[&str] = &[
 /// A wait (in the clause, or earlier in the same sentence) followed by a
 /// "still not", or a wait that 等了/排了 complain about. "一个小时不到就
 /// 送来了" is praise, so a bare 不 does not count.
-fn waiting(text: &Text, clause: &Clause) -> Option<Waiting> {
+fn waiting(text: &Text, clause: &Clause, here: Option<(usize, usize)>) -> Option<Waiting> {
     let norm = &text.norm;
+    // A wait said in an earlier clause ("等了三天，还没到") only matters
+    // to a clause that says "still not".
+    if here.is_none()
+        && !norm[clause.start..clause.end]
+            .iter()
+            .any(|&c| may_start_still_not(c))
+    {
+        return None;
+    }
     let found = |words: &[&str], from: usize, to: usize| {
         (from..to).find_map(|i| {
             words
@@ -388,11 +440,11 @@ fn waiting(text: &Text, clause: &Clause) -> Option<Waiting> {
                 .max_by_key(|&(_, e)| e)
         })
     };
-    let sentence_start = norm[..clause.start]
-        .iter()
-        .rposition(|&c| matches!(c, '。' | '！' | '？' | '!' | '?' | '\n'))
-        .map_or(0, |p| p + 1);
-    let wait = wait_span(norm, clause.start, clause.end).or_else(|| {
+    let wait = here.or_else(|| {
+        let sentence_start = norm[..clause.start]
+            .iter()
+            .rposition(|&c| matches!(c, '。' | '！' | '？' | '!' | '?' | '\n'))
+            .map_or(0, |p| p + 1);
         wait_span(norm, sentence_start, clause.start).map(|_| (clause.start, clause.start))
     })?;
     if let Some(still) = found(STILL_NOT, wait.1, clause.end) {
@@ -417,7 +469,7 @@ fn waiting(text: &Text, clause: &Clause) -> Option<Waiting> {
         }
     }
     let waited = k >= clause.start + 2 && WAITED.iter().any(|w| at(norm, k - 2, w));
-    if !waited || quick(text, clause).is_some() {
+    if !waited || quick(text, clause, wait).is_some() {
         return None;
     }
     Some(Waiting {
@@ -428,9 +480,8 @@ fn waiting(text: &Text, clause: &Clause) -> Option<Waiting> {
 
 /// Where "半小时就送到了" says a wait was short: `(start, end)` of the 就…
 /// part, with the wait in the same clause.
-fn quick(text: &Text, clause: &Clause) -> Option<(usize, usize)> {
+fn quick(text: &Text, clause: &Clause, (_, wait): (usize, usize)) -> Option<(usize, usize)> {
     let norm = &text.norm;
-    let (_, wait) = wait_span(norm, clause.start, clause.end)?;
     // 一个小时不到就…: "not even an hour".
     let from = if at(norm, wait, "不到") {
         wait + 2

@@ -222,7 +222,7 @@ impl Analyzer {
                 .collect();
             let _ = writeln!(
                 out,
-                "{} [{}{}{}{}] score {:+.2} = tanh(words [{}] + model {:+.2})",
+                "{} [{}{}{}{}] score {:+.2} = tanh(words [{}] + model {:+.2}) raw logit {:+.2}",
                 text.norm_slice(c.start, c.end),
                 if c.contrast { "C" } else { "-" },
                 if c.concessive { "c" } else { "-" },
@@ -230,7 +230,8 @@ impl Analyzer {
                 if c.rhetorical { "R" } else { "-" },
                 s.score,
                 words.join(" "),
-                s.model
+                s.model,
+                self.model.logit(&text, c.start, c.end)
             );
         }
         out

@@ -221,7 +221,6 @@ pub(crate) fn score_clause(
             });
         }
     }
-    let sum: f64 = contributions.iter().map(|c| c.value).sum();
     // The model reads Chinese (and emoji); English is the lexicon's alone.
     let asks = clause.question && !clause.rhetorical;
     let mut learned = if !asks && has_chinese(text, clause.start, clause.end) {
@@ -229,6 +228,7 @@ pub(crate) fn score_clause(
     } else {
         0.0
     };
+    let sum: f64 = contributions.iter().map(|c| c.value).sum();
     // The clause rules stay in charge: where the lexicon found opinions
     // (negated, quoted, in a question) the model may add to them but not
     // overturn them. It was trained on statements, so it has nothing to say
@@ -560,8 +560,9 @@ pub(crate) fn message_sentiment(clauses: &[Clause], scores: &[ClauseSentiment]) 
             clearly_negative |= s.score <= -MIXED_THRESHOLD;
         }
     }
-    // Questions ask; the model, trained on statements, would read them as
-    // verdicts.
+    // Messages without opinion stay neutral even where every clause leans
+    // the same way in the model: "我已经提交了退款申请，订单号在附件里" leans
+    // negative twice, as any statement about a refund does in reviews.
     let score = if total_weight > 0.0 {
         weighted / total_weight
     } else {

@@ -25,9 +25,13 @@ const MODIFIER_REACH: usize = 3;
 /// 好 as "very": the weight it lends the following opinion word.
 const INTENSIFYING_FACTOR: f32 = 1.4;
 
+/// What is left of a criticism denied emphatically (完全没有色差): most of
+/// it, as praise.
+const EMPHATIC_DENIAL: f32 = 0.9;
+
 /// How much of the learned model's log-odds a clause's score takes in,
 /// next to the lexicon's sum (where a plain opinion word is 0.7).
-const MODEL_WEIGHT: f64 = 0.3;
+const MODEL_WEIGHT: f64 = 0.4;
 /// A model verdict this strong counts as an opinion even where the lexicon
 /// found no word. Below it, a clause without opinion words is taken as
 /// neutral: the model only ever saw reviews, where even "订单号是…" leans
@@ -167,9 +171,13 @@ pub(crate) fn score_clause(
                 if let Some((strength, end, wide)) = negation.take() {
                     if wide || reaches(end, h.start) {
                         // Negated praise is criticism; negated criticism is
-                        // only faint praise (不差 is not 好).
+                        // only faint praise (不差 is not 好), unless the
+                        // negation is emphatic: 完全没有色差 and 一点都不贵
+                        // are praise.
                         value = if value > 0.0 {
                             -value * strength
+                        } else if strength >= 1.0 {
+                            -value * EMPHATIC_DENIAL
                         } else {
                             -value * 0.5 * strength
                         };
@@ -647,6 +655,9 @@ mod tests {
         assert!(s > POLARITY_THRESHOLD && s < 0.5, "{s}");
         let s = clause_scores("not bad")[0];
         assert!(s > POLARITY_THRESHOLD && s < 0.5, "{s}");
+        // Denied emphatically, it is praise.
+        assert!(clause_scores("一点都不贵")[0] > 0.5);
+        assert!(clause_scores("完全没有色差")[0] > 0.5);
     }
 
     #[test]

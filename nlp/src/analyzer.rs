@@ -177,6 +177,15 @@ impl Analyzer {
         });
         let themes = self.themes(&text, &clauses, &scores, &theme_hits);
         let (flags, mut emotions) = self.markers(&text, &clauses, &units, &marker_hits);
+        let waited = scores.iter().any(|s| s.unfinished_wait);
+        for e in self.taxonomy.emotions() {
+            let implied = e.implied_by.iter().any(|cause| {
+                flags.iter().any(|f| &f.id == cause) || (waited && cause == "unfinished_wait")
+            });
+            if implied {
+                emotions.push(e);
+            }
+        }
         emotions.retain(|m| {
             let delight = m.id == "delight";
             match sentiment.label {
@@ -227,7 +236,7 @@ impl Analyzer {
                 .collect();
             let _ = writeln!(
                 out,
-                "{} [{}{}{}{}] score {:+.2} = tanh(words [{}] + model {:+.2})",
+                "{} [{}{}{}{}] score {:+.2} = tanh(words [{}] + model {:+.2}) raw logit {:+.2}",
                 text.norm_slice(c.start, c.end),
                 if c.contrast { "C" } else { "-" },
                 if c.concessive { "c" } else { "-" },
@@ -235,7 +244,8 @@ impl Analyzer {
                 if c.rhetorical { "R" } else { "-" },
                 s.score,
                 words.join(" "),
-                s.model
+                s.model,
+                self.model.logit(&text, c.start, c.end)
             );
         }
         out
@@ -572,6 +582,18 @@ mod tests {
             a.emotions.contains(&"feeling_ignored".to_string()),
             "{a:#?}"
         );
+    }
+
+    #[test]
+    fn flags_and_unfinished_waits_imply_emotions() {
+        let a = shared();
+        let has = |text: &str, id: &str| a.analyze(text).emotions.iter().any(|e| e == id);
+        // No anger word, but taking it to 12315 is an angry act.
+        assert!(has("我要投诉到12315", "anger"));
+        assert!(has("快递三天都没到", "frustration"));
+        assert!(has("和描述不一样", "disappointment"));
+        // A wait that ended is not one.
+        assert!(!has("快递三天就到了", "frustration"));
     }
 
     #[test]

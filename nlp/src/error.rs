@@ -73,6 +73,16 @@ pub enum TaxonomyIssue {
         id: String,
         field: String,
     },
+    /// `implied_by` names neither a flag of the taxonomy nor a signal the
+    /// analyzer knows (`taxonomy::SIGNALS`); flags cannot be implied.
+    #[error(
+        "{kind} `{id}`: `implied_by` names `{cause}`, which is neither a flag nor a known signal"
+    )]
+    UnknownCause {
+        kind: String,
+        id: String,
+        cause: String,
+    },
     #[error("taxonomy defines no themes")]
     NoThemes,
 }

@@ -22,7 +22,8 @@
 //!
 //! - `lib.rs` — this overview and the public re-exports.
 //! - `analyzer.rs` — [`Analyzer`]: builds the matchers once, runs the steps
-//!   below per message, assigns opinions to themes.
+//!   below per message, assigns opinions to themes, adds the emotions that
+//!   flags and signals imply.
 //! - `analysis.rs` — the output types ([`Analysis`] and friends).
 //! - `taxonomy.rs` — [`Taxonomy`]: loading and validating the TOML
 //!   taxonomy (`taxonomy/default.toml` is the built-in one).
@@ -42,10 +43,11 @@
 //! - `lexicon.rs` — the sentiment lexicon (`lexicon/sentiment.toml`).
 //! - `clauses.rs` — splitting a message into opinion-bearing clauses.
 //! - `sentiment.rs` — clause and message sentiment scoring: lexicon rules
-//!   blended with the learned model per clause.
+//!   (negation, degree, sarcasm, waits that have not ended) blended with
+//!   the learned model per clause.
 //! - `model.rs` — [`model::SentimentModel`]: logistic regression over hashed
-//!   character and word n-grams, its training (deterministic) and the
-//!   training-file reader.
+//!   character uni- and bigrams and words, its training (deterministic) and
+//!   the training-file reader.
 //! - `eval.rs` — [`eval::evaluate`]: scores an analyzer against labelled
 //!   JSONL (sentiment accuracy, theme P/R/F1, mention polarity, flag and
 //!   emotion F1, worst misses).
@@ -58,8 +60,10 @@
 //! `examples/train_sentiment.rs` from `shared/data/online_shopping_7_cats.csv`).
 //! `tools/gen_traditional.py` regenerates `traditional.rs`.
 //!
-//! `eval/labelled.jsonl` is the labelled set written for the project (see
-//! `eval/README.md`). Tests: `tests/battery.rs` is the end-to-end case
+//! `eval/labelled.jsonl` is the labelled set written for the project, with
+//! `eval/unseen.jsonl` (short messages from domains the model never saw)
+//! and `eval/heldout.jsonl` (review-style sentences kept out of tuning);
+//! see `eval/README.md`. Tests: `tests/battery.rs` is the end-to-end case
 //! battery, `tests/taxonomy.rs` covers taxonomy files, `tests/eval.rs` holds
 //! the analyzer to its bars on the labelled set, `tests/model.rs` checks
 //! that the shipped weights rebuild bit-for-bit. `benches/analyze.rs` times

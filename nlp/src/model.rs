@@ -1,6 +1,6 @@
 //! The learned half of sentiment: a logistic regression over hashed
-//! character 1–3-grams and jieba word uni- and bigrams, with words in the
-//! reach of a negator marked as negated (不|满意 is not 满意).
+//! character uni- and bigrams and jieba words, with words in the reach of a
+//! negator marked as negated (不|满意 is not 满意).
 //!
 //! The lexicon knows the words people use everywhere; the model knows how
 //! real reviews are written (怎么说呢, 一分钱一分货, 还没用 …). The two are
@@ -16,7 +16,12 @@
 //! Features avoid memorising the training domains: digits are folded
 //! together, Latin words are left to the English lexicon, every example's
 //! feature vector has unit length (long reviews do not dominate), and the
-//! weights are L2-regularised.
+//! weights are L2-regularised. Character trigrams and word bigrams were
+//! dropped: they are how the model memorised phrases of the seven product
+//! categories (cross-validated accuracy 0.9488 with them, 0.9483 without),
+//! and without them the model alone reads messages from other domains
+//! better (written sets `eval/unseen.jsonl` 0.888 → 0.911 and the polar
+//! messages of `eval/labelled.jsonl` 0.885 → 0.902).
 
 use crate::chinese::Segmenter;
 use crate::error::NlpError;
@@ -25,7 +30,9 @@ use crate::text::{is_emoji, is_han, Text};
 const BITS: u32 = 18;
 const BUCKETS: usize = 1 << BITS;
 const MAGIC: &[u8; 4] = b"TDSM";
-const FORMAT: u32 = 1;
+/// 2: character trigrams and word bigrams dropped (same layout, different
+/// features, so a format-1 file must not be read as one).
+const FORMAT: u32 = 2;
 const HEADER: usize = 4 + 4 + 4 + 4 + 4;
 
 const SHIPPED: &[u8] = include_bytes!("../model/sentiment.bin");
@@ -72,10 +79,8 @@ const NEGATION_REACH: u8 = 3;
 /// Feature kinds, hashed together with the characters.
 const CHAR1: u8 = 1;
 const CHAR2: u8 = 2;
-const CHAR3: u8 = 3;
 const WORD: u8 = 4;
 const NEGATED_WORD: u8 = 5;
-const BIGRAM: u8 = 6;
 
 /// Hyper-parameters, fixed so that training is reproducible.
 const EPOCHS: usize = 6;
@@ -84,16 +89,20 @@ const L2: f32 = 2e-6;
 const SEED: u64 = 0x7464_7365_6e74_0001;
 
 /// A trained sentiment model: one weight per hash bucket plus a bias.
+/// Weights stay quantised in memory: half the bytes of `f32`, so twice as
+/// many of the buckets a message touches are already in cache, and each
+/// reads back as exactly the `f32` training measured.
 #[derive(Clone, PartialEq)]
 pub struct SentimentModel {
-    weights: Vec<f32>,
+    quantised: Vec<i16>,
+    scale: f32,
     bias: f32,
 }
 
 impl std::fmt::Debug for SentimentModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SentimentModel")
-            .field("buckets", &self.weights.len())
+            .field("buckets", &self.quantised.len())
             .field("bias", &self.bias)
             .finish_non_exhaustive()
     }
@@ -133,39 +142,56 @@ impl SentimentModel {
         if body.len() != BUCKETS * 2 || !scale.is_finite() || !bias.is_finite() {
             return Err(bad("truncated or corrupt weights"));
         }
-        let weights = body
+        let quantised = body
             .chunks_exact(2)
-            .map(|q| f32::from(i16::from_le_bytes([q[0], q[1]])) * scale)
+            .map(|q| i16::from_le_bytes([q[0], q[1]]))
             .collect();
-        Ok(SentimentModel { weights, bias })
+        Ok(SentimentModel {
+            quantised,
+            scale,
+            bias,
+        })
     }
 
     /// Weights quantised to 16 bits with one scale: half the size of `f32`
     /// at a precision far below what the model can tell apart.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let max = self.weights.iter().fold(0.0f32, |m, w| m.max(w.abs()));
+    fn quantise(weights: &[f32], bias: f32) -> SentimentModel {
+        let max = weights.iter().fold(0.0f32, |m, w| m.max(w.abs()));
         let scale = if max > 0.0 {
             max / f32::from(i16::MAX)
         } else {
             1.0
         };
+        SentimentModel {
+            quantised: weights.iter().map(|w| (w / scale).round() as i16).collect(),
+            scale,
+            bias,
+        }
+    }
+
+    /// The format [`from_bytes`](Self::from_bytes) reads.
+    pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(HEADER + BUCKETS * 2);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT.to_le_bytes());
         out.extend_from_slice(&BITS.to_le_bytes());
-        out.extend_from_slice(&scale.to_bits().to_le_bytes());
+        out.extend_from_slice(&self.scale.to_bits().to_le_bytes());
         out.extend_from_slice(&self.bias.to_bits().to_le_bytes());
-        for w in &self.weights {
-            let q = (w / scale).round() as i16;
+        for q in &self.quantised {
             out.extend_from_slice(&q.to_le_bytes());
         }
         out
     }
 
+    #[inline]
+    fn weight(&self, feature: u32) -> f32 {
+        f32::from(self.quantised[feature as usize]) * self.scale
+    }
+
     /// Log-odds that the span `start..end` of `text` is positive.
     pub(crate) fn logit(&self, text: &Text, start: usize, end: usize) -> f64 {
-        // At most three character n-grams per character and two word
-        // features per token: a clause of ordinary length fits on the stack.
+        // At most two character n-grams per character and one word feature
+        // per token: a clause of ordinary length fits on the stack.
         const STACK: usize = 256;
         let mut buf = [0u32; STACK];
         let mut n = 0;
@@ -193,7 +219,7 @@ impl SentimentModel {
         let mut last = None;
         for &f in indices.iter() {
             if last != Some(f) {
-                sum += self.weights[f as usize];
+                sum += self.weight(f);
                 distinct += 1;
                 last = Some(f);
             }
@@ -209,7 +235,7 @@ impl SentimentModel {
     fn score(&self, x: &Features) -> f32 {
         let mut sum = 0.0f32;
         for &f in &x.indices {
-            sum += self.weights[f as usize];
+            sum += self.weight(f);
         }
         self.bias + sum * x.value
     }
@@ -365,11 +391,11 @@ const PRIME: u32 = 0x0100_0193;
 const PRIME_CUBED: u32 = PRIME.wrapping_mul(PRIME).wrapping_mul(PRIME);
 
 /// For each character of the basic CJK block, where nearly all of a
-/// message's characters fall: its unigram bucket and the hash states after
-/// the bigram and trigram kinds and the character. Turns the per-character
-/// n-gram hashing from some thirty multiplications into about ten.
-fn char_table() -> &'static [[u32; 3]] {
-    static TABLE: std::sync::OnceLock<Vec<[u32; 3]>> = std::sync::OnceLock::new();
+/// message's characters fall: its unigram bucket and the hash state after
+/// the bigram kind and the character. Turns the per-character n-gram
+/// hashing from some twenty multiplications into a handful.
+fn char_table() -> &'static [[u32; 2]] {
+    static TABLE: std::sync::OnceLock<Vec<[u32; 2]>> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
         (TABLE_START..TABLE_END)
             .map(|cp| {
@@ -379,7 +405,7 @@ fn char_table() -> &'static [[u32; 3]] {
                     f.char(c);
                     f
                 };
-                [state(CHAR1).finish(), state(CHAR2).0, state(CHAR3).0]
+                [state(CHAR1).finish(), state(CHAR2).0]
             })
             .collect()
     })
@@ -388,10 +414,9 @@ fn char_table() -> &'static [[u32; 3]] {
 const TABLE_START: u32 = 0x4E00;
 const TABLE_END: u32 = 0xA000;
 
-/// The unigram bucket of `c` and the hash states that start its bigram and
-/// trigram.
+/// The unigram bucket of `c` and the hash state that starts its bigram.
 #[inline]
-fn char_entry(c: char) -> [u32; 3] {
+fn char_entry(c: char) -> [u32; 2] {
     let cp = c as u32;
     if (TABLE_START..TABLE_END).contains(&cp) {
         return char_table()[(cp - TABLE_START) as usize];
@@ -401,7 +426,7 @@ fn char_entry(c: char) -> [u32; 3] {
         f.char(c);
         f
     };
-    [state(CHAR1).finish(), state(CHAR2).0, state(CHAR3).0]
+    [state(CHAR1).finish(), state(CHAR2).0]
 }
 
 impl Fnv {
@@ -499,38 +524,27 @@ fn negators() -> &'static [u64] {
 }
 
 fn extract(text: &Text, start: usize, end: usize, mut out: impl FnMut(u32)) {
-    // Character 1–3-grams within runs of model characters.
-    // Hash states of the n-grams still open: the bigram started by the
-    // previous character, the trigram started two back (fed the previous
-    // one), and the trigram kind fed just the previous character.
-    let (mut open2, mut open3, mut start3, mut run) = (Fnv(0), Fnv(0), Fnv(0), 0usize);
+    // Character uni- and bigrams within runs of model characters; `open`
+    // is the bigram started by the previous character.
+    let (mut open, mut run) = (Fnv(0), 0usize);
     for &c in &text.norm[start..end] {
         let Some(m) = model_char(c) else {
             run = 0;
             continue;
         };
-        let [one, two, three] = char_entry(m);
+        let [one, two] = char_entry(m);
         out(one);
         if run >= 1 {
-            let mut bigram = open2;
+            let mut bigram = open;
             bigram.char(m);
             out(bigram.finish());
         }
-        if run >= 2 {
-            let mut trigram = open3;
-            trigram.char(m);
-            out(trigram.finish());
-        }
-        open3 = start3;
-        open3.char(m);
-        start3 = Fnv(three);
-        open2 = Fnv(two);
+        open = Fnv(two);
         run += 1;
     }
 
     let negators = negators();
     let from = text.tokens.partition_point(|&(s, _)| s < start);
-    let mut previous: Option<&[char]> = None;
     let mut negation: u8 = 0;
     for &(s, e) in &text.tokens[from..] {
         if e > end {
@@ -539,10 +553,9 @@ fn extract(text: &Text, start: usize, end: usize, mut out: impl FnMut(u32)) {
         let token = &text.norm[s..e];
         if !token.iter().any(|&c| model_char(c).is_some()) {
             // Punctuation (and Latin words, left to the English lexicon)
-            // ends a negation's reach and a bigram; spaces do not.
+            // ends a negation's reach; spaces do not.
             if !token.iter().all(|c| c.is_whitespace()) {
                 negation = 0;
-                previous = None;
             }
             continue;
         }
@@ -550,19 +563,11 @@ fn extract(text: &Text, start: usize, end: usize, mut out: impl FnMut(u32)) {
         let mut word = Fnv::new(if negated { NEGATED_WORD } else { WORD });
         word.word(token);
         out(word.finish());
-        if let Some(previous) = previous {
-            let mut pair = Fnv::new(BIGRAM);
-            pair.word(previous);
-            pair.char('|');
-            pair.word(token);
-            out(pair.finish());
-        }
         negation = negation.saturating_sub(1);
         // Negators hold no digits, so the unmapped token compares the same.
         if pack(token.iter().copied()).is_some_and(|k| negators.binary_search(&k).is_ok()) {
             negation = NEGATION_REACH;
         }
-        previous = Some(token);
     }
 }
 
@@ -612,10 +617,6 @@ fn fit(data: &[(Features, bool)], rows: &[usize]) -> SentimentModel {
     let mut bias_g2 = 0.0f32;
     let mut order = rows.to_vec();
     let mut rng = Rng(SEED);
-    let model_of = |w: &[f32], bias: f32| SentimentModel {
-        weights: w.to_vec(),
-        bias,
-    };
     for _ in 0..EPOCHS {
         shuffle(&mut order, &mut rng);
         for &i in &order {
@@ -637,8 +638,7 @@ fn fit(data: &[(Features, bool)], rows: &[usize]) -> SentimentModel {
         }
     }
     // Quantise now, so that what cross-validation measures is what ships.
-    SentimentModel::from_bytes(&model_of(&w, bias).to_bytes())
-        .expect("a model reads back what it writes")
+    SentimentModel::quantise(&w, bias)
 }
 
 fn accuracy(model: &SentimentModel, data: &[(Features, bool)], rows: &[usize]) -> f64 {
@@ -666,10 +666,7 @@ pub(crate) fn shipped() -> Result<&'static SentimentModel, NlpError> {
 /// A model with every weight zero, for tests of the format.
 #[cfg(test)]
 fn zero() -> SentimentModel {
-    SentimentModel {
-        weights: vec![0.0; BUCKETS],
-        bias: 0.0,
-    }
+    SentimentModel::quantise(&vec![0.0; BUCKETS], 0.0)
 }
 
 #[cfg(test)]
@@ -692,14 +689,16 @@ mod tests {
 
     #[test]
     fn format_round_trips_and_rejects_garbage() {
-        let mut m = zero();
-        m.weights[7] = 0.5;
-        m.weights[9] = -1.25;
-        m.bias = 0.1;
+        let mut w = vec![0.0; BUCKETS];
+        w[7] = 0.5;
+        w[9] = -1.25;
+        let m = SentimentModel::quantise(&w, 0.1);
         let back = SentimentModel::from_bytes(&m.to_bytes()).unwrap();
-        assert!((back.weights[7] - 0.5).abs() < 1e-4);
-        assert!((back.weights[9] + 1.25).abs() < 1e-4);
+        assert_eq!(back, m);
+        assert!((back.weight(7) - 0.5).abs() < 1e-4);
+        assert!((back.weight(9) + 1.25).abs() < 1e-4);
         assert_eq!(back.bias, 0.1);
+        assert_eq!(zero().weight(7), 0.0);
         assert!(SentimentModel::from_bytes(b"nope").is_err());
         let bytes = m.to_bytes();
         assert!(SentimentModel::from_bytes(&bytes[..bytes.len() - 1]).is_err());

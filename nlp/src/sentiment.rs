@@ -25,9 +25,13 @@ const MODIFIER_REACH: usize = 3;
 /// 好 as "very": the weight it lends the following opinion word.
 const INTENSIFYING_FACTOR: f32 = 1.4;
 
+/// What is left of a criticism denied emphatically (完全没有色差): most of
+/// it, as praise.
+const EMPHATIC_DENIAL: f32 = 0.9;
+
 /// How much of the learned model's log-odds a clause's score takes in,
 /// next to the lexicon's sum (where a plain opinion word is 0.7).
-const MODEL_WEIGHT: f64 = 0.3;
+const MODEL_WEIGHT: f64 = 0.4;
 /// A model verdict this strong counts as an opinion even where the lexicon
 /// found no word. Below it, a clause without opinion words is taken as
 /// neutral: the model only ever saw reviews, where even "订单号是…" leans
@@ -59,6 +63,8 @@ pub(crate) struct ClauseSentiment {
     pub contributions: Vec<Contribution>,
     /// The learned model's share of `score`, for the clause as a whole.
     pub model: f64,
+    /// The clause complains of a wait that has not ended (快递三天都没到).
+    pub unfinished_wait: bool,
 }
 
 impl ClauseSentiment {
@@ -165,15 +171,23 @@ pub(crate) fn score_clause(
                 if let Some((strength, end, wide)) = negation.take() {
                     if wide || reaches(end, h.start) {
                         // Negated praise is criticism; negated criticism is
-                        // only faint praise (不差 is not 好).
+                        // only faint praise (不差 is not 好), unless the
+                        // negation is emphatic: 完全没有色差 and 一点都不贵
+                        // are praise.
                         value = if value > 0.0 {
                             -value * strength
+                        } else if strength >= 1.0 {
+                            -value * EMPHATIC_DENIAL
                         } else {
                             -value * 0.5 * strength
                         };
                     }
                 }
                 let mut value = f64::from(value);
+                // "这就是你们说的五星级服务？": praise asked back is scorn.
+                if clause.question && clause.rhetorical && value > 0.0 {
+                    value = -value;
+                }
                 if clause.question && !clause.rhetorical {
                     value *= if value > 0.0 { 0.2 } else { 0.4 };
                 }
@@ -186,13 +200,43 @@ pub(crate) fn score_clause(
             _ => {}
         }
     }
-    let sum: f64 = contributions.iter().map(|c| c.value).sum();
+    // 快递三天都没到, 退款申请了两周没动静, 排了一个多小时: a wait says
+    // what no opinion word does. The rules found nothing after the "not"
+    // (没修好 is already negated praise, 一年没出问题 is praise), and the 快
+    // inside 等了快一小时 means "nearly", not "fast".
+    let here = wait_span(&text.norm, clause.start, clause.end);
+    let wait = waiting(text, clause, here);
+    let unfinished_wait = wait.is_some();
+    if let Some(w) = wait {
+        let from = w.wait.0.min(w.complaint.0);
+        contributions.retain(|c| !(c.value > 0.0 && c.start >= from && c.end <= w.wait.1));
+        if !contributions
+            .iter()
+            .any(|c| c.start >= w.complaint.0 || c.value <= -f64::from(crate::lexicon::WEAK))
+        {
+            contributions.push(Contribution {
+                start: w.complaint.0,
+                end: w.complaint.1,
+                value: WAITING,
+            });
+        }
+    } else if let Some((at, end)) = here.and_then(|w| quick(text, clause, w)) {
+        if contributions.is_empty() {
+            contributions.push(Contribution {
+                start: at,
+                end,
+                value: -WAITING,
+            });
+        }
+    }
     // The model reads Chinese (and emoji); English is the lexicon's alone.
-    let mut learned = if has_chinese(text, clause.start, clause.end) {
+    let asks = clause.question && !clause.rhetorical;
+    let mut learned = if !asks && has_chinese(text, clause.start, clause.end) {
         MODEL_WEIGHT * model.logit(text, clause.start, clause.end)
     } else {
         0.0
     };
+    let sum: f64 = contributions.iter().map(|c| c.value).sum();
     // The clause rules stay in charge: where the lexicon found opinions
     // (negated, quoted, in a question) the model may add to them but not
     // overturn them. It was trained on statements, so it has nothing to say
@@ -210,7 +254,253 @@ pub(crate) fn score_clause(
         score: (sum + learned).tanh(),
         contributions,
         model: learned,
+        unfinished_wait,
     }
+}
+
+/// What a wait that has not ended weighs: a plain complaint.
+const WAITING: f64 = -0.8;
+
+/// Units of time a wait is counted in, after folding (個 → 个, 鐘 → 钟).
+const TIME_UNITS: &[&[char]] = &[
+    &['分', '钟'],
+    &['小', '时'],
+    &['钟', '头'],
+    &['个', '钟'],
+    &['天'],
+    &['周'],
+    &['星', '期'],
+    &['礼', '拜'],
+    &['个', '月'],
+    &['月'],
+    &['年'],
+];
+/// Waits that name no number (半天 is already 半 + 天).
+const LONG_WAITS: &[&[char]] = &[
+    &['好', '久'],
+    &['好', '耐'],
+    &['很', '久'],
+    &['这', '么', '久'],
+    &['那', '么', '久'],
+    &['老', '半', '天'],
+    &['这', '么', '长', '时', '间'],
+];
+/// "Still not" after a wait, in the clause or the next one.
+const STILL_NOT: &[&str] = &[
+    "还没",
+    "都没",
+    "也没",
+    "仍没",
+    "仍未",
+    "还未",
+    "都未",
+    "未",
+    "没",
+    "冇",
+    "还不",
+    "都不",
+    "还在",
+    "仍在",
+    "还是不",
+    "还是没",
+    "没动静",
+    "没下文",
+];
+
+/// What a wait can be free of: "用了一年都没出过问题" praises.
+const TROUBLE: &[&str] = &[
+    "问题", "坏", "毛病", "故障", "出错", "卡", "掉色", "褪色", "起球", "死机", "闪退", "断",
+];
+/// What a short wait can end in: 半小时就送到了.
+const DONE: &[&str] = &[
+    "就到",
+    "就送到",
+    "就送来",
+    "就收到",
+    "就发货",
+    "就发出",
+    "就到账",
+    "就退",
+    "就解决",
+    "就回复",
+    "就办好",
+    "就修好",
+    "就搞定",
+    "就送达",
+    "内送达",
+    "内到",
+    "就到了",
+];
+
+fn at(norm: &[char], i: usize, word: &str) -> bool {
+    word.chars()
+        .enumerate()
+        .all(|(k, c)| norm.get(i + k) == Some(&c))
+}
+
+fn is_count(c: char) -> bool {
+    c.is_ascii_digit() || "一二两三四五六七八九十百千几半成多".contains(c)
+}
+
+/// The first wait (三天, 一个多小时, 成个钟, 好久) in `from..to`, if any.
+fn wait_span(norm: &[char], from: usize, to: usize) -> Option<(usize, usize)> {
+    for end in from + 1..=to {
+        if !may_end_wait(norm[end - 1]) {
+            continue;
+        }
+        let starting = |w: &[char]| {
+            (end >= from + w.len() && norm[end - w.len()..end] == *w).then_some(end - w.len())
+        };
+        if let Some(start) = LONG_WAITS.iter().find_map(|w| starting(w)) {
+            return Some((start, end));
+        }
+        for i in TIME_UNITS.iter().filter_map(|u| starting(u)) {
+            // The measure and approximation words: 一个多小时, 两个来月.
+            let mut k = i;
+            while k > from && i - k < 3 && matches!(norm[k - 1], '个' | '多' | '来' | '几') {
+                k -= 1;
+            }
+            // Then the number itself, digits or characters.
+            let mut n = k;
+            while n > from && is_count(norm[n - 1]) {
+                n -= 1;
+            }
+            if n < k || (k < i && is_count(norm[k])) {
+                return Some((n, end));
+            }
+        }
+    }
+    None
+}
+
+/// The characters every wait ends in, as bits of their code points modulo
+/// 64: most clauses hold none, and one shift and mask per character is
+/// all they cost (a rare false hit is checked properly after).
+const WAIT_ENDS: u64 = {
+    let ends = [
+        '钟', '时', '头', '天', '周', '期', '拜', '月', '年', '久', '耐', '间',
+    ];
+    let mut mask = 0u64;
+    let mut i = 0;
+    while i < ends.len() {
+        mask |= 1 << (ends[i] as u32 % 64);
+        i += 1;
+    }
+    mask
+};
+
+#[inline]
+fn may_end_wait(c: char) -> bool {
+    WAIT_ENDS & (1 << (c as u32 % 64)) != 0
+        && matches!(
+            c,
+            '钟' | '时' | '头' | '天' | '周' | '期' | '拜' | '月' | '年' | '久' | '耐' | '间'
+        )
+}
+
+/// Characters a "still not" starts with (see `STILL_NOT`).
+fn may_start_still_not(c: char) -> bool {
+    matches!(c, '还' | '都' | '也' | '仍' | '未' | '没' | '冇')
+}
+
+/// A wait complained about: the span of the wait and of the words that
+/// make it a complaint.
+struct Waiting {
+    wait: (usize, usize),
+    complaint: (usize, usize),
+}
+
+/// Verbs that make a wait a complaint on their own (排了一个多小时).
+const WAITED: &[&str] = &["等了", "排了", "等咗", "排咗", "耗了", "拖了", "催了"];
+/// Between such a verb and the wait: 等了快一个小时, 排了足足两小时.
+const ABOUT: &[&str] = &[
+    "快",
+    "近",
+    "将近",
+    "足足",
+    "整整",
+    "差不多",
+    "大概",
+    "起码",
+    "至少",
+];
+
+/// A wait (in the clause, or earlier in the same sentence) followed by a
+/// "still not", or a wait that 等了/排了 complain about. "一个小时不到就
+/// 送来了" is praise, so a bare 不 does not count.
+fn waiting(text: &Text, clause: &Clause, here: Option<(usize, usize)>) -> Option<Waiting> {
+    let norm = &text.norm;
+    // A wait said in an earlier clause ("等了三天，还没到") only matters
+    // to a clause that says "still not".
+    if here.is_none()
+        && !norm[clause.start..clause.end]
+            .iter()
+            .any(|&c| may_start_still_not(c))
+    {
+        return None;
+    }
+    let found = |words: &[&str], from: usize, to: usize| {
+        (from..to).find_map(|i| {
+            words
+                .iter()
+                .filter(|w| at(norm, i, w) && i + w.chars().count() <= to)
+                .map(|w| (i, i + w.chars().count()))
+                .max_by_key(|&(_, e)| e)
+        })
+    };
+    let wait = here.or_else(|| {
+        let sentence_start = norm[..clause.start]
+            .iter()
+            .rposition(|&c| matches!(c, '。' | '！' | '？' | '!' | '?' | '\n'))
+            .map_or(0, |p| p + 1);
+        wait_span(norm, sentence_start, clause.start).map(|_| (clause.start, clause.start))
+    })?;
+    if let Some(still) = found(STILL_NOT, wait.1, clause.end) {
+        // 两天就没电了: the 就 says it is over, this is no wait.
+        let over = norm[wait.1..still.0].contains(&'就');
+        if over || found(TROUBLE, still.1, clause.end).is_some() {
+            return None;
+        }
+        return Some(Waiting {
+            wait,
+            complaint: still,
+        });
+    }
+    // 等了 right before the wait, give or take a 快 or 足足.
+    let mut k = wait.0;
+    for _ in 0..2 {
+        if let Some(w) = ABOUT
+            .iter()
+            .find(|w| k >= w.chars().count() && at(norm, k - w.chars().count(), w))
+        {
+            k -= w.chars().count();
+        }
+    }
+    let waited = k >= clause.start + 2 && WAITED.iter().any(|w| at(norm, k - 2, w));
+    if !waited || quick(text, clause, wait).is_some() {
+        return None;
+    }
+    Some(Waiting {
+        wait,
+        complaint: (k - 2, wait.1),
+    })
+}
+
+/// Where "半小时就送到了" says a wait was short: `(start, end)` of the 就…
+/// part, with the wait in the same clause.
+fn quick(text: &Text, clause: &Clause, (_, wait): (usize, usize)) -> Option<(usize, usize)> {
+    let norm = &text.norm;
+    // 一个小时不到就…: "not even an hour".
+    let from = if at(norm, wait, "不到") {
+        wait + 2
+    } else {
+        wait
+    };
+    (from..clause.end.min(from + 3)).find_map(|i| {
+        DONE.iter()
+            .find(|w| at(norm, i, w) && i + w.chars().count() <= clause.end)
+            .map(|w| (i, i + w.chars().count()))
+    })
 }
 
 /// A clause that is nothing but set phrases without sentiment (谢谢,
@@ -278,8 +568,9 @@ pub(crate) fn message_sentiment(clauses: &[Clause], scores: &[ClauseSentiment]) 
             clearly_negative |= s.score <= -MIXED_THRESHOLD;
         }
     }
-    // Questions ask; the model, trained on statements, would read them as
-    // verdicts.
+    // Messages without opinion stay neutral even where every clause leans
+    // the same way in the model: "我已经提交了退款申请，订单号在附件里" leans
+    // negative twice, as any statement about a refund does in reviews.
     let score = if total_weight > 0.0 {
         weighted / total_weight
     } else {
@@ -364,6 +655,9 @@ mod tests {
         assert!(s > POLARITY_THRESHOLD && s < 0.5, "{s}");
         let s = clause_scores("not bad")[0];
         assert!(s > POLARITY_THRESHOLD && s < 0.5, "{s}");
+        // Denied emphatically, it is praise.
+        assert!(clause_scores("一点都不贵")[0] > 0.5);
+        assert!(clause_scores("完全没有色差")[0] > 0.5);
     }
 
     #[test]
@@ -414,6 +708,39 @@ mod tests {
         assert!(clause_scores("真是太快了")[0] > 0.3);
         assert!(clause_scores("真是太“快”了")[0] < -0.3);
         assert!(clause_scores("服务真是「好」")[0] < -0.3);
+    }
+
+    #[test]
+    fn waits_that_have_not_ended_are_complaints() {
+        for s in [
+            "快递三天都没到",
+            "退款申请了两周没动静",
+            "说是次日达，一周了还在路上",
+            "等咗成個鐘都未送到",
+            "排了一个多小时的队",
+            "等了快一个小时",
+        ] {
+            assert_eq!(message(s).label, SentimentLabel::Negative, "{s}");
+        }
+        // A wait free of trouble, or a short one, is not.
+        assert_ne!(
+            message("用了一年了都没出过问题").label,
+            SentimentLabel::Negative
+        );
+        assert_eq!(message("半小时就送到了").label, SentimentLabel::Positive);
+        assert_eq!(
+            message("一个小时不到就送来了").label,
+            SentimentLabel::Positive
+        );
+    }
+
+    #[test]
+    fn praise_asked_back_is_sarcasm() {
+        assert_eq!(
+            message("这就是你们说的五星级服务？").label,
+            SentimentLabel::Negative
+        );
+        assert_eq!(message("这个好用吗？").label, SentimentLabel::Neutral);
     }
 
     #[test]

@@ -77,7 +77,15 @@ pub struct Marker {
     pub keywords_hant: Vec<String>,
     pub keywords_en: Vec<String>,
     pub exclude: Vec<String>,
+    /// Emotions only: flag ids and analyzer signals (see
+    /// [`SIGNALS`]) that imply the emotion without a keyword. Escalating
+    /// to 12315 is an angry act whatever the words.
+    pub implied_by: Vec<String>,
 }
+
+/// What the analyzer notices besides keywords and can imply an emotion:
+/// `unfinished_wait` is a wait that has not ended (快递三天都没到).
+pub const SIGNALS: &[&str] = &["unfinished_wait"];
 
 impl Theme {
     /// All keyword lists, Chinese and English.
@@ -246,6 +254,8 @@ struct RawMarker {
     keywords_en: Words,
     #[serde(default)]
     exclude: Words,
+    #[serde(default)]
+    implied_by: Words,
 }
 
 type Invalid = (usize, TaxonomyIssue);
@@ -310,8 +320,33 @@ fn check_named(kind: &str, raw: Vec<RawNamed>) -> Result<Vec<(String, String)>, 
 }
 
 impl RawMarker {
-    fn validate(self, kind: &str, seen: &mut HashSet<String>) -> Result<Marker, Invalid> {
+    /// `causes`: for an emotion, the flags it may be implied by; `None`
+    /// for a flag, which nothing implies.
+    fn validate(
+        self,
+        kind: &str,
+        seen: &mut HashSet<String>,
+        causes: Option<&[Marker]>,
+    ) -> Result<Marker, Invalid> {
         let id = check_id(kind, &self.id, seen)?;
+        let mut implied_by = Vec::with_capacity(self.implied_by.len());
+        for cause in self.implied_by {
+            let name = cause.get_ref();
+            let known = causes.is_some_and(|flags| {
+                flags.iter().any(|f| &f.id == name) || SIGNALS.contains(&name.as_str())
+            });
+            if !known {
+                return Err((
+                    cause.span().start,
+                    TaxonomyIssue::UnknownCause {
+                        kind: kind.into(),
+                        id,
+                        cause: cause.into_inner(),
+                    },
+                ));
+            }
+            implied_by.push(cause.into_inner());
+        }
         let keywords = check_words(kind, &id, "keywords", self.keywords)?;
         let keywords_hant = check_words(kind, &id, "keywords_hant", self.keywords_hant)?;
         let keywords_en = check_words(kind, &id, "keywords_en", self.keywords_en)?;
@@ -332,6 +367,7 @@ impl RawMarker {
             keywords,
             keywords_hant,
             keywords_en,
+            implied_by,
         })
     }
 }
@@ -401,16 +437,16 @@ impl RawTaxonomy {
             });
         }
         let mut seen = HashSet::new();
-        let flags = self
+        let flags: Vec<Marker> = self
             .flag
             .into_iter()
-            .map(|f| f.validate("flag", &mut seen))
+            .map(|f| f.validate("flag", &mut seen, None))
             .collect::<Result<_, _>>()?;
         let mut seen = HashSet::new();
         let emotions = self
             .emotion
             .into_iter()
-            .map(|e| e.validate("emotion", &mut seen))
+            .map(|e| e.validate("emotion", &mut seen, Some(&flags)))
             .collect::<Result<_, _>>()?;
         Ok(Taxonomy {
             name: self.name,
@@ -533,6 +569,27 @@ keywords = ["物流"]
         );
         let (_, issue, _) = error(&MINIMAL.replace("id = \"delivery\"", "id = \"Delivery\""));
         assert!(matches!(issue, TaxonomyIssue::InvalidId { .. }));
+    }
+
+    #[test]
+    fn implied_by_names_flags_or_signals_and_flags_are_never_implied() {
+        let flag = "\n[[flag]]\nid = \"escalation\"\nname_zh = \"升级\"\nkeywords = [\"12315\"]\n";
+        let emotion = |implied: &str| {
+            format!("{MINIMAL}{flag}\n[[emotion]]\nid = \"anger\"\nname_zh = \"愤怒\"\nkeywords = [\"气死\"]\nimplied_by = [{implied}]\n")
+        };
+        let t = Taxonomy::from_toml_str(&emotion("\"escalation\", \"unfinished_wait\""), "t.toml")
+            .unwrap();
+        assert_eq!(
+            t.emotions()[0].implied_by,
+            ["escalation", "unfinished_wait"]
+        );
+        let (line, issue, msg) = error(&emotion("\"lawsuit\""));
+        assert_eq!(line, 29);
+        assert!(matches!(issue, TaxonomyIssue::UnknownCause { .. }), "{msg}");
+        let (_, issue, _) = error(&format!(
+            "{MINIMAL}{flag}implied_by = [\"unfinished_wait\"]\n"
+        ));
+        assert!(matches!(issue, TaxonomyIssue::UnknownCause { .. }));
     }
 
     #[test]

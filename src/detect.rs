@@ -47,7 +47,7 @@ pub struct DetectorSetup {
     pub efforts: BTreeMap<String, u8>,
     pub source_timeout: TimeDelta,
     /// Words a theme's keywords already cover are not new terms.
-    pub covered: Box<dyn Fn(&str) -> bool + Send>,
+    pub covered: Box<dyn Fn(&str) -> bool + Send + Sync>,
     pub notifier: Option<Notifier>,
 }
 
@@ -104,13 +104,33 @@ pub async fn run<F: Future<Output = ()>>(
     setup: DetectorSetup,
     until: Until<F>,
 ) -> Result<DetectReport> {
-    let Some(consumer) = consumer(&setup.kafka, &setup.counts_topic)? else {
-        tracing::error!(
-            topic = %setup.counts_topic,
-            "the counts topic does not exist, so no priorities or emerging-theme alerts this run; \
-             create it with one partition (`tongdian topics create`)"
-        );
-        return Ok(DetectReport::default());
+    let mut shutdown = match until {
+        Until::Shutdown(f) => Some(Box::pin(f)),
+        Until::Drained => None,
+    };
+    // The broker may not be up yet: a following detector waits for it (and
+    // for shutdown); a bounded run, which has just read from it, fails.
+    let consumer = loop {
+        let found = tokio::task::block_in_place(|| consumer(&setup.kafka, &setup.counts_topic));
+        match (found, &mut shutdown) {
+            (Ok(Some(c)), _) => break c,
+            (Ok(None), _) => {
+                tracing::error!(
+                    topic = %setup.counts_topic,
+                    "the counts topic does not exist, so no priorities or emerging-theme alerts this run; \
+                     create it with one partition (`tongdian topics create`)"
+                );
+                return Ok(DetectReport::default());
+            }
+            (Err(e), None) => return Err(e),
+            (Err(e), Some(stop)) => {
+                tracing::warn!(error = %e, "detector: cannot read the counts topic yet; retrying");
+                tokio::select! {
+                    _ = stop.as_mut() => return Ok(DetectReport::default()),
+                    _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                }
+            }
+        }
     };
     let partition = TopicPartition::new(setup.counts_topic.clone(), 0);
     let sink = DeltaSink::open(setup.location.clone().with_tables(TableSet::DETECTOR)).await?;
@@ -141,9 +161,9 @@ pub async fn run<F: Future<Output = ()>>(
         report: DetectReport::default(),
     };
     tracing::info!(topic = %d.partition.topic, resume_after = ?committed, "detector replaying the counts topic");
-    match until {
-        Until::Shutdown(shutdown) => d.follow(&consumer, shutdown).await?,
-        Until::Drained => d.drain(&consumer).await?,
+    match shutdown {
+        Some(stop) => d.follow(&consumer, stop).await?,
+        None => d.drain(&consumer).await?,
     }
     Ok(d.report)
 }

@@ -205,7 +205,10 @@ fn main() -> Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    match runtime.block_on(async_main(cli)) {
+    let result = runtime.block_on(async_main(cli));
+    // A task left waiting on a broker (a detector) must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
         // The reader went away (`| head`): not a failure of ours.
         Err(e) if is_broken_pipe(&e) => Ok(()),
         other => other,

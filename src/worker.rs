@@ -18,6 +18,9 @@ use crate::enrich::NlpEnricher;
 use crate::notify::Notifier;
 use crate::observe::RunObserver;
 
+/// How long a stopping worker waits for its detector.
+const DETECTOR_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub struct Outcome {
     pub stats: RunStats,
     pub observer: RunObserver,
@@ -114,11 +117,23 @@ pub async fn run(
             (stats, Some(report))
         }
         Some(setup) => {
-            let (stats, report) = tokio::join!(
-                worker,
-                detect::run(setup, Until::Shutdown(wait_stop(stopped.clone())))
-            );
-            (stats?, Some(report?))
+            // Its own task, so that its waits never hold the worker up.
+            let detector = tokio::spawn(detect::run(
+                setup,
+                Until::Shutdown(wait_stop(stopped.clone())),
+            ));
+            let stats = worker.await;
+            // Its output is a function of the counts topic, so a detector
+            // that cannot finish promptly (waiting for a broker) loses
+            // nothing by being left: the next one replays.
+            let report = match tokio::time::timeout(DETECTOR_GRACE, detector).await {
+                Ok(joined) => Some(joined??),
+                Err(_) => {
+                    tracing::warn!("the detector did not stop in time; leaving it");
+                    None
+                }
+            };
+            (stats?, report)
         }
         None => (worker.await?, None),
     };

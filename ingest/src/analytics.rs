@@ -61,6 +61,7 @@ pub(crate) struct AnalyticsTopics {
     producer: FutureProducer,
     alerts: String,
     counts: String,
+    verified: bool,
 }
 
 impl AnalyticsTopics {
@@ -73,7 +74,38 @@ impl AnalyticsTopics {
             producer: producer(cfg)?,
             alerts: alerts.to_owned(),
             counts: counts.to_owned(),
+            verified: false,
         })
+    }
+
+    /// Leaves out a topic that does not exist (it would hold every commit
+    /// up until the producer gives up; the tables do not need it), saying
+    /// so. Until the broker answers, nothing is decided.
+    pub fn verify(&mut self, exists: impl Fn(&str) -> rdkafka::error::KafkaResult<bool>) {
+        if self.verified {
+            return;
+        }
+        for (topic, what) in [(&mut self.alerts, "alerts"), (&mut self.counts, "counts")] {
+            if topic.is_empty() {
+                continue;
+            }
+            match exists(topic) {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::error!(
+                        %topic,
+                        "the {what} topic does not exist, so nothing is sent to it by this worker; \
+                         create it (`tongdian topics create`) or set it to \"\" in the analytics configuration"
+                    );
+                    topic.clear();
+                }
+                Err(e) => {
+                    tracing::warn!(%topic, error = %e, "could not check the {what} topic; will try again");
+                    return;
+                }
+            }
+        }
+        self.verified = true;
     }
 
     async fn send(&self, topic: &str, key: &str, payload: &[u8]) -> Result<(), IngestError> {

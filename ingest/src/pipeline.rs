@@ -126,24 +126,7 @@ pub async fn run(
     let consumer = create_consumer(&config.kafka, location, metrics.clone())?;
     let (analytics, topics) = match options.analytics {
         Some(a) => {
-            // A missing topic would hold every commit up until the producer
-            // gives up; the tables do not need it, so say so and go on.
-            let usable = |topic: String, what: &str| -> Result<String, IngestError> {
-                if topic.is_empty()
-                    || tokio::task::block_in_place(|| topic_exists(&consumer, &topic))?
-                {
-                    return Ok(topic);
-                }
-                tracing::error!(
-                    %topic,
-                    "the {what} topic does not exist, so nothing is sent to it this run; create it \
-                     (`tongdian topics create`) or set it to \"\" in the analytics configuration"
-                );
-                Ok(String::new())
-            };
-            let alerts = usable(a.alerts_topic, "alerts")?;
-            let counts = usable(a.counts_topic, "counts")?;
-            let topics = AnalyticsTopics::create(&config.kafka, &alerts, &counts)?;
+            let topics = AnalyticsTopics::create(&config.kafka, &a.alerts_topic, &a.counts_topic)?;
             (Some(a.analytics), Some(topics))
         }
         None => (None, None),
@@ -389,6 +372,11 @@ impl Worker<'_> {
     async fn commit(&mut self, consumer: &WorkerConsumer) -> Result<(), IngestError> {
         self.apply_rebalances(consumer)?;
         let mut pending = self.pending.take();
+        if let Some(topics) = &mut self.topics {
+            // Checked once the broker answers, not at start: a worker
+            // waiting for its broker must still stop promptly when told.
+            topics.verify(|topic| tokio::task::block_in_place(|| topic_exists(consumer, topic)));
+        }
         if let Some(dlq) = &self.dlq {
             let advances = self.ledger.uncommitted(TableId::DeadLetters);
             let letters = lacking(&pending.dead_letters, &advances, |d| &d.provenance);

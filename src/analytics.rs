@@ -11,8 +11,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use tongdian_aggregator::{
-    critical_alert, window_totals, DetectorConfig, PartialCounts, Rollups, WindowConfig,
-    WindowCounts, WindowSpec, Windower,
+    critical_alert, window_totals, DetectorConfig, PartialCounts, Rollups, TermCounts,
+    WindowConfig, WindowCounts, WindowId, WindowSpec, Windower,
 };
 use tongdian_ingest::{Analytics, Derived};
 use tongdian_schemas::analytics::AlertRecord;
@@ -120,12 +120,24 @@ fn is_negative(row: &FeedbackRow) -> bool {
 
 impl Analytics for WorkerAnalytics {
     fn rollups(&mut self, rows: &[FeedbackRow]) -> Derived {
+        let mut window_terms: BTreeMap<WindowId, TermCounts> = BTreeMap::new();
         for row in rows {
             let terms = match (&row.feedback.text, is_negative(row)) {
                 (Some(text), true) => self.enricher.analyzer().terms(text),
                 _ => Vec::new(),
             };
-            self.windower.observe_with_terms(row, &terms);
+            // Terms by window for every message, late ones too: which
+            // messages the windower counts late depends on the order the
+            // partitions were read in, and detection must not.
+            if !terms.is_empty() {
+                for spec in &self.windower.config().windows {
+                    window_terms
+                        .entry(spec.window_of(row.feedback.created_at))
+                        .or_insert_with(TermCounts::default)
+                        .add_message(&row.feedback.id, &terms);
+                }
+            }
+            self.windower.observe(row);
         }
         for row in rows {
             let p = &row.provenance;
@@ -138,18 +150,16 @@ impl Analytics for WorkerAnalytics {
         let emitted = self.windower.flush();
         // Detection counts every message of the round, late ones included:
         // whether a window is complete is decided globally, by the detector.
-        let mut terms: BTreeMap<_, _> = emitted
-            .closed
-            .into_iter()
-            .chain(emitted.partial)
-            .map(|c| (c.window, c.terms))
-            .collect();
         let mut all = Rollups::new();
         all.extend(emitted.rollups.iter().cloned());
         let windows: Vec<WindowCounts> = window_totals(all.iter())
             .into_iter()
             .map(|(w, totals)| {
-                WindowCounts::from_totals(w, Some(&totals), terms.remove(&w).unwrap_or_default())
+                WindowCounts::from_totals(
+                    w,
+                    Some(&totals),
+                    window_terms.remove(&w).unwrap_or_default(),
+                )
             })
             .collect();
         // One message per window keeps each small; the watermark travels
@@ -185,6 +195,18 @@ impl Analytics for WorkerAnalytics {
             .collect()
     }
 
+    /// A watermark past every window: this worker sends nothing more, so it
+    /// holds no window open (its partitions' next owner reports anew).
+    fn finish(&mut self) -> Vec<(String, Vec<u8>)> {
+        let done = PartialCounts {
+            source: self.source.clone(),
+            watermark: Some(end_of_time()),
+            windows: Vec::new(),
+        };
+        let body = serde_json::to_vec(&done).expect("partial counts serialise");
+        vec![(self.source.clone(), body)]
+    }
+
     fn committed_alerts(&mut self, alerts: &[AlertRecord]) {
         if let Some(n) = &self.notifier {
             for a in alerts {
@@ -192,6 +214,13 @@ impl Analytics for WorkerAnalytics {
             }
         }
     }
+}
+
+/// The watermark of a worker that has stopped: later than any event.
+fn end_of_time() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("9999-12-31T23:59:59Z")
+        .expect("a valid timestamp")
+        .with_timezone(&Utc)
 }
 
 /// Theme id → the taxonomy's effort, for priorities.

@@ -55,8 +55,10 @@ pub struct DetectorSetup {
 pub enum Until<F> {
     /// Run until the future resolves.
     Shutdown(F),
-    /// Read to the end of the counts topic, then release every window
-    /// (the workers are done: `--exit-at-end`, the demo).
+    /// Read to the end of the counts topic and stop (`--exit-at-end`, the
+    /// demo). Windows are released as ever: once every worker has closed
+    /// them or stopped, so a bounded run of several workers writes each
+    /// window once, complete, whichever detector gets there.
     Drained,
 }
 
@@ -257,11 +259,6 @@ impl Detector {
                     self.partition.topic
                 ),
             }
-        }
-        if let Some(last) = self.position {
-            let rest = self.assembler.take_all();
-            let at = self.last_time();
-            self.release(rest, last, at);
         }
         self.commit().await
     }

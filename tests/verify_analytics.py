@@ -82,6 +82,16 @@ def main() -> None:
         "select count(*) from (select grain, window_start, max(rank) m, count(*) n"
         " from pain_points group by all) where m <> n"
     )
+    facts["pain_point_duplicates"] = one(
+        "select count(*) from (select grain, window_start, theme from pain_points"
+        " group by all having count(*) > 1)"
+    )
+    facts["pain_point_complaints_1d"] = dict(
+        con.execute(
+            "select theme, sum(complaints) from pain_points where grain = '1d'"
+            " group by theme order by theme"
+        ).fetchall()
+    )
     facts["moscow_values"] = sorted(
         r[0] for r in con.execute("select distinct moscow from pain_points").fetchall()
     )

@@ -35,6 +35,11 @@ pub trait Analytics: Send {
     /// Called once the round's tables are committed, with its alerts (for
     /// notifications that must never hold ingestion up).
     fn committed_alerts(&mut self, _alerts: &[AlertRecord]) {}
+    /// The counts-topic messages of a worker that stops with everything
+    /// committed: it will send no more.
+    fn finish(&mut self) -> Vec<(String, Vec<u8>)> {
+        Vec::new()
+    }
 }
 
 /// The rollups of one commit round.

@@ -265,6 +265,14 @@ impl Worker<'_> {
             }
         }
         self.observer.progress(&self.stats);
+        if let (Some(a), Some(topics)) = (&mut self.analytics, &self.topics) {
+            // Everything read is committed and nothing more will be: say so,
+            // so that the detector need not wait for this worker.
+            if let Err(e) = topics.send_counts(&a.finish()).await {
+                tracing::warn!(error = %e, "could not publish the final window counts");
+                self.metrics.counts_lost();
+            }
+        }
         Ok(self.stats.clone())
     }
 

@@ -4,6 +4,7 @@
 //! `--include-ignored`.
 
 mod analytics;
+mod analytics_e2e;
 mod analyze_cli;
 mod config_cli;
 mod crash;

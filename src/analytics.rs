@@ -133,7 +133,7 @@ impl Analytics for WorkerAnalytics {
                 for spec in &self.windower.config().windows {
                     window_terms
                         .entry(spec.window_of(row.feedback.created_at))
-                        .or_insert_with(TermCounts::default)
+                        .or_default()
                         .add_message(&row.feedback.id, &terms);
                 }
             }

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use tongdian_aggregator::{
-    critical_alert, window_totals, DetectorConfig, PartialCounts, Rollups, TermCounts,
-    WindowConfig, WindowCounts, WindowId, WindowSpec, Windower,
+    critical_alert, window_totals, DetectorConfig, Observed, PartialCounts, Rollups, SlaConfig,
+    TermCounts, WindowConfig, WindowCounts, WindowId, WindowSpec, Windower,
 };
 use tongdian_ingest::{Analytics, Derived};
 use tongdian_schemas::analytics::AlertRecord;
@@ -35,6 +35,14 @@ pub fn window_config(config: &AnalyticsConfig) -> Result<WindowConfig> {
     let wc = WindowConfig {
         windows,
         allowed_lateness: TimeDelta::seconds(config.allowed_lateness_secs as i64),
+        sla: SlaConfig {
+            by_channel: config
+                .sla_secs_by_channel
+                .iter()
+                .map(|(c, s)| (c.clone(), *s as i64))
+                .collect(),
+            fallback_secs: Some(config.sla_default_secs as i64),
+        },
         ..WindowConfig::default()
     };
     wc.validate().context("analytics")?;
@@ -121,6 +129,7 @@ fn is_negative(row: &FeedbackRow) -> bool {
 impl Analytics for WorkerAnalytics {
     fn rollups(&mut self, rows: &[FeedbackRow]) -> Derived {
         let mut window_terms: BTreeMap<WindowId, TermCounts> = BTreeMap::new();
+        let mut late = 0;
         for row in rows {
             let terms = match (&row.feedback.text, is_negative(row)) {
                 (Some(text), true) => self.enricher.analyzer().terms(text),
@@ -137,7 +146,9 @@ impl Analytics for WorkerAnalytics {
                         .add_message(&row.feedback.id, &terms);
                 }
             }
-            self.windower.observe(row);
+            if let Observed::LateCorrection { .. } = self.windower.observe(row) {
+                late += 1;
+            }
         }
         for row in rows {
             let p = &row.provenance;
@@ -185,6 +196,7 @@ impl Analytics for WorkerAnalytics {
         Derived {
             rollups: emitted.rollups.iter().map(|r| r.to_record()).collect(),
             counts,
+            late,
         }
     }
 

@@ -3,6 +3,7 @@
 //! then command-line flags. Unknown keys, in the file or the environment,
 //! are errors that name the key.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -53,6 +54,14 @@ pub struct AnalyticsConfig {
     /// before a window closes; later events become late corrections.
     /// Default 3600.
     pub allowed_lateness_secs: u64,
+    /// First-response SLA targets in seconds, per ticket `channel`: a
+    /// ticket (a message with `ticket.opened_at`) counts as `sla_met` or
+    /// `sla_missed` against its channel's target. Default `chat`, `im`,
+    /// `live_chat`, `online_chat`, `wechat` = 30.
+    pub sla_secs_by_channel: BTreeMap<String, u64>,
+    /// The target for every other channel (after-sales), in seconds.
+    /// Default 7200 (2 h).
+    pub sla_default_secs: u64,
     /// Topic for every alert (JSON, key `alert_id`); `""` turns it off.
     /// Default `feedback.alerts`.
     pub alerts_topic: String,
@@ -103,6 +112,12 @@ impl Default for AnalyticsConfig {
             enabled: true,
             windows: vec!["1h".into(), "1d".into()],
             allowed_lateness_secs: 3600,
+            sla_secs_by_channel: tongdian_aggregator::SlaConfig::default()
+                .by_channel
+                .into_iter()
+                .map(|(c, s)| (c, s as u64))
+                .collect(),
+            sla_default_secs: 7200,
             alerts_topic: "feedback.alerts".into(),
             counts_topic: "feedback.counts".into(),
             detector: true,

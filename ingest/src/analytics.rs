@@ -49,6 +49,9 @@ pub struct Derived {
     /// `(key, payload)` messages for the counts topic, sent in this order
     /// once the rollups are committed.
     pub counts: Vec<(String, Vec<u8>)>,
+    /// Messages that arrived after one of their windows had closed (they
+    /// are in `rollups` as late corrections).
+    pub late: u64,
 }
 
 /// How a worker's analytics are plugged in.

@@ -24,6 +24,7 @@ pub struct Metrics {
     duplicates: AtomicU64,
     alerts: AtomicU64,
     counts_lost: AtomicU64,
+    late_events: AtomicU64,
     buffered_messages: AtomicU64,
     buffered_bytes: AtomicU64,
     assigned_partitions: AtomicU64,
@@ -75,6 +76,10 @@ impl Metrics {
 
     pub(crate) fn alerts(&self, n: usize) {
         self.alerts.fetch_add(n as u64, Relaxed);
+    }
+
+    pub(crate) fn late_events(&self, n: u64) {
+        self.late_events.fetch_add(n, Relaxed);
     }
 
     pub(crate) fn counts_lost(&self) {
@@ -146,6 +151,11 @@ impl Metrics {
             "tongdian_alerts_total",
             "Critical-message alerts committed to the alerts table by this worker.",
             self.alerts.load(Relaxed),
+        );
+        counter(
+            "tongdian_late_events_total",
+            "Messages that arrived after one of their event-time windows had closed (late corrections in rollups).",
+            self.late_events.load(Relaxed),
         );
         counter(
             "tongdian_counts_publish_failures_total",

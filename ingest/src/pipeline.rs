@@ -468,7 +468,10 @@ impl Worker<'_> {
                         match table {
                             TableId::Feedback => new_feedback = rows.len(),
                             TableId::Rollups => {
-                                counts = derived.take().map(|d| d.counts).unwrap_or_default()
+                                if let Some(d) = derived.take() {
+                                    self.metrics.late_events(d.late);
+                                    counts = d.counts;
+                                }
                             }
                             TableId::Alerts => alerts = critical.take().unwrap_or_default(),
                             _ => {}

@@ -44,6 +44,10 @@ pub struct KafkaConfig {
     /// headers); `""` disables it (the `dead_letters` table is always
     /// written). Default `feedback.dlq`.
     pub dlq_topic: String,
+    /// How long, in seconds, sending dead letters to `dlq_topic` is retried
+    /// (backoff from 0.5 s to 30 s, e.g. while the broker is down) before
+    /// the worker gives up and exits; no offset moves meanwhile. Default 300.
+    pub dlq_retry_secs: u64,
     /// Where to start a partition the tables hold no offsets for. Default
     /// `earliest`.
     pub start_from: StartFrom,
@@ -69,6 +73,7 @@ impl Default for KafkaConfig {
             topics: DEFAULT_TOPICS.iter().map(|t| t.to_string()).collect(),
             group: "tongdian".into(),
             dlq_topic: "feedback.dlq".into(),
+            dlq_retry_secs: 300,
             start_from: StartFrom::Earliest,
             session_timeout_ms: 10_000,
             heartbeat_interval_ms: 1_000,

@@ -149,7 +149,11 @@ fn init_logging(config: &Config, format: Option<LogFormat>, default_level: &str)
         let level = config.log.level.as_deref().unwrap_or(default_level);
         // delta-rs warns on every commit that it keeps no statistics for
         // binary columns (the dead letters' payloads); that is by design.
-        EnvFilter::new(format!("{level},deltalake_core::writer::stats=error"))
+        // Its kernel logs every snapshot it builds, whole, at info: kilobytes
+        // per commit that drown the worker's own lines.
+        EnvFilter::new(format!(
+            "{level},deltalake_core::writer::stats=error,buoyant_kernel=warn"
+        ))
     });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -234,7 +234,7 @@ async fn async_main(cli: Cli) -> Result<()> {
                     exit_at_end: args.exit_at_end,
                     metrics,
                 },
-                shutdown_signal(),
+                bounded_shutdown(config.sink.shutdown_timeout()),
             )
             .await?;
             observer.finish();
@@ -296,6 +296,22 @@ async fn async_main(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Resolves on SIGINT or SIGTERM, so the worker flushes and commits first,
+/// and from then on gives it `bound` to finish. The watchdog is a thread,
+/// not a task: a commit stuck inside a blocking call cannot delay it.
+async fn bounded_shutdown(bound: std::time::Duration) {
+    shutdown_signal().await;
+    std::thread::spawn(move || {
+        std::thread::sleep(bound);
+        tracing::error!(
+            ?bound,
+            "did not stop within sink.shutdown_timeout_secs of the signal; exiting without \
+             committing what is buffered (it will be read again)"
+        );
+        std::process::exit(1);
+    });
 }
 
 /// Resolves on SIGINT or SIGTERM, so the worker flushes and commits first.

@@ -158,6 +158,13 @@ pub struct SinkConfig {
     /// backoff from 0.5 s to 30 s) before the worker gives up and exits;
     /// no offset moves meanwhile. Default 300.
     pub commit_retry_secs: u64,
+    /// After SIGTERM or SIGINT, how long, in seconds, the worker may take to
+    /// commit what it buffered and leave the group. Past it the worker exits
+    /// with status 1 without committing: nothing uncommitted was
+    /// acknowledged anywhere, so whoever takes the partitions over reads
+    /// those messages again. Keep it under the orchestrator's grace period
+    /// (Kubernetes: 30 s). At least 1. Default 10.
+    pub shutdown_timeout_secs: u64,
     /// Options for delta-rs's object stores, e.g. `AWS_ENDPOINT_URL`,
     /// `AWS_REGION`, `AWS_S3_ALLOW_UNSAFE_RENAME`; the same names work as
     /// environment variables. Default empty.
@@ -172,6 +179,7 @@ impl Default for SinkConfig {
             flush_max_bytes: 64 << 20,
             flush_interval_secs: 60,
             commit_retry_secs: 300,
+            shutdown_timeout_secs: 10,
             storage_options: BTreeMap::new(),
         }
     }
@@ -182,7 +190,16 @@ impl SinkConfig {
         Duration::from_secs(self.flush_interval_secs)
     }
 
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.shutdown_timeout_secs)
+    }
+
     pub fn validate(&self) -> Result<(), IngestError> {
+        if self.shutdown_timeout_secs == 0 {
+            return Err(IngestError::Config(
+                "sink.shutdown_timeout_secs must be at least 1".into(),
+            ));
+        }
         if self.output.trim().is_empty() {
             return Err(IngestError::Config("sink.output is empty".into()));
         }
@@ -227,6 +244,15 @@ mod tests {
         cfg.librdkafka
             .insert("fetch.max.bytes".into(), "1048576".into());
         cfg.validate().unwrap();
+    }
+
+    #[test]
+    fn the_shutdown_bound_must_leave_time_to_commit() {
+        let mut cfg = SinkConfig::default();
+        assert_eq!(cfg.shutdown_timeout(), Duration::from_secs(10));
+        cfg.shutdown_timeout_secs = 0;
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("shutdown_timeout_secs"), "{err}");
     }
 
     #[test]

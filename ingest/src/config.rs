@@ -166,8 +166,11 @@ pub struct SinkConfig {
     /// (Kubernetes: 30 s). At least 1. Default 10.
     pub shutdown_timeout_secs: u64,
     /// Options for delta-rs's object stores, e.g. `AWS_ENDPOINT_URL`,
-    /// `AWS_REGION`, `AWS_S3_ALLOW_UNSAFE_RENAME`; the same names work as
-    /// environment variables. Default empty.
+    /// `AWS_REGION`; the same names work as environment variables. Several
+    /// workers writing one table on S3 need atomic commits: on a store with
+    /// conditional writes (AWS S3, MinIO, R2) set `conditional_put = "etag"`
+    /// (`AWS_CONDITIONAL_PUT=etag`); `AWS_S3_ALLOW_UNSAFE_RENAME = "true"`
+    /// is for a single writer only. Default empty.
     pub storage_options: BTreeMap<String, String>,
 }
 

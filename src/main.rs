@@ -8,10 +8,12 @@
 //! - `enrich.rs`: the nlp analyzer behind ingest's `Enricher` seam.
 //! - `observe.rs`: run summary and progress.
 //! - `http.rs`: `/metrics`, `/healthz`, `/readyz`.
-//! - `demo.rs`, `analyze.rs`, `produce.rs`: the commands of those names
+//! - `demo.rs`, `analyze.rs`, `produce.rs`, `bench.rs`: the commands of
+//!   those names
 //!   (`eval` is a few lines in `main.rs` around `tongdian_nlp::eval`).
 
 mod analyze;
+mod bench;
 mod config;
 mod demo;
 mod enrich;
@@ -60,6 +62,43 @@ enum Command {
     /// plus `expected`): sentiment accuracy, theme P/R/F1, mention polarity,
     /// flag and emotion F1, worst misses.
     Eval(EvalArgs),
+    /// Benchmarks (not tests: they print figures).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Drain a backlog with a bare librdkafka consumer, then with the
+    /// pipeline into tables; print both rates, the ratio and peak memory.
+    Backlog(BacklogArgs),
+}
+
+#[derive(Args)]
+struct BacklogArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Kafka bootstrap servers.
+    #[arg(long)]
+    brokers: String,
+    /// Topic holding the backlog.
+    #[arg(long, default_value = "bench.reviews")]
+    topic: String,
+    /// With --produce: create the topic and fill it with this many short
+    /// reviews first.
+    #[arg(long, default_value_t = 1_000_000)]
+    messages: u64,
+    /// Partitions of the topic --produce creates.
+    #[arg(long, default_value_t = 4)]
+    partitions: i32,
+    /// Create and fill the topic; without it the topic must already hold
+    /// the backlog.
+    #[arg(long)]
+    produce: bool,
+    /// Where the pipeline writes its tables; must not hold tables for this
+    /// topic already.
+    #[arg(long)]
+    output: String,
 }
 
 #[derive(Args)]
@@ -285,6 +324,24 @@ async fn async_main(cli: Cli) -> Result<()> {
             let report = tongdian_nlp::eval::evaluate(enricher.analyzer(), &examples);
             out(report)?;
             Ok(())
+        }
+        Command::Bench(BenchCommand::Backlog(args)) => {
+            let config = load_config(&args.config)?;
+            init_logging(&config, cli.log_format, "warn");
+            let enricher = NlpEnricher::new(config.analysis.taxonomy.as_deref())?;
+            bench::backlog(
+                config,
+                &enricher,
+                bench::Backlog {
+                    brokers: args.brokers,
+                    topic: args.topic,
+                    messages: args.messages,
+                    partitions: args.partitions,
+                    produce: args.produce,
+                    output: args.output,
+                },
+            )
+            .await
         }
         Command::Produce(args) => {
             init_logging(&Config::default(), cli.log_format, "warn");

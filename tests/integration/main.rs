@@ -4,6 +4,7 @@
 //! `--include-ignored`.
 
 mod analyze_cli;
+mod bench_cli;
 mod config_cli;
 mod crash;
 mod demo;

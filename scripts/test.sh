@@ -70,3 +70,16 @@ TD_TONGDIAN_BIN="$root/target/release/tongdian" "$TD_PYTHON" deploy/test_deploy.
 
 step "cargo test: unit, mock-cluster, tansu and object-store end-to-end tests"
 cargo test --release --workspace -- --include-ignored
+
+# The fuzz target needs cargo-fuzz and a nightly toolchain (libFuzzer and
+# -Zsanitizer). Neither is installed by this script: a machine that has
+# them runs a bounded session; one that has not says so and goes on.
+step "fuzz: decode + analysis (cargo fuzz, ${TD_FUZZ_SECONDS:-60} s, if available)"
+if command -v cargo-fuzz >/dev/null 2>&1 && rustup run nightly rustc --version >/dev/null 2>&1; then
+    corpus=$(mktemp -d)
+    (cd fuzz && CARGO_TARGET_DIR="$root/fuzz/target" cargo +nightly fuzz run decode_analyze \
+        "$corpus" seeds/decode_analyze -- -max_total_time="${TD_FUZZ_SECONDS:-60}" -max_len=65536)
+    rm -rf "$corpus"
+else
+    echo "skipped: cargo-fuzz or the nightly toolchain is not installed"
+fi

@@ -14,11 +14,13 @@
 //! - `worker.rs`: a worker process: ingest loop, analytics and detector.
 //! - `observe.rs`: run summary and progress.
 //! - `http.rs`: `/metrics`, `/healthz`, `/readyz`.
-//! - `demo.rs`, `analyze.rs`, `produce.rs`, `topics.rs`: the commands of those names
+//! - `demo.rs`, `analyze.rs`, `produce.rs`, `topics.rs`, `bench.rs`: the
+//!   commands of those names
 //!   (`eval` is a few lines in `main.rs` around `tongdian_nlp::eval`).
 
 mod analytics;
 mod analyze;
+mod bench;
 mod config;
 mod demo;
 mod detect;
@@ -73,6 +75,43 @@ enum Command {
     Eval(EvalArgs),
     /// Manage the Kafka topics tongdian uses (`topics create`).
     Topics(topics::TopicsArgs),
+    /// Benchmarks (not tests: they print figures).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Drain a backlog with a bare librdkafka consumer, then with the
+    /// pipeline into tables; print both rates, the ratio and peak memory.
+    Backlog(BacklogArgs),
+}
+
+#[derive(Args)]
+struct BacklogArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Kafka bootstrap servers.
+    #[arg(long)]
+    brokers: String,
+    /// Topic holding the backlog.
+    #[arg(long, default_value = "bench.reviews")]
+    topic: String,
+    /// With --produce: create the topic and fill it with this many short
+    /// reviews first.
+    #[arg(long, default_value_t = 1_000_000)]
+    messages: u64,
+    /// Partitions of the topic --produce creates.
+    #[arg(long, default_value_t = 4)]
+    partitions: i32,
+    /// Create and fill the topic; without it the topic must already hold
+    /// the backlog.
+    #[arg(long)]
+    produce: bool,
+    /// Where the pipeline writes its tables; must not hold tables for this
+    /// topic already.
+    #[arg(long)]
+    output: String,
 }
 
 #[derive(Args)]
@@ -162,7 +201,11 @@ fn init_logging(config: &Config, format: Option<LogFormat>, default_level: &str)
         let level = config.log.level.as_deref().unwrap_or(default_level);
         // delta-rs warns on every commit that it keeps no statistics for
         // binary columns (the dead letters' payloads); that is by design.
-        EnvFilter::new(format!("{level},deltalake_core::writer::stats=error"))
+        // Its kernel logs every snapshot it builds, whole, at info: kilobytes
+        // per commit that drown the worker's own lines.
+        EnvFilter::new(format!(
+            "{level},deltalake_core::writer::stats=error,buoyant_kernel=warn"
+        ))
     });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -242,7 +285,7 @@ async fn async_main(cli: Cli) -> Result<()> {
                 enricher,
                 metrics,
                 args.exit_at_end,
-                shutdown_signal(),
+                bounded_shutdown(config.sink.shutdown_timeout()),
             )
             .await?;
             outcome.observer.finish();
@@ -306,6 +349,24 @@ async fn async_main(cli: Cli) -> Result<()> {
             init_logging(&Config::default(), cli.log_format, "warn");
             topics::run(args).await
         }
+        Command::Bench(BenchCommand::Backlog(args)) => {
+            let config = load_config(&args.config)?;
+            init_logging(&config, cli.log_format, "warn");
+            let enricher = Arc::new(NlpEnricher::new(config.analysis.taxonomy.as_deref())?);
+            bench::backlog(
+                config,
+                enricher,
+                bench::Backlog {
+                    brokers: args.brokers,
+                    topic: args.topic,
+                    messages: args.messages,
+                    partitions: args.partitions,
+                    produce: args.produce,
+                    output: args.output,
+                },
+            )
+            .await
+        }
         Command::Produce(args) => {
             init_logging(&Config::default(), cli.log_format, "warn");
             let producer = produce::producer(&args.brokers)?;
@@ -316,6 +377,22 @@ async fn async_main(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Resolves on SIGINT or SIGTERM, so the worker flushes and commits first,
+/// and from then on gives it `bound` to finish. The watchdog is a thread,
+/// not a task: a commit stuck inside a blocking call cannot delay it.
+async fn bounded_shutdown(bound: std::time::Duration) {
+    shutdown_signal().await;
+    std::thread::spawn(move || {
+        std::thread::sleep(bound);
+        tracing::error!(
+            ?bound,
+            "did not stop within sink.shutdown_timeout_secs of the signal; exiting without \
+             committing what is buffered (it will be read again)"
+        );
+        std::process::exit(1);
+    });
 }
 
 /// Resolves on SIGINT or SIGTERM, so the worker flushes and commits first.

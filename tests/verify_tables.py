@@ -6,9 +6,13 @@ object of facts for the Rust test to assert on:
 
     python verify_tables.py ROOT [APP_ID ...]
 
+With TD_VERIFY_DEAD_LETTER_ROWS=1 it also lists every dead letter (position,
+reason, field, detail, key, and the payload's length and SHA-256).
+
 ROOT is a directory or an object-store URI (s3://bucket/prefix, with the
 AWS_* environment set).
 """
+import hashlib
 import json
 import os
 import sys
@@ -67,9 +71,30 @@ def main() -> None:
         for name, table in (("feedback", feedback_dt), ("dead_letters", dead_dt))
     }
 
+    dead_letter_rows = None
+    if os.environ.get("TD_VERIFY_DEAD_LETTER_ROWS") == "1":
+        dead_letter_rows = [
+            {
+                "topic": r[0],
+                "partition": r[1],
+                "offset": r[2],
+                "reason": r[3],
+                "field": r[4],
+                "detail": r[5],
+                "key": None if r[6] is None else bytes(r[6]).decode("utf-8", "replace"),
+                "payload_len": len(bytes(r[7])),
+                "payload_sha256": hashlib.sha256(bytes(r[7])).hexdigest(),
+            }
+            for r in con.execute(
+                "select topic, partition, \"offset\", reason, field, detail, key, payload"
+                " from dead_letters order by topic, partition, \"offset\""
+            ).fetchall()
+        ]
+
     print(
         json.dumps(
             {
+                "dead_letters": dead_letter_rows,
                 "feedback_rows": rows,
                 "feedback_distinct_ids": distinct_ids,
                 "duplicated_ids": duplicated,

@@ -118,6 +118,10 @@ pub struct KafkaConfig {
     /// headers); `""` disables it (the `dead_letters` table is always
     /// written). Default `feedback.dlq`.
     pub dlq_topic: String,
+    /// How long, in seconds, sending dead letters to `dlq_topic` is retried
+    /// (backoff from 0.5 s to 30 s, e.g. while the broker is down) before
+    /// the worker gives up and exits; no offset moves meanwhile. Default 300.
+    pub dlq_retry_secs: u64,
     /// Where to start a partition the tables hold no offsets for. Default
     /// `earliest`.
     pub start_from: StartFrom,
@@ -173,6 +177,7 @@ impl Default for KafkaConfig {
             topics: DEFAULT_TOPICS.iter().map(|t| t.to_string()).collect(),
             group: "tongdian".into(),
             dlq_topic: "feedback.dlq".into(),
+            dlq_retry_secs: 300,
             start_from: StartFrom::Earliest,
             session_timeout_ms: 10_000,
             heartbeat_interval_ms: 1_000,
@@ -429,9 +434,19 @@ pub struct SinkConfig {
     /// the same worker. About 100 bytes of memory per id; 0 turns the check
     /// off. The window starts empty when a worker starts. Default 100000.
     pub duplicate_window: usize,
+    /// After SIGTERM or SIGINT, how long, in seconds, the worker may take to
+    /// commit what it buffered and leave the group. Past it the worker exits
+    /// with status 1 without committing: nothing uncommitted was
+    /// acknowledged anywhere, so whoever takes the partitions over reads
+    /// those messages again. Keep it under the orchestrator's grace period
+    /// (Kubernetes: 30 s). At least 1. Default 10.
+    pub shutdown_timeout_secs: u64,
     /// Options for delta-rs's object stores, e.g. `AWS_ENDPOINT_URL`,
-    /// `AWS_REGION`, `AWS_S3_ALLOW_UNSAFE_RENAME`; the same names work as
-    /// environment variables. Default empty.
+    /// `AWS_REGION`; the same names work as environment variables. Several
+    /// workers writing one table on S3 need atomic commits: on a store with
+    /// conditional writes (AWS S3, MinIO, R2) set `conditional_put = "etag"`
+    /// (`AWS_CONDITIONAL_PUT=etag`); `AWS_S3_ALLOW_UNSAFE_RENAME = "true"`
+    /// is for a single writer only. Default empty.
     pub storage_options: BTreeMap<String, String>,
 }
 
@@ -444,6 +459,7 @@ impl Default for SinkConfig {
             flush_interval_secs: 60,
             commit_retry_secs: 300,
             duplicate_window: 100_000,
+            shutdown_timeout_secs: 10,
             storage_options: BTreeMap::new(),
         }
     }
@@ -454,7 +470,16 @@ impl SinkConfig {
         Duration::from_secs(self.flush_interval_secs)
     }
 
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.shutdown_timeout_secs)
+    }
+
     pub fn validate(&self) -> Result<(), IngestError> {
+        if self.shutdown_timeout_secs == 0 {
+            return Err(IngestError::Config(
+                "sink.shutdown_timeout_secs must be at least 1".into(),
+            ));
+        }
         if self.output.trim().is_empty() {
             return Err(IngestError::Config("sink.output is empty".into()));
         }
@@ -698,6 +723,15 @@ mod tests {
             err.contains("kafka.ssl_ca_location") && err.contains("/nonexistent/ca.pem"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_shutdown_bound_must_leave_time_to_commit() {
+        let mut cfg = SinkConfig::default();
+        assert_eq!(cfg.shutdown_timeout(), Duration::from_secs(10));
+        cfg.shutdown_timeout_secs = 0;
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("shutdown_timeout_secs"), "{err}");
     }
 
     #[test]

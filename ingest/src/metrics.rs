@@ -207,6 +207,11 @@ impl Metrics {
             self.assigned_partitions.load(Relaxed),
         );
         gauge(
+            "tongdian_store_writable",
+            "1 when the tables opened and the last commit succeeded; 0 while commits fail and are retried.",
+            u64::from(self.store_ok.load(Relaxed)),
+        );
+        gauge(
             "tongdian_ready",
             "1 when the worker holds partitions and can write its tables.",
             u64::from(self.is_ready()),
@@ -262,8 +267,10 @@ mod tests {
         assert!(!m.is_ready());
         m.assigned(2);
         assert!(!m.is_ready(), "tables not opened yet");
+        assert!(m.render().contains("tongdian_store_writable 0\n"));
         m.store_ok(true);
         assert!(m.is_ready());
+        assert!(m.render().contains("tongdian_store_writable 1\n"));
         m.assigned(0);
         assert!(!m.is_ready());
     }

@@ -617,6 +617,18 @@ mod tests {
     }
 
     #[test]
+    fn a_ten_megabyte_message_is_refused_by_size_with_the_default_limits() {
+        let text = "差".repeat(10 * 1024 * 1024 / 3 + 1);
+        let payload = format!(
+            r#"{{"id":"a","kind":"review","created_at":"2026-11-03T00:00:00Z","source":"jd","text":"{text}"}}"#
+        );
+        assert!(payload.len() > 10 * 1024 * 1024);
+        let e = err(payload.as_bytes(), &DecodeLimits::default());
+        assert_eq!((e.reason, e.field.as_deref()), (Reason::TooLarge, None));
+        assert!(e.detail.contains(&payload.len().to_string()), "{e}");
+    }
+
+    #[test]
     fn oversized_text_names_the_field() {
         let limits = DecodeLimits {
             max_text_bytes: 8,

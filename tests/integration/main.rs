@@ -6,11 +6,15 @@
 mod analytics;
 mod analytics_e2e;
 mod analyze_cli;
+mod bench_cli;
 mod config_cli;
 mod crash;
 mod demo;
 mod eval_cli;
+mod hostile;
 mod kafka_security;
+mod outage;
+mod rebalance;
 mod s3_e2e;
 mod shutdown;
 mod support;

@@ -1,9 +1,13 @@
 //! A long-running worker on a real broker: its operator endpoints, and a
-//! SIGTERM that commits what is buffered and exits promptly.
+//! SIGTERM that commits what is buffered and exits promptly (within
+//! `sink.shutdown_timeout_secs`, 10 s by default).
 
 use std::time::{Duration, Instant};
 
-use crate::support::{create_topics, http_get, metric_value, produce, read_tables, Tansu, Worker};
+use crate::support::{
+    create_topics, http_get, metric_value, produce, read_tables, read_tables_with, review,
+    run_to_end, signal, S3Server, Tansu, Worker,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs tansu and the Python readers; run through scripts/test.sh"]
@@ -70,4 +74,73 @@ async fn sigterm_commits_the_buffer_and_exits_within_ten_seconds() {
     let facts = read_tables(&output, &[]);
     assert_eq!(facts["feedback_rows"], 500);
     assert_eq!(facts["feedback_distinct_ids"], 500);
+}
+
+/// The bound holds even when the buffer cannot be committed: with the store
+/// down, SIGTERM ends the worker after `sink.shutdown_timeout_secs` (here
+/// 3 s, by environment) with an error and nothing committed, and a later
+/// worker finds every message still to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs tansu, s3s-fs and the Python readers; run through scripts/test.sh"]
+async fn the_shutdown_bound_is_configurable_and_holds_while_the_store_is_down() {
+    let broker_dir = tempfile::tempdir().unwrap();
+    let tansu = Tansu::start_sqlite(broker_dir.path());
+    create_topics(
+        &tansu.brokers,
+        &[("feedback.reviews", 2), ("feedback.dlq", 1)],
+    )
+    .await;
+    let messages: Vec<_> = (0..300)
+        .map(|i| review("feedback.reviews", "sb-", i))
+        .collect();
+    produce(&tansu.brokers, &messages).await;
+    let store_dir = tempfile::tempdir().unwrap();
+    let s3 = S3Server::start(store_dir.path(), &["lake"]);
+    let (s3_env, s3_port) = (s3.env(), s3.port);
+    let root = "s3://lake/tongdian";
+    let mut env: Vec<(&str, &str)> = s3_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.extend([
+        ("TONGDIAN_SINK_FLUSH_INTERVAL_SECS", "3600"),
+        ("TONGDIAN_SINK_SHUTDOWN_TIMEOUT_SECS", "3"),
+    ]);
+    let mut worker = Worker::spawn(
+        &tansu.brokers,
+        root,
+        &["--topics", "feedback.reviews"],
+        &env,
+    );
+    worker.wait_consumed(300, Duration::from_secs(60));
+    s3.stop();
+
+    let signalled = Instant::now();
+    signal(&worker.child, "TERM");
+    let status = loop {
+        if let Some(status) = worker.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(8),
+            "still running 8 s after SIGTERM with a 3 s bound:\n{}",
+            worker.log_tail()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let took = signalled.elapsed();
+    // It tried to commit for the whole bound, then gave up, saying so.
+    assert!(took >= Duration::from_secs(3), "{took:?}");
+    assert!(!status.success(), "{status}");
+    let log = worker.log();
+    assert!(log.contains("commit failed; retrying"), "{log}");
+    assert!(log.contains("did not stop within"), "{log}");
+
+    let s3 = S3Server::start_on(store_dir.path(), &["lake"], s3_port);
+    run_to_end(
+        &tansu.brokers,
+        root,
+        &["--topics", "feedback.reviews"],
+        &s3.env(),
+    );
+    let facts = read_tables_with(root, &[], &s3.env());
+    assert_eq!(facts["feedback_rows"], 300);
+    assert_eq!(facts["feedback_distinct_ids"], 300);
 }

@@ -78,6 +78,7 @@ pub fn free_port() -> u16 {
 pub struct Tansu {
     child: Child,
     pub brokers: String,
+    pub port: u16,
 }
 
 impl Tansu {
@@ -87,6 +88,13 @@ impl Tansu {
     /// `--exit-at-end`; its SQL engines answer correctly.)
     pub fn start_sqlite(dir: &Path) -> Tansu {
         Tansu::start_sqlite_with(dir, None, &[])
+    }
+
+    /// The same on a given port: a restarted broker must be found where the
+    /// workers' bootstrap list points.
+    pub fn start_sqlite_on(dir: &Path, port: u16) -> Tansu {
+        // tansu resolves the database path against its working directory.
+        Tansu::start("sqlite://tansu.db", dir, port, port, &[])
     }
 
     /// The same with more `tansu broker` arguments, advertising
@@ -125,8 +133,46 @@ impl Tansu {
             .expect("starting tansu");
         let brokers = format!("127.0.0.1:{port}");
         wait_for_port(&brokers, "tansu");
-        Tansu { child, brokers }
+        Tansu {
+            child,
+            brokers,
+            port,
+        }
     }
+
+    /// Stops the broker (SIGTERM, then SIGKILL after 10 s); its SQLite file
+    /// stays for a restart.
+    pub fn stop(mut self) {
+        terminate(&mut self.child, Duration::from_secs(10));
+    }
+}
+
+/// SIGTERM, then SIGKILL if `child` is still running after `grace`.
+pub fn terminate(child: &mut Child, grace: Duration) -> Option<std::process::ExitStatus> {
+    if let Ok(Some(status)) = child.try_wait() {
+        return Some(status);
+    }
+    signal(child, "TERM");
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+/// Sends `SIG<name>` to `child` with kill(1): the tests need TERM, STOP and
+/// CONT, which `Child` cannot send.
+pub fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .expect("running kill");
+    assert!(status.success(), "kill -{name} {}", child.id());
 }
 
 impl Drop for Tansu {
@@ -210,6 +256,7 @@ pub fn read_tables_with(root: &str, app_ids: &[String], env: &[(&str, String)]) 
 pub struct S3Server {
     child: Child,
     pub endpoint: String,
+    pub port: u16,
 }
 
 pub const S3_ACCESS_KEY: &str = "tongdian-test";
@@ -217,10 +264,15 @@ pub const S3_SECRET_KEY: &str = "tongdian-test-secret";
 
 impl S3Server {
     pub fn start(dir: &Path, buckets: &[&str]) -> S3Server {
+        S3Server::start_on(dir, buckets, free_port())
+    }
+
+    /// The same on a given port, for restarting a stopped store where the
+    /// workers expect it.
+    pub fn start_on(dir: &Path, buckets: &[&str], port: u16) -> S3Server {
         for b in buckets {
             std::fs::create_dir_all(dir.join(b)).unwrap();
         }
-        let port = free_port();
         let child = Command::new(required_env("TD_S3S_BIN"))
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])
             .args(["--access-key", S3_ACCESS_KEY, "--secret-key", S3_SECRET_KEY])
@@ -235,7 +287,12 @@ impl S3Server {
         S3Server {
             child,
             endpoint: format!("http://{address}"),
+            port,
         }
+    }
+
+    pub fn stop(mut self) {
+        terminate(&mut self.child, Duration::from_secs(10));
     }
 
     /// The `AWS_*` environment that points delta-rs (Rust or Python) here.
@@ -290,14 +347,17 @@ pub fn metric_value(exposition: &str, name: &str) -> Option<f64> {
 
 /// A long-running `tongdian run` worker with its operator endpoints on a
 /// free port and test-sized group timeouts; killed on drop if still running.
+/// Its log (text, `info`) goes to a file the test can read.
 pub struct Worker {
     pub child: Child,
     pub metrics_address: String,
+    log: tempfile::NamedTempFile,
 }
 
 impl Worker {
     pub fn spawn(brokers: &str, output: &str, args: &[&str], env: &[(&str, &str)]) -> Worker {
         let metrics_address = format!("127.0.0.1:{}", free_port());
+        let log = tempfile::NamedTempFile::new().unwrap();
         let child = tongdian()
             .args(["run", "--brokers", brokers, "--output", output])
             .args(args)
@@ -306,12 +366,60 @@ impl Worker {
             .env("TONGDIAN_KAFKA_HEARTBEAT_INTERVAL_MS", "1000")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log.reopen().unwrap())
             .spawn()
             .expect("starting tongdian run");
         Worker {
             child,
             metrics_address,
+            log,
+        }
+    }
+
+    /// Everything the worker has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+
+    /// The last lines of the log, for failure messages.
+    pub fn log_tail(&self) -> String {
+        let log = self.log();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(60)..].join("\n")
+    }
+
+    /// The current `/metrics` exposition, if the worker answers.
+    pub fn metrics(&self) -> Option<String> {
+        match http_get(&self.metrics_address, "/metrics") {
+            Some((200, body)) => Some(body),
+            _ => None,
+        }
+    }
+
+    /// Fails the test, with the log, if the worker has exited.
+    pub fn assert_running(&mut self, context: &str) {
+        if let Some(status) = self.child.try_wait().unwrap() {
+            panic!(
+                "the worker exited ({status}) {context}:\n{}",
+                self.log_tail()
+            );
+        }
+    }
+
+    /// SIGTERM, then waits up to `within` for a clean exit; fails the test
+    /// (with the log) if the worker is still running or exits with an error.
+    pub fn terminate(&mut self, within: Duration) {
+        let status = terminate(&mut self.child, within);
+        match status {
+            Some(s) if s.success() => {}
+            Some(s) => panic!(
+                "the worker exited with {s} after SIGTERM:\n{}",
+                self.log_tail()
+            ),
+            None => panic!(
+                "the worker was still running {within:?} after SIGTERM:\n{}",
+                self.log_tail()
+            ),
         }
     }
 
@@ -328,13 +436,11 @@ impl Worker {
                     return body;
                 }
             }
-            assert!(
-                self.child.try_wait().unwrap().is_none(),
-                "the worker exited before reading {messages} messages"
-            );
+            self.assert_running(&format!("before reading {messages} messages"));
             assert!(
                 Instant::now() < deadline,
-                "the worker did not read {messages} messages within {timeout:?}"
+                "the worker did not read {messages} messages within {timeout:?}:\n{}",
+                self.log_tail()
             );
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -348,4 +454,78 @@ impl Drop for Worker {
             let _ = self.child.wait();
         }
     }
+}
+
+/// A short, valid review with id `{prefix}{i}`, keyed by its id.
+pub fn review(topic: &str, prefix: &str, i: usize) -> (String, Option<String>, Vec<u8>) {
+    let id = format!("{prefix}{i}");
+    let payload = format!(
+        r#"{{"id":"{id}","kind":"review","created_at":"2026-11-0{}T10:00:00+08:00","source":"jd","text":"第{i}单物流太慢了，客服也不回"}}"#,
+        1 + i % 9
+    );
+    (topic.to_owned(), Some(id), payload.into_bytes())
+}
+
+/// The Delta `txn` app ids of `partitions` partitions of `topic`.
+pub fn app_ids(topic: &str, partitions: i32) -> Vec<String> {
+    (0..partitions)
+        .map(|p| format!("tongdian:{topic}:{p}"))
+        .collect()
+}
+
+/// How many messages the offsets a table holds account for: the sum of
+/// (offset + 1) over `app_ids`, the partitions not yet written counting 0.
+pub fn offsets_cover(facts: &Value, table: &str, app_ids: &[String]) -> i64 {
+    app_ids
+        .iter()
+        .map(|a| facts["offsets"][table][a].as_i64().map_or(0, |o| o + 1))
+        .sum()
+}
+
+/// Reads the tables (independent reader) until both tables' offsets
+/// account for `total` messages, i.e. every partition is committed to its
+/// end; returns those facts. Fails the test after `timeout`.
+pub fn wait_tables_cover(
+    root: &str,
+    app_ids: &[String],
+    env: &[(&str, String)],
+    total: i64,
+    timeout: Duration,
+    mut check: impl FnMut(),
+) -> Value {
+    let deadline = Instant::now() + timeout;
+    loop {
+        check();
+        if let Some(facts) = try_read_tables(root, app_ids, env) {
+            let covered = ["feedback", "dead_letters"].map(|t| offsets_cover(&facts, t, app_ids));
+            if covered == [total, total] {
+                return facts;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the tables cover {covered:?} of {total} messages after {timeout:?}"
+            );
+        } else {
+            assert!(
+                Instant::now() < deadline,
+                "the tables are unreadable after {timeout:?}"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(1500));
+    }
+}
+
+/// `read_tables_with`, or `None` while the tables do not exist yet.
+fn try_read_tables(root: &str, app_ids: &[String], env: &[(&str, String)]) -> Option<Value> {
+    let out = Command::new(required_env("TD_PYTHON"))
+        .arg(repo_root().join("tests/verify_tables.py"))
+        .arg(root)
+        .args(app_ids)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .expect("running the table reader");
+    if !out.status.success() {
+        return None;
+    }
+    serde_json::from_slice(&out.stdout).ok()
 }

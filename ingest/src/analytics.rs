@@ -89,28 +89,28 @@ impl AnalyticsTopics {
     /// Leaves out a topic that does not exist (it would hold every commit
     /// up until the producer gives up; the tables do not need it), saying
     /// so. Until the broker answers, nothing is decided.
-    pub fn verify(&mut self, exists: impl Fn(&str) -> rdkafka::error::KafkaResult<bool>) {
-        if self.verified {
+    pub fn verify(&mut self, existing: impl Fn() -> rdkafka::error::KafkaResult<Vec<String>>) {
+        if self.verified || (self.alerts.is_empty() && self.counts.is_empty()) {
             return;
         }
+        let known = match existing() {
+            Ok(known) => known,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not list the topics; will check the analytics topics later");
+                return;
+            }
+        };
         for (topic, what) in [(&mut self.alerts, "alerts"), (&mut self.counts, "counts")] {
             if topic.is_empty() {
                 continue;
             }
-            match exists(topic) {
-                Ok(true) => {}
-                Ok(false) => {
-                    tracing::error!(
-                        %topic,
-                        "the {what} topic does not exist, so nothing is sent to it by this worker; \
-                         create it (`tongdian topics create`) or set it to \"\" in the analytics configuration"
-                    );
-                    topic.clear();
-                }
-                Err(e) => {
-                    tracing::warn!(%topic, error = %e, "could not check the {what} topic; will try again");
-                    return;
-                }
+            if !known.contains(topic) {
+                tracing::error!(
+                    %topic,
+                    "the {what} topic does not exist, so nothing is sent to it by this worker; \
+                     create it (`tongdian topics create`) or set it to \"\" in the analytics configuration"
+                );
+                topic.clear();
             }
         }
         self.verified = true;

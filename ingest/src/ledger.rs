@@ -223,6 +223,14 @@ impl RecentIds {
         }
     }
 
+    /// Forgets every id remembered from `partition` above `offset`: after a
+    /// resync those messages are read again, and whatever this worker
+    /// thought it had committed beyond what the table holds is not there.
+    pub fn forget_after(&mut self, partition: i32, offset: Option<i64>) {
+        let above = |o: i64| offset.is_none_or(|t| o > t);
+        self.seen.retain(|_, (p, o)| *p != partition || !above(*o));
+    }
+
     #[cfg(test)]
     fn len(&self) -> usize {
         self.seen.len()
@@ -453,6 +461,13 @@ mod tests {
         assert!(matches!(r.check("c", 0, 5), IdCheck::Duplicate { .. }));
         r.forget("c", 0, 3);
         assert_eq!(r.check("c", 0, 3), IdCheck::New, "re-read after a revoke");
+
+        // A resync to offset 3 of partition 0: ids from above it are re-read.
+        r.check("d", 0, 4);
+        r.check("e", 1, 9);
+        r.forget_after(0, Some(3));
+        assert_eq!(r.check("d", 0, 4), IdCheck::New);
+        assert!(matches!(r.check("e", 1, 9), IdCheck::Duplicate { .. }));
 
         let mut off = RecentIds::new(0);
         assert_eq!(off.check("a", 0, 1), IdCheck::New);

@@ -33,7 +33,9 @@ use crate::error::IngestError;
 use crate::ledger::{Admission, FlushPolicy, IdCheck, Ledger, Pending, RecentIds};
 use crate::metrics::Metrics;
 use crate::sink::{Advance, DeltaSink, TableId, TableLocation, TableSet, TopicPartition};
-use crate::source::{create_consumer, end_offsets, topic_exists, RebalanceEvent, WorkerConsumer};
+use crate::source::{
+    create_consumer, end_offsets, existing_topics, RebalanceEvent, WorkerConsumer,
+};
 
 /// Turns an accepted message into its analysis columns. The binary plugs the
 /// `nlp` analyzer in here; this crate knows only the contract.
@@ -383,7 +385,7 @@ impl Worker<'_> {
         if let Some(topics) = &mut self.topics {
             // Checked once the broker answers, not at start: a worker
             // waiting for its broker must still stop promptly when told.
-            topics.verify(|topic| tokio::task::block_in_place(|| topic_exists(consumer, topic)));
+            topics.verify(|| tokio::task::block_in_place(|| existing_topics(consumer)));
         }
         if let Some(dlq) = &self.dlq {
             let advances = self.ledger.uncommitted(TableId::DeadLetters);
@@ -554,6 +556,8 @@ impl Worker<'_> {
             .read_offsets(std::slice::from_ref(partition))
             .await?;
         let table_offsets = offsets.get(partition).copied().unwrap_or_default();
+        self.recent
+            .forget_after(partition.partition, table_offsets.get(TableId::Feedback));
         if let Some(next) = self.ledger.resync(partition, table_offsets) {
             let at = if table_offsets.resume_from().is_some() {
                 Offset::Offset(next)

@@ -255,12 +255,14 @@ pub fn end_offsets(
     Ok(out)
 }
 
-/// Whether `topic` exists, by the broker's metadata (a consumer's metadata
-/// request never creates a topic).
-pub fn topic_exists(consumer: &WorkerConsumer, topic: &str) -> KafkaResult<bool> {
-    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(30))?;
+/// The topics the brokers know (a consumer's metadata request never
+/// creates one), in one request.
+pub fn existing_topics(consumer: &WorkerConsumer) -> KafkaResult<Vec<String>> {
+    let metadata = consumer.fetch_metadata(None, Duration::from_secs(30))?;
     Ok(metadata
         .topics()
         .iter()
-        .any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty()))
+        .filter(|t| t.error().is_none() && !t.partitions().is_empty())
+        .map(|t| t.name().to_owned())
+        .collect())
 }

@@ -274,3 +274,30 @@ async fn rows_carry_analysis_and_provenance() {
         b"{not json"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resent_ids_within_the_window_are_counted_and_kept_out_of_feedback() {
+    let cluster = cluster();
+    let brokers = cluster.bootstrap_servers();
+    // 60 messages, then producers resend the first 20 of them.
+    let mut messages: Vec<Vec<u8>> = (0..60).map(|i| valid(i).into_bytes()).collect();
+    messages.extend((0..20).map(|i| valid(i).into_bytes()));
+    produce(&brokers, &messages).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&brokers, dir.path(), "dedup");
+    let stats = drain(&cfg).await;
+    assert_eq!(stats.consumed, 80);
+    assert_eq!(stats.duplicates, 20);
+    assert_eq!(stats.feedback_rows, 60);
+    let ids = feedback_ids(dir.path()).await;
+    assert_eq!(ids.len(), 60);
+    assert!(ids.values().all(|n| *n == 1), "{ids:?}");
+
+    // With the window off, a resend is just another message.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&brokers, dir.path(), "no-dedup");
+    cfg.sink.duplicate_window = 0;
+    let stats = drain(&cfg).await;
+    assert_eq!((stats.duplicates, stats.feedback_rows), (0, 80));
+}

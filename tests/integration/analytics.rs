@@ -8,23 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use crate::support::{repo_root, tongdian};
-
-fn read_analytics(root: &std::path::Path, app_ids: &[&str]) -> Value {
-    let python = std::env::var("TD_PYTHON").expect("TD_PYTHON (set by scripts/test.sh)");
-    let out = std::process::Command::new(python)
-        .arg(repo_root().join("tests/verify_analytics.py"))
-        .arg(root)
-        .args(app_ids)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "verify_analytics.py failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use crate::support::{read_analytics, tongdian};
 
 /// Accepts HTTP POSTs on a free loopback port, answers 200 (or 503 to the
 /// first `fail_first` requests) and keeps the JSON bodies.

@@ -6,22 +6,7 @@
 
 use serde_json::Value;
 
-use crate::support::{create_topics, produce, repo_root, run_to_end, Tansu};
-
-fn read_analytics(root: &std::path::Path) -> Value {
-    let python = std::env::var("TD_PYTHON").expect("TD_PYTHON (set by scripts/test.sh)");
-    let out = std::process::Command::new(python)
-        .arg(repo_root().join("tests/verify_analytics.py"))
-        .arg(root)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "verify_analytics.py failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use crate::support::{create_topics, produce, read_analytics, run_to_end, Tansu};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs tansu and the Python readers; run through scripts/test.sh"]
@@ -65,7 +50,7 @@ async fn two_workers_rollups_add_up_to_the_feedback_table_and_windows_are_ranked
     };
     let (a, b) = (std::thread::spawn(run.clone()), std::thread::spawn(run));
     let (a, b) = (a.join().unwrap(), b.join().unwrap());
-    let f = read_analytics(&output);
+    let f = read_analytics(&output, &[]);
     let rows = f["feedback_rows"].as_u64().unwrap();
     assert!(rows > 2000, "{f}\n{a}\n{b}");
     for grain in ["1h", "1d"] {

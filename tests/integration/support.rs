@@ -529,3 +529,20 @@ fn try_read_tables(root: &str, app_ids: &[String], env: &[(&str, String)]) -> Op
     }
     serde_json::from_slice(&out.stdout).ok()
 }
+
+/// Facts about the analytics tables from the independent reader
+/// (`tests/verify_analytics.py`), with the `txn` versions of `app_ids`.
+pub fn read_analytics(root: &Path, app_ids: &[&str]) -> Value {
+    let out = Command::new(required_env("TD_PYTHON"))
+        .arg(repo_root().join("tests/verify_analytics.py"))
+        .arg(root)
+        .args(app_ids)
+        .output()
+        .expect("running the analytics reader");
+    assert!(
+        out.status.success(),
+        "verify_analytics.py failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("reader output is JSON")
+}

@@ -236,16 +236,27 @@ pub fn read_tables(root: &Path, app_ids: &[String]) -> Value {
 /// The same for any table root URI, with extra environment (object-store
 /// credentials) for the reader.
 pub fn read_tables_with(root: &str, app_ids: &[String], env: &[(&str, String)]) -> Value {
+    python_reader("verify_tables.py", root, app_ids, env)
+}
+
+/// Runs one of the independent Python readers in `tests/` and parses the
+/// JSON facts it prints.
+fn python_reader(
+    script: &str,
+    root: &str,
+    args: &[impl AsRef<std::ffi::OsStr>],
+    env: &[(&str, String)],
+) -> Value {
     let out = Command::new(required_env("TD_PYTHON"))
-        .arg(repo_root().join("tests/verify_tables.py"))
+        .arg(repo_root().join("tests").join(script))
         .arg(root)
-        .args(app_ids)
+        .args(args)
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .output()
         .expect("running the table reader");
     assert!(
         out.status.success(),
-        "verify_tables.py failed:\n{}",
+        "{script} failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("reader output is JSON")
@@ -533,16 +544,5 @@ fn try_read_tables(root: &str, app_ids: &[String], env: &[(&str, String)]) -> Op
 /// Facts about the analytics tables from the independent reader
 /// (`tests/verify_analytics.py`), with the `txn` versions of `app_ids`.
 pub fn read_analytics(root: &Path, app_ids: &[&str]) -> Value {
-    let out = Command::new(required_env("TD_PYTHON"))
-        .arg(repo_root().join("tests/verify_analytics.py"))
-        .arg(root)
-        .args(app_ids)
-        .output()
-        .expect("running the analytics reader");
-    assert!(
-        out.status.success(),
-        "verify_analytics.py failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("reader output is JSON")
+    python_reader("verify_analytics.py", root.to_str().unwrap(), app_ids, &[])
 }

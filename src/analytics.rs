@@ -3,16 +3,14 @@
 //! critical-message alerts, and the partial window counts the detector
 //! sums across workers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use std::collections::HashMap;
-
 use chrono::{DateTime, TimeDelta, Utc};
 use tongdian_aggregator::{
-    critical_alert, window_totals, DetectorConfig, Observed, PartialCounts, Rollups, SlaConfig,
-    TermCounts, WindowConfig, WindowCounts, WindowId, WindowSpec, Windower,
+    critical_alert, window_totals, DetectorConfig, Observed, PartialCounts, SlaConfig, TermCounts,
+    WindowConfig, WindowCounts, WindowId, WindowSpec, Windower,
 };
 use tongdian_ingest::{Analytics, Derived};
 use tongdian_schemas::analytics::AlertRecord;
@@ -149,8 +147,6 @@ impl Analytics for WorkerAnalytics {
             if let Observed::LateCorrection { .. } = self.windower.observe(row) {
                 late += 1;
             }
-        }
-        for row in rows {
             let p = &row.provenance;
             let t = self
                 .event_time
@@ -161,18 +157,17 @@ impl Analytics for WorkerAnalytics {
         let emitted = self.windower.flush();
         // Detection counts every message of the round, late ones included:
         // whether a window is complete is decided globally, by the detector.
-        let mut all = Rollups::new();
-        all.extend(emitted.rollups.iter().cloned());
-        let windows: Vec<WindowCounts> = window_totals(all.iter())
-            .into_iter()
-            .map(|(w, totals)| {
-                WindowCounts::from_totals(
-                    w,
-                    Some(&totals),
-                    window_terms.remove(&w).unwrap_or_default(),
-                )
-            })
-            .collect();
+        let windows: Vec<WindowCounts> =
+            window_totals(emitted.rollups.iter().map(|r| (&r.key, &r.measures)))
+                .into_iter()
+                .map(|(w, totals)| {
+                    WindowCounts::from_totals(
+                        w,
+                        Some(&totals),
+                        window_terms.remove(&w).unwrap_or_default(),
+                    )
+                })
+                .collect();
         // One message per window keeps each small; the watermark travels
         // on the last only, after every window it may close has been sent.
         let mut partials: Vec<PartialCounts> = windows

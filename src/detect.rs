@@ -23,7 +23,7 @@ use anyhow::{bail, Context, Result};
 use chrono::{DateTime, TimeDelta, Utc};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Message;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 use tongdian_aggregator::{
     pain_points, CountsAssembler, DetectorConfig, EmergingDetector, PartialCounts, PriorityConfig,
     WindowCounts,
@@ -142,11 +142,7 @@ pub async fn run<F: Future<Output = ()>>(
     let producer = if setup.alerts_topic.is_empty() {
         None
     } else {
-        Some(
-            producer_config(&setup.kafka)?
-                .create()
-                .context("the alerts producer")?,
-        )
+        Some(tongdian_ingest::producer(&setup.kafka).context("the alerts producer")?)
     };
     let emerging = EmergingDetector::new(setup.detector.clone())?;
     let mut d = Detector {
@@ -168,13 +164,6 @@ pub async fn run<F: Future<Output = ()>>(
         None => d.drain(&consumer).await?,
     }
     Ok(d.report)
-}
-
-fn producer_config(kafka: &KafkaConfig) -> Result<ClientConfig> {
-    let mut c = kafka.client_config()?;
-    c.set("enable.idempotence", "true")
-        .set("message.timeout.ms", "300000");
-    Ok(c)
 }
 
 /// Assigned (not subscribed) from the beginning: every detector reads the

@@ -27,7 +27,7 @@ use crate::error::IngestError;
 /// The worker's producer (dead letters, alerts, counts): idempotent, and
 /// patient, since a commit waits for it and a broker outage should be
 /// ridden out rather than turned into an error.
-pub(crate) fn producer(cfg: &KafkaConfig) -> Result<FutureProducer, IngestError> {
+pub fn producer(cfg: &KafkaConfig) -> Result<FutureProducer, IngestError> {
     Ok(cfg
         .client_config()?
         .set("enable.idempotence", "true")

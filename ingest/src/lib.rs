@@ -33,6 +33,7 @@ pub use config::{
     IngestConfig, KafkaConfig, SaslMechanism, Secret, SecurityProtocol, SinkConfig, StartFrom,
     DEFAULT_TOPICS,
 };
+pub use dlq::producer;
 pub use error::IngestError;
 pub use metrics::Metrics;
 pub use pipeline::{run, Enricher, NoObserver, Observer, RunOptions, RunStats};

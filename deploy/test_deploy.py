@@ -697,6 +697,7 @@ def _():
     expect(cfg["kafka"]["group"] == DEFAULT["kafka"]["group"], "group")
     expect(cfg["sink"]["output"] == DEFAULT["sink"]["output"], "output")
     expect(cfg["sink"]["flush_max_bytes"] == 64 * 1024 * 1024, "flush_max_bytes")
+    expect(cfg["sink"]["memory_limit_mb"] == DEFAULT["sink"]["memoryLimitMb"] == 512, "memory_limit_mb")
     expect(cm["data"]["taxonomy.toml"] == (ROOT / "nlp/taxonomy/default.toml").read_text(),
            "taxonomy.toml differs from nlp/taxonomy/default.toml")
     mine = 'name = "mine"\nversion = "7"\n'

@@ -79,13 +79,14 @@ pub async fn backlog(config: Config, enricher: Arc<NlpEnricher>, args: Backlog) 
     } else {
         None
     };
+    let metrics = Arc::new(Metrics::default());
     let stats = tongdian_ingest::run(
         &ingest,
         enricher.as_ref(),
         &mut NoObserver,
         RunOptions {
             exit_at_end: true,
-            metrics: Arc::new(Metrics::default()),
+            metrics: metrics.clone(),
             analytics,
         },
         std::future::pending::<()>(),
@@ -108,7 +109,8 @@ pub async fn backlog(config: Config, enricher: Arc<NlpEnricher>, args: Backlog) 
          bare consumer   {:>10.0} msg/s  ({:.1} s)\n\
          pipeline        {:>10.0} msg/s  ({:.1} s, {} commits, into {})\n\
          ratio           {:>10.2}  (pipeline / bare)\n\
-         peak RSS        {:>10.1} MiB  (VmHWM, whole process; {:.1} MiB after the bare read)\n",
+         peak RSS        {:>10.1} MiB  (VmHWM, whole process; {:.1} MiB after the bare read)\n\
+         memory limit    {:>10} MiB  (sink.memory_limit_mb; {} of the commits early for it)\n",
         bare.messages,
         args.partitions,
         args.topic,
@@ -121,6 +123,8 @@ pub async fn backlog(config: Config, enricher: Arc<NlpEnricher>, args: Backlog) 
         pipeline.rate() / bare.rate(),
         hwm as f64 / 1024.0,
         hwm_bare as f64 / 1024.0,
+        ingest.sink.memory_limit_mb,
+        metrics.memory_pressure_commits(),
     ))?;
     Ok(())
 }

@@ -441,6 +441,17 @@ pub struct SinkConfig {
     /// those messages again. Keep it under the orchestrator's grace period
     /// (Kubernetes: 30 s). At least 1. Default 10.
     pub shutdown_timeout_secs: u64,
+    /// The worker's memory bound, in MiB of resident memory (the figure a
+    /// container's memory limit counts). When the process reaches three
+    /// quarters of it, the worker commits what it has buffered early (at
+    /// most once a second; `tongdian_memory_pressure_commits_total`), since
+    /// a buffered message costs several times its payload once analysed.
+    /// It also caps librdkafka's prefetch queue
+    /// (`queued.max.messages.kbytes`) at an eighth of it unless
+    /// `[kafka.librdkafka]` sets that. Keep it at or below the container's
+    /// limit. 0 turns the bound off; otherwise at least 192 and at least
+    /// twice `flush_max_bytes`. Default 512.
+    pub memory_limit_mb: u64,
     /// Options for delta-rs's object stores, e.g. `AWS_ENDPOINT_URL`,
     /// `AWS_REGION`; the same names work as environment variables. Several
     /// workers writing one table on S3 need atomic commits: on a store with
@@ -460,12 +471,24 @@ impl Default for SinkConfig {
             commit_retry_secs: 300,
             duplicate_window: 100_000,
             shutdown_timeout_secs: 10,
+            memory_limit_mb: 512,
             storage_options: BTreeMap::new(),
         }
     }
 }
 
+/// A worker holds about 100 MiB with an empty buffer once it has run a
+/// while (dictionaries, the sentiment model, the Kafka and store clients
+/// and their queues, the table logs; measured); a bound much nearer than
+/// that would commit after every few messages.
+const MIN_MEMORY_LIMIT_MB: u64 = 192;
+
 impl SinkConfig {
+    /// `memory_limit_mb` in bytes; 0 when the bound is off.
+    pub fn memory_limit_bytes(&self) -> u64 {
+        self.memory_limit_mb << 20
+    }
+
     pub fn flush_interval(&self) -> Duration {
         Duration::from_secs(self.flush_interval_secs)
     }
@@ -487,6 +510,22 @@ impl SinkConfig {
             return Err(IngestError::Config(
                 "sink.flush_max_messages and sink.flush_max_bytes must be positive".into(),
             ));
+        }
+        if self.memory_limit_mb != 0 {
+            if self.memory_limit_mb < MIN_MEMORY_LIMIT_MB {
+                return Err(IngestError::Config(format!(
+                    "sink.memory_limit_mb = {} is below the {MIN_MEMORY_LIMIT_MB} MiB a worker needs \
+                     for its dictionaries, model and clients (0 turns the bound off)",
+                    self.memory_limit_mb
+                )));
+            }
+            if self.flush_max_bytes as u64 * 2 > self.memory_limit_bytes() {
+                return Err(IngestError::Config(format!(
+                    "sink.flush_max_bytes ({} MiB) must be at most half of sink.memory_limit_mb ({} MiB)",
+                    self.flush_max_bytes >> 20,
+                    self.memory_limit_mb
+                )));
+            }
         }
         Ok(())
     }
@@ -512,6 +551,24 @@ impl IngestConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_memory_limit_must_leave_room_for_the_worker_and_its_buffer() {
+        let mut sink = SinkConfig::default();
+        sink.validate().unwrap();
+        sink.memory_limit_mb = 100;
+        let err = sink.validate().unwrap_err().to_string();
+        assert!(err.contains("sink.memory_limit_mb = 100"), "{err}");
+        sink.memory_limit_mb = 0;
+        sink.validate().unwrap();
+        sink.memory_limit_mb = 256;
+        sink.flush_max_bytes = 200 << 20;
+        let err = sink.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("sink.flush_max_bytes (200 MiB)") && err.contains("(256 MiB)"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn owned_librdkafka_properties_are_refused_by_name() {

@@ -14,6 +14,8 @@
 //! - `sink.rs`: Delta tables: create, commit with `txn` offsets, read offsets.
 //! - `dlq.rs`: the dead-letter topic.
 //! - `topics.rs`: `tongdian topics create`.
+//! - `memory.rs`: the memory bound: an early commit when the resident set
+//!   nears `sink.memory_limit_mb`.
 //! - `metrics.rs`: [`Metrics`], counters, gauges and readiness for `/metrics`.
 //! - `error.rs`: [`IngestError`].
 
@@ -22,6 +24,7 @@ mod config;
 mod dlq;
 mod error;
 mod ledger;
+mod memory;
 mod metrics;
 mod pipeline;
 mod sink;

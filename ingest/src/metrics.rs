@@ -27,6 +27,8 @@ pub struct Metrics {
     late_events: AtomicU64,
     buffered_messages: AtomicU64,
     buffered_bytes: AtomicU64,
+    resident_bytes: AtomicU64,
+    memory_pressure_commits: AtomicU64,
     assigned_partitions: AtomicU64,
     lag: Mutex<BTreeMap<(String, i32), i64>>,
     /// The tables opened, and the last commit (if any) succeeded.
@@ -91,6 +93,14 @@ impl Metrics {
         self.buffered_bytes.store(bytes as u64, Relaxed);
     }
 
+    pub(crate) fn resident(&self, bytes: u64) {
+        self.resident_bytes.store(bytes, Relaxed);
+    }
+
+    pub(crate) fn memory_pressure_commit(&self) {
+        self.memory_pressure_commits.fetch_add(1, Relaxed);
+    }
+
     pub(crate) fn assigned(&self, partitions: usize) {
         self.assigned_partitions.store(partitions as u64, Relaxed);
     }
@@ -107,6 +117,11 @@ impl Metrics {
     /// Ready to serve: it holds partitions and can write its tables.
     pub fn is_ready(&self) -> bool {
         self.store_ok.load(Relaxed) && self.assigned_partitions.load(Relaxed) > 0
+    }
+
+    /// Commits made early for the memory bound.
+    pub fn memory_pressure_commits(&self) -> u64 {
+        self.memory_pressure_commits.load(Relaxed)
     }
 
     pub fn messages_consumed(&self) -> u64 {
@@ -151,6 +166,11 @@ impl Metrics {
             "tongdian_alerts_total",
             "Critical-message alerts committed to the alerts table by this worker.",
             self.alerts.load(Relaxed),
+        );
+        counter(
+            "tongdian_memory_pressure_commits_total",
+            "Commits made early because resident memory neared sink.memory_limit_mb.",
+            self.memory_pressure_commits.load(Relaxed),
         );
         counter(
             "tongdian_late_events_total",
@@ -200,6 +220,11 @@ impl Metrics {
             "tongdian_buffered_bytes",
             "Payload bytes read but not yet committed.",
             self.buffered_bytes.load(Relaxed),
+        );
+        gauge(
+            "tongdian_resident_memory_bytes",
+            "The process's resident memory, as last sampled against sink.memory_limit_mb.",
+            self.resident_bytes.load(Relaxed),
         );
         gauge(
             "tongdian_assigned_partitions",

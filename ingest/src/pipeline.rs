@@ -31,6 +31,7 @@ use crate::config::IngestConfig;
 use crate::dlq::DeadLetterTopic;
 use crate::error::IngestError;
 use crate::ledger::{Admission, FlushPolicy, IdCheck, Ledger, Pending, RecentIds};
+use crate::memory::{release_freed, resident_bytes, MemoryGuard, Pressure};
 use crate::metrics::Metrics;
 use crate::sink::{Advance, DeltaSink, TableId, TableLocation, TableSet, TopicPartition};
 use crate::source::{
@@ -125,7 +126,12 @@ pub async fn run(
     let sink = DeltaSink::open(location.clone()).await?;
     metrics.store_ok(true);
     let dlq = DeadLetterTopic::create(&config.kafka)?;
-    let consumer = create_consumer(&config.kafka, location, metrics.clone())?;
+    let consumer = create_consumer(
+        &config.kafka,
+        config.sink.memory_limit_mb,
+        location,
+        metrics.clone(),
+    )?;
     let (analytics, topics) = match options.analytics {
         Some(a) => {
             let topics = AnalyticsTopics::create(&config.kafka, &a.alerts_topic, &a.counts_topic)?;
@@ -163,6 +169,8 @@ pub async fn run(
         commit_retry_limit: Duration::from_secs(config.sink.commit_retry_secs),
         ledger: Ledger::new(tables),
         recent: RecentIds::new(config.sink.duplicate_window),
+        memory: MemoryGuard::new(config.sink.memory_limit_bytes()),
+        memory_warned: false,
         pending: Pending::default(),
         stats: RunStats::default(),
     };
@@ -184,6 +192,9 @@ struct Worker<'a> {
     commit_retry_limit: Duration,
     ledger: Ledger,
     recent: RecentIds,
+    memory: MemoryGuard,
+    /// Warned once that memory is high for reasons a commit cannot fix.
+    memory_warned: bool,
     pending: Pending,
     stats: RunStats,
 }
@@ -233,7 +244,10 @@ impl Worker<'_> {
             self.apply_rebalances(consumer)?;
             let now = Instant::now();
             let at_end = exit_at_end && self.ledger.reached_end();
-            if self.pending.is_due(&self.policy, now) || (at_end && !self.ledger.all_committed()) {
+            if self.pending.is_due(&self.policy, now)
+                || (at_end && !self.ledger.all_committed())
+                || self.memory_pressed()
+            {
                 self.commit(consumer).await?;
                 continue;
             }
@@ -373,6 +387,55 @@ impl Worker<'_> {
             _ => self.stats.already_in_table += 1,
         }
         Ok(())
+    }
+
+    /// Whether resident memory asks for an early commit. Sampled every few
+    /// hundred messages, and only with something buffered: with nothing
+    /// buffered a commit frees nothing.
+    fn memory_pressed(&mut self) -> bool {
+        if self.pending.messages == 0 || !self.memory.wants_sample(self.stats.consumed) {
+            return false;
+        }
+        let Some(resident) = resident_bytes() else {
+            return false;
+        };
+        self.metrics.resident(resident);
+        match self.memory.check(self.stats.consumed, resident) {
+            Pressure::Fine => false,
+            Pressure::Commit => {
+                tracing::info!(
+                    resident_mib = resident >> 20,
+                    buffered = self.pending.messages,
+                    "resident memory near sink.memory_limit_mb; committing early"
+                );
+                self.metrics.memory_pressure_commit();
+                true
+            }
+            Pressure::Unrelieved => {
+                if !self.memory_warned {
+                    self.memory_warned = true;
+                    tracing::warn!(
+                        resident_mib = resident >> 20,
+                        "resident memory is near sink.memory_limit_mb with little buffered; \
+                         lower [kafka.librdkafka] queued.max.messages.kbytes or raise the limit"
+                    );
+                }
+                false
+            }
+        }
+    }
+
+    /// After a commit freed the buffer: return the memory to the system and
+    /// take the resident size as the new baseline.
+    fn memory_after_commit(&mut self) {
+        if !self.memory.enabled() {
+            return;
+        }
+        release_freed();
+        if let Some(resident) = resident_bytes() {
+            self.metrics.resident(resident);
+            self.memory.committed(resident);
+        }
     }
 
     /// One commit round: dead-letter topic first (so a dead letter is never
@@ -542,6 +605,8 @@ impl Worker<'_> {
         self.observer
             .committed(&pending.feedback, &pending.dead_letters);
         self.report_group_offsets(consumer);
+        drop(pending);
+        self.memory_after_commit();
         Ok(())
     }
 

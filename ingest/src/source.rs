@@ -190,9 +190,20 @@ impl ConsumerContext for WorkerContext {
 
 pub type WorkerConsumer = StreamConsumer<WorkerContext>;
 
-/// The librdkafka settings of a worker's consumer.
-pub fn consumer_config(cfg: &KafkaConfig) -> Result<ClientConfig, IngestError> {
+/// librdkafka's own default prefetch, in KiB.
+const DEFAULT_PREFETCH_KIB: u64 = 65_536;
+
+/// The librdkafka settings of a worker's consumer; `memory_limit_mb` (0:
+/// none) caps the prefetch queue at an eighth of it.
+pub fn consumer_config(
+    cfg: &KafkaConfig,
+    memory_limit_mb: u64,
+) -> Result<ClientConfig, IngestError> {
     let mut c = cfg.client_config()?;
+    if memory_limit_mb > 0 && !cfg.librdkafka.contains_key("queued.max.messages.kbytes") {
+        let kib = (memory_limit_mb * 1024 / 8).min(DEFAULT_PREFETCH_KIB);
+        c.set("queued.max.messages.kbytes", kib.to_string());
+    }
     c.set("group.id", &cfg.group)
         // Offsets live in the tables; Kafka's copy is written after each
         // table commit only so that lag tools see progress.
@@ -215,6 +226,7 @@ pub fn consumer_config(cfg: &KafkaConfig) -> Result<ClientConfig, IngestError> {
 
 pub fn create_consumer(
     cfg: &KafkaConfig,
+    memory_limit_mb: u64,
     location: TableLocation,
     metrics: Arc<Metrics>,
 ) -> Result<WorkerConsumer, IngestError> {
@@ -225,7 +237,8 @@ pub fn create_consumer(
         runtime: Handle::current(),
         events: Mutex::new(Vec::new()),
     };
-    let consumer: WorkerConsumer = consumer_config(cfg)?.create_with_context(context)?;
+    let consumer: WorkerConsumer =
+        consumer_config(cfg, memory_limit_mb)?.create_with_context(context)?;
     let topics: Vec<&str> = cfg.topics.iter().map(String::as_str).collect();
     consumer.subscribe(&topics)?;
     Ok(consumer)
@@ -265,4 +278,28 @@ pub fn existing_topics(consumer: &WorkerConsumer) -> KafkaResult<Vec<String>> {
         .filter(|t| t.error().is_none() && !t.partitions().is_empty())
         .map(|t| t.name().to_owned())
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prefetch(cfg: &KafkaConfig, limit_mb: u64) -> Option<String> {
+        consumer_config(cfg, limit_mb)
+            .unwrap()
+            .get("queued.max.messages.kbytes")
+            .map(str::to_owned)
+    }
+
+    #[test]
+    fn the_memory_limit_caps_the_prefetch_queue_unless_set() {
+        let mut cfg = KafkaConfig::default();
+        assert_eq!(prefetch(&cfg, 256).as_deref(), Some("32768"));
+        // An eighth of 1 GiB is more than librdkafka's own default.
+        assert_eq!(prefetch(&cfg, 1024).as_deref(), Some("65536"));
+        assert_eq!(prefetch(&cfg, 0), None);
+        cfg.librdkafka
+            .insert("queued.max.messages.kbytes".into(), "1000".into());
+        assert_eq!(prefetch(&cfg, 256).as_deref(), Some("1000"));
+    }
 }

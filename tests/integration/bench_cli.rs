@@ -40,6 +40,7 @@ fn the_backlog_benchmark_runs_on_a_tiny_topic() {
     assert!(figure("pipeline") > 0.0);
     assert!(figure("ratio") > 0.0);
     assert!(figure("peak RSS") > 0.0);
+    assert_eq!(figure("memory limit"), 512.0);
     let facts = read_tables(&output, &[]);
     assert_eq!(facts["feedback_rows"], 2000);
     assert_eq!(facts["feedback_distinct_ids"], 2000);

@@ -13,6 +13,7 @@ mod demo;
 mod eval_cli;
 mod hostile;
 mod kafka_security;
+mod memory;
 mod outage;
 mod rebalance;
 mod s3_e2e;

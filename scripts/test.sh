@@ -71,15 +71,16 @@ TD_TONGDIAN_BIN="$root/target/release/tongdian" "$TD_PYTHON" deploy/test_deploy.
 step "cargo test: unit, mock-cluster, tansu and object-store end-to-end tests"
 cargo test --release --workspace -- --include-ignored
 
-# The fuzz target needs cargo-fuzz and a nightly toolchain (libFuzzer and
-# -Zsanitizer). Neither is installed by this script: a machine that has
-# them runs a bounded session; one that has not says so and goes on.
-step "fuzz: decode + analysis (cargo fuzz, ${TD_FUZZ_SECONDS:-60} s, if available)"
-if command -v cargo-fuzz >/dev/null 2>&1 && rustup run nightly rustc --version >/dev/null 2>&1; then
-    corpus=$(mktemp -d)
-    (cd fuzz && CARGO_TARGET_DIR="$root/fuzz/target" cargo +nightly fuzz run decode_analyze \
-        "$corpus" seeds/decode_analyze -- -max_total_time="${TD_FUZZ_SECONDS:-60}" -max_len=65536)
-    rm -rf "$corpus"
-else
-    echo "skipped: cargo-fuzz or the nightly toolchain is not installed"
+# The fuzz target runs on the stable toolchain: RUSTC_BOOTSTRAP=1 lets
+# cargo-fuzz pass libFuzzer's coverage flags, and `--sanitizer none` needs
+# no nightly-only runtime. A dev build: it compiles in a third of the time
+# of an optimised one and still runs thousands of inputs a second.
+step "fuzz: decode + analysis (cargo fuzz, ${TD_FUZZ_SECONDS:-60} s)"
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+    cargo install cargo-fuzz --version 0.13.2 --locked
 fi
+corpus=$(mktemp -d)
+(cd fuzz && RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$root/fuzz/target" \
+    cargo fuzz run --dev --sanitizer none decode_analyze "$corpus" seeds/decode_analyze \
+    -- -max_total_time="${TD_FUZZ_SECONDS:-60}" -max_len=65536)
+rm -rf "$corpus"

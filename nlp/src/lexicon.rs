@@ -213,7 +213,16 @@ impl Lexicon {
     /// the cut are made of lexicon words: 不|好 and 太|慢 are cut, 不错 and
     /// 差不多 are not.
     pub fn scan(&self, text: &Text) -> Vec<Hit<Unit>> {
-        let mut boundary = text.boundary.clone();
+        let mut units = Vec::new();
+        self.scan_into(text, &mut Vec::new(), &mut units);
+        units
+    }
+
+    /// [`scan`](Self::scan) into `units`, with `boundary` as room for the
+    /// refined word boundaries: both buffers are reused between messages.
+    pub fn scan_into(&self, text: &Text, boundary: &mut Vec<bool>, units: &mut Vec<Hit<Unit>>) {
+        boundary.clear();
+        boundary.extend_from_slice(&text.boundary);
         for &(s, e) in &text.tokens {
             let word = &text.norm[s..e];
             if !(2..=6).contains(&word.len()) || !word.iter().all(|&c| is_han(c)) {
@@ -226,10 +235,11 @@ impl Lexicon {
             }
         }
         let words = Words {
-            boundary: &boundary,
+            boundary,
             single_ok: &text.single_ok,
         };
-        self.matcher.leftmost_longest(text, words)
+        units.clear();
+        self.matcher.leftmost_longest(text, words, units);
     }
 
     #[cfg(test)]

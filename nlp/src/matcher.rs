@@ -246,8 +246,7 @@ impl<P: Copy + PartialEq> Matcher<P> {
     /// Non-overlapping occurrences, scanning left to right and taking the
     /// longest acceptable pattern at each position. This is how a lexicon
     /// reads 不好用 as one negative word rather than 不 + 好用.
-    pub fn leftmost_longest(&self, text: &Text, words: Words) -> Vec<Hit<P>> {
-        let mut hits = Vec::with_capacity(16);
+    pub fn leftmost_longest(&self, text: &Text, words: Words, hits: &mut Vec<Hit<P>>) {
         let mut start = 0;
         while start < text.len() {
             let mut best: Option<(usize, usize)> = None;
@@ -270,7 +269,6 @@ impl<P: Copy + PartialEq> Matcher<P> {
                 None => start += 1,
             }
         }
-        hits
     }
 
     /// True if `chars` can be split entirely into patterns (greedy, longest
@@ -371,8 +369,9 @@ mod tests {
         m.insert("好用", 5);
         m.insert("不好用", 6);
         let t = Text::new("not bad, not that bad, 真的不好用", seg());
-        let hits: Vec<u8> = m
-            .leftmost_longest(&t, Words::of(&t))
+        let mut found = Vec::new();
+        m.leftmost_longest(&t, Words::of(&t), &mut found);
+        let hits: Vec<u8> = found
             .iter()
             .map(|h| h.payload)
             .collect();

@@ -56,7 +56,7 @@ pub(crate) struct Contribution {
     pub value: f64,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct ClauseSentiment {
     pub score: f64,
     /// Lexicon words, each with its position (themes take the nearest).
@@ -106,12 +106,26 @@ pub(crate) fn score_clause(
     units: &[Hit<Unit>],
     model: &SentimentModel,
 ) -> ClauseSentiment {
+    let mut out = ClauseSentiment::default();
+    score_clause_into(text, clause, units, model, &mut out);
+    out
+}
+
+/// [`score_clause`] into `out`, reusing its list of contributions.
+pub(crate) fn score_clause_into(
+    text: &Text,
+    clause: &Clause,
+    units: &[Hit<Unit>],
+    model: &SentimentModel,
+    out: &mut ClauseSentiment,
+) {
     // Units are in text order, so the clause's units are one run.
     let from = units.partition_point(|h| h.start < clause.start);
     let to = units.partition_point(|h| h.start < clause.end);
     let units = &units[from..to];
     let reaches = |end: usize, start: usize| words_between(text, end, start) <= MODIFIER_REACH;
-    let mut contributions: Vec<Contribution> = Vec::with_capacity(units.len());
+    let contributions = &mut out.contributions;
+    contributions.clear();
     // (strength, end, wide)
     let mut negation: Option<(f32, usize, bool)> = None;
     let mut degree: Option<(f32, usize)> = None;
@@ -250,12 +264,9 @@ pub(crate) fn score_clause(
     if contributions.is_empty() && (learned.abs() < MODEL_OPINION || formula(text, clause, units)) {
         learned = 0.0;
     }
-    ClauseSentiment {
-        score: (sum + learned).tanh(),
-        contributions,
-        model: learned,
-        unfinished_wait,
-    }
+    out.score = (sum + learned).tanh();
+    out.model = learned;
+    out.unfinished_wait = unfinished_wait;
 }
 
 /// What a wait that has not ended weighs: a plain complaint.

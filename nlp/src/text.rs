@@ -129,6 +129,9 @@ pub(crate) fn han_info(c: char) -> (char, HanClass) {
     (char::from_u32(entry & 0x00FF_FFFF).unwrap_or(c), class)
 }
 
+/// Every buffer is reused by [`Text::fill`], so that a thread analysing
+/// message after message allocates none of them again.
+#[derive(Default)]
 pub(crate) struct Text {
     pub original: Vec<char>,
     pub norm: Vec<char>,
@@ -142,14 +145,34 @@ pub(crate) struct Text {
     pub tokens: Vec<(usize, usize)>,
     /// The Han characters of `original` by script.
     pub han: HanCounts,
+    /// The normalised text as a string, for jieba, when it differs.
+    normalised: String,
 }
 
 impl Text {
     pub fn new(input: &str, segmenter: &Segmenter) -> Text {
-        let mut original = Vec::with_capacity(input.len());
-        let mut norm = Vec::with_capacity(input.len());
+        let mut text = Text::default();
+        text.fill(input, segmenter);
+        text
+    }
+
+    /// Makes `self` the prepared form of `input`, reusing its buffers.
+    pub fn fill(&mut self, input: &str, segmenter: &Segmenter) {
+        let Text {
+            original,
+            norm,
+            boundary,
+            single_ok,
+            tokens,
+            han,
+            normalised,
+        } = self;
+        original.clear();
+        norm.clear();
+        original.reserve(input.len());
+        norm.reserve(input.len());
         let mut changed = false;
-        let mut han = HanCounts::default();
+        *han = HanCounts::default();
         let mut phrase = false;
         for c in input.chars() {
             let n = if is_han(c) {
@@ -167,24 +190,28 @@ impl Text {
             norm.push(n);
         }
         if phrase {
-            changed |= phrases::apply(&original, &mut norm, starts_phrase);
+            changed |= phrases::apply(original, norm, starts_phrase);
         }
         // Only build a normalised copy for jieba when the segmentation
         // could differ (Traditional characters, capitals, full-width
         // letters).
-        let tokens = if changed {
-            segmenter.tokens(&collect(&norm))
+        if changed {
+            normalised.clear();
+            normalised.extend(norm.iter());
+            segmenter.tokens_into(normalised, tokens);
         } else {
-            segmenter.tokens(input)
-        };
+            segmenter.tokens_into(input, tokens);
+        }
         let n = norm.len();
-        let mut boundary = vec![false; n + 1];
+        boundary.clear();
+        boundary.resize(n + 1, false);
         boundary[n] = true;
-        for &(s, _) in &tokens {
+        for &(s, _) in tokens.iter() {
             boundary[s] = true;
         }
-        let mut single_ok = vec![false; n];
-        for &(s, e) in &tokens {
+        single_ok.clear();
+        single_ok.resize(n, false);
+        for &(s, e) in tokens.iter() {
             if e - s < 2 {
                 continue;
             }
@@ -196,14 +223,6 @@ impl Text {
                     single_ok[s + i] = true;
                 }
             }
-        }
-        Text {
-            original,
-            norm,
-            boundary,
-            single_ok,
-            tokens,
-            han,
         }
     }
 

@@ -101,6 +101,8 @@ struct Workspace {
     themes: ThemeWork,
     flags: Vec<usize>,
     emotions: Vec<usize>,
+    /// A clause's feature indices for the sentiment model.
+    features: Vec<u32>,
 }
 
 /// Buffers of [`Analyzer::themes`].
@@ -295,6 +297,7 @@ impl Analyzer {
             themes,
             flags,
             emotions,
+            features,
         } = w;
         text.fill(input, &self.segmenter);
         let text = &*text;
@@ -305,7 +308,7 @@ impl Analyzer {
         }
         let scores = &mut scores[..clauses.len()];
         for (c, out) in clauses.iter().zip(scores.iter_mut()) {
-            sentiment::score_clause_into(text, c, units, self.model, out);
+            sentiment::score_clause_into(text, c, units, self.model, out, features);
         }
         let scores = &*scores;
         let sentiment = sentiment::message_sentiment(clauses, scores);
@@ -342,7 +345,7 @@ impl Analyzer {
             }
         });
         Analysis {
-            script: script::detect_counted(&text.original, text.han),
+            script: script::detect_counted(text.han, text.latin),
             sentiment,
             themes,
             flags: self.flag_order.ids(self.taxonomy.flags(), flags),

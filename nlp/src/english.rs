@@ -13,6 +13,8 @@ const SUFFIXES: &[&str] = &["ing", "es", "ed", "er", "ly", "s", "d"];
 
 /// Counts Latin words of two or more letters; single letters ("a", "I", the
 /// "x" of "x2") say little about which language a message is in.
+/// `Text::fill` counts the same way while it reads a message.
+#[cfg(test)]
 pub(crate) fn count_words(chars: &[char]) -> (usize, usize) {
     let (mut words, mut letters, mut run) = (0, 0, 0);
     for &c in chars.iter().chain(std::iter::once(&' ')) {

@@ -190,23 +190,21 @@ impl SentimentModel {
 
     /// Log-odds that the span `start..end` of `text` is positive.
     pub(crate) fn logit(&self, text: &Text, start: usize, end: usize) -> f64 {
-        // At most two character n-grams per character and one word feature
-        // per token: a clause of ordinary length fits on the stack.
-        const STACK: usize = 256;
-        let mut buf = [0u32; STACK];
-        let mut n = 0;
-        extract(text, start, end, |f| {
-            if let Some(slot) = buf.get_mut(n) {
-                *slot = f;
-            }
-            n += 1;
-        });
-        if n <= STACK {
-            return f64::from(self.score_indices(&mut buf[..n]));
-        }
-        let mut features = Vec::with_capacity(n);
+        self.logit_in(text, start, end, &mut Vec::new())
+    }
+
+    /// [`logit`](Self::logit) with `features` as room for the clause's
+    /// feature indices, reused between clauses and messages.
+    pub(crate) fn logit_in(
+        &self,
+        text: &Text,
+        start: usize,
+        end: usize,
+        features: &mut Vec<u32>,
+    ) -> f64 {
+        features.clear();
         extract(text, start, end, |f| features.push(f));
-        f64::from(self.score_indices(&mut features))
+        f64::from(self.score_indices(features))
     }
 
     /// [`score`](Self::score) of the features `indices` (in any order,

@@ -7,6 +7,7 @@
 //! English is a real part of it, not just a brand name or "app".
 
 use crate::analysis::Script;
+#[cfg(test)]
 use crate::english::count_words;
 use crate::text::HanClass;
 #[cfg(test)]
@@ -80,17 +81,18 @@ impl HanCounts {
 
 #[cfg(test)]
 pub(crate) fn detect(original: &[char]) -> Script {
-    detect_counted(original, HanCounts::of(original))
+    detect_counted(HanCounts::of(original), count_words(original))
 }
 
-/// The script of `original`, whose Han characters are `counts`.
-pub(crate) fn detect_counted(original: &[char], counts: HanCounts) -> Script {
+/// The script of a message whose Han characters are `counts` and whose
+/// Latin words and letters are `latin` (see `english::count_words`).
+pub(crate) fn detect_counted(counts: HanCounts, latin: (usize, usize)) -> Script {
     let HanCounts {
         han,
         traditional,
         simplified,
     } = counts;
-    let (latin_words, latin_letters) = count_words(original);
+    let (latin_words, latin_letters) = latin;
     if han == 0 {
         return if latin_letters > 0 {
             Script::En

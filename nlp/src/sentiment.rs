@@ -107,17 +107,19 @@ pub(crate) fn score_clause(
     model: &SentimentModel,
 ) -> ClauseSentiment {
     let mut out = ClauseSentiment::default();
-    score_clause_into(text, clause, units, model, &mut out);
+    score_clause_into(text, clause, units, model, &mut out, &mut Vec::new());
     out
 }
 
-/// [`score_clause`] into `out`, reusing its list of contributions.
+/// [`score_clause`] into `out`, reusing its list of contributions, with
+/// `features` as room for the model's features.
 pub(crate) fn score_clause_into(
     text: &Text,
     clause: &Clause,
     units: &[Hit<Unit>],
     model: &SentimentModel,
     out: &mut ClauseSentiment,
+    features: &mut Vec<u32>,
 ) {
     // Units are in text order, so the clause's units are one run.
     let from = units.partition_point(|h| h.start < clause.start);
@@ -246,7 +248,7 @@ pub(crate) fn score_clause_into(
     // The model reads Chinese (and emoji); English is the lexicon's alone.
     let asks = clause.question && !clause.rhetorical;
     let mut learned = if !asks && has_chinese(text, clause.start, clause.end) {
-        MODEL_WEIGHT * model.logit(text, clause.start, clause.end)
+        MODEL_WEIGHT * model.logit_in(text, clause.start, clause.end, features)
     } else {
         0.0
     };

@@ -145,6 +145,9 @@ pub(crate) struct Text {
     pub tokens: Vec<(usize, usize)>,
     /// The Han characters of `original` by script.
     pub han: HanCounts,
+    /// Latin words of two or more letters in `original`, and their letters
+    /// (see `english::count_words`), counted in the same pass.
+    pub latin: (usize, usize),
     /// The normalised text as a string, for jieba, when it differs.
     normalised: String,
 }
@@ -165,6 +168,7 @@ impl Text {
             single_ok,
             tokens,
             han,
+            latin,
             normalised,
         } = self;
         original.clear();
@@ -174,14 +178,25 @@ impl Text {
         let mut changed = false;
         *han = HanCounts::default();
         let mut phrase = false;
+        let (mut words, mut letters, mut run) = (0, 0, 0);
         for c in input.chars() {
-            let n = if is_han(c) {
+            let han_char = is_han(c);
+            let n = if han_char {
                 let (simplified, class) = han_info(c);
                 han.add(c, class);
                 simplified
             } else {
                 normalize_char(c)
             };
+            if !han_char && is_word_char(c) && c.is_alphabetic() {
+                run += 1;
+            } else {
+                if run >= 2 {
+                    words += 1;
+                    letters += run;
+                }
+                run = 0;
+            }
             // Full-width commas and curly quotes change in nearly every
             // message but are cut out alone either way.
             changed |= n != c && !(stands_alone(c) && stands_alone(n));
@@ -189,6 +204,11 @@ impl Text {
             original.push(c);
             norm.push(n);
         }
+        if run >= 2 {
+            words += 1;
+            letters += run;
+        }
+        *latin = (words, letters);
         if phrase {
             changed |= phrases::apply(original, norm, starts_phrase);
         }
@@ -288,9 +308,18 @@ pub(crate) fn normalize_pattern(s: &str) -> String {
 }
 
 /// CJK ideographs, including the extension blocks Hong Kong text uses.
+#[inline]
 pub(crate) fn is_han(c: char) -> bool {
-    matches!(c as u32,
-        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3134F)
+    let cp = c as u32;
+    // Nearly every character asked about is ASCII, punctuation or in the
+    // basic block: settle those with one comparison each.
+    if cp < 0x3400 {
+        return false;
+    }
+    if (0x4E00..=0x9FFF).contains(&cp) {
+        return true;
+    }
+    matches!(cp, 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x20000..=0x3134F)
 }
 
 /// Letters and digits that make up Latin-script words. CJK characters are

@@ -15,7 +15,7 @@ use crate::text::{han_info, is_han};
 
 /// Written Cantonese (some, like 唔, also appear in Simplified chat, so they
 /// only add weight).
-fn is_cantonese(c: char) -> bool {
+pub(crate) fn is_cantonese(c: char) -> bool {
     matches!(
         c,
         '嘅' | '咗'
@@ -60,11 +60,17 @@ impl HanCounts {
     /// Counts the Han character `c` of class `class`.
     #[inline]
     pub fn add(&mut self, c: char, class: HanClass) {
+        self.add_class(class, is_cantonese(c));
+    }
+
+    /// [`add`](Self::add) with the Cantonese test already made.
+    #[inline]
+    pub fn add_class(&mut self, class: HanClass, cantonese: bool) {
         self.han += 1;
         match class {
             HanClass::TraditionalOnly => self.traditional += 1,
             HanClass::SimplifiedOnly => self.simplified += 1,
-            HanClass::Shared if is_cantonese(c) => self.traditional += 1,
+            HanClass::Shared if cantonese => self.traditional += 1,
             HanClass::Shared => {}
         }
     }

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use crate::chinese::{stands_alone, Segmenter};
 use crate::phrases;
-use crate::script::HanCounts;
+use crate::script::{is_cantonese, HanCounts};
 use crate::traditional;
 
 /// Characters that, next to a one-character keyword inside a jieba word, do
@@ -97,7 +97,8 @@ fn basic_table() -> &'static [u32] {
                     HanClass::Shared
                 };
                 let phrase = u32::from(phrases::starts_phrase(c)) << PHRASE_BIT;
-                traditional::to_simplified(c) as u32 | (class as u32) << 24 | phrase
+                let cantonese = u32::from(is_cantonese(c)) << CANTONESE_BIT;
+                traditional::to_simplified(c) as u32 | (class as u32) << 24 | phrase | cantonese
             })
             .collect()
     })
@@ -106,6 +107,8 @@ fn basic_table() -> &'static [u32] {
 /// Bit of a `basic_table` entry set when a phrase of `phrases.rs` starts
 /// with the character.
 const PHRASE_BIT: u32 = 26;
+/// Bit of a `basic_table` entry set for written Cantonese characters.
+const CANTONESE_BIT: u32 = 27;
 
 /// Whether a phrase of `phrases.rs` may start at `c`.
 fn starts_phrase(c: char) -> bool {
@@ -121,12 +124,19 @@ pub(crate) fn han_info(c: char) -> (char, HanClass) {
         return (c, HanClass::Shared);
     }
     let entry = basic_table()[(cp - BASIC_START) as usize];
-    let class = match (entry >> 24) & 3 {
+    (simplified_of(entry, c), class_of(entry))
+}
+
+fn class_of(entry: u32) -> HanClass {
+    match (entry >> 24) & 3 {
         1 => HanClass::TraditionalOnly,
         2 => HanClass::SimplifiedOnly,
         _ => HanClass::Shared,
-    };
-    (char::from_u32(entry & 0x00FF_FFFF).unwrap_or(c), class)
+    }
+}
+
+fn simplified_of(entry: u32, c: char) -> char {
+    char::from_u32(entry & 0x00FF_FFFF).unwrap_or(c)
 }
 
 /// Every buffer is reused by [`Text::fill`], so that a thread analysing
@@ -179,13 +189,23 @@ impl Text {
         *han = HanCounts::default();
         let mut phrase = false;
         let (mut words, mut letters, mut run) = (0, 0, 0);
+        let table = basic_table();
         for c in input.chars() {
-            let han_char = is_han(c);
-            let n = if han_char {
+            let cp = c as u32;
+            let mut han_char = true;
+            let n = if (BASIC_START..BASIC_END).contains(&cp) {
+                // One load answers all this loop asks of the characters
+                // nearly every message is made of.
+                let entry = table[(cp - BASIC_START) as usize];
+                han.add_class(class_of(entry), entry & (1 << CANTONESE_BIT) != 0);
+                phrase |= entry & (1 << PHRASE_BIT) != 0;
+                simplified_of(entry, c)
+            } else if is_han(c) {
                 let (simplified, class) = han_info(c);
                 han.add(c, class);
                 simplified
             } else {
+                han_char = false;
                 normalize_char(c)
             };
             if !han_char && is_word_char(c) && c.is_alphabetic() {
@@ -200,7 +220,6 @@ impl Text {
             // Full-width commas and curly quotes change in nearly every
             // message but are cut out alone either way.
             changed |= n != c && !(stands_alone(c) && stands_alone(n));
-            phrase |= starts_phrase(c);
             original.push(c);
             norm.push(n);
         }

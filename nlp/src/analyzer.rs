@@ -1,6 +1,8 @@
 //! The [`Analyzer`]: builds every matcher once from a taxonomy, then turns
 //! each message into an [`Analysis`] with no shared mutable state.
 
+use std::cell::RefCell;
+
 use crate::analysis::{Analysis, Evidence, SentimentLabel, ThemeMention};
 use crate::chinese::Segmenter;
 use crate::clauses::{self, clause_of, Clause};
@@ -10,7 +12,6 @@ use crate::matcher::{Hit, Matcher};
 use crate::model::{self, SentimentModel};
 use crate::script;
 use crate::sentiment::{self, words_between, ClauseSentiment, POLARITY_THRESHOLD};
-use std::cell::RefCell;
 use crate::taxonomy::{Marker, Taxonomy};
 use crate::text::Text;
 
@@ -546,15 +547,15 @@ fn effective_clause_scores(hits: &[ThemeHit], scores: &[ClauseSentiment], out: &
     let has_theme = |c: usize| !in_clause(hits, c).is_empty();
     out.clear();
     out.extend((0..scores.len()).map(|c| {
-            if scores[c].has_opinion() || !has_theme(c) {
-                return scores[c].score;
-            }
-            (c + 1..scores.len())
-                .take(VERDICT_REACH)
-                .take_while(|&next| !has_theme(next))
-                .map(|next| scores[next].score)
-                .find(|s| s.abs() >= POLARITY_THRESHOLD)
-                .unwrap_or(scores[c].score)
+        if scores[c].has_opinion() || !has_theme(c) {
+            return scores[c].score;
+        }
+        (c + 1..scores.len())
+            .take(VERDICT_REACH)
+            .take_while(|&next| !has_theme(next))
+            .map(|next| scores[next].score)
+            .find(|s| s.abs() >= POLARITY_THRESHOLD)
+            .unwrap_or(scores[c].score)
     }));
 }
 

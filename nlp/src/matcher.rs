@@ -371,10 +371,7 @@ mod tests {
         let t = Text::new("not bad, not that bad, 真的不好用", seg());
         let mut found = Vec::new();
         m.leftmost_longest(&t, Words::of(&t), &mut found);
-        let hits: Vec<u8> = found
-            .iter()
-            .map(|h| h.payload)
-            .collect();
+        let hits: Vec<u8> = found.iter().map(|h| h.payload).collect();
         assert_eq!(hits, vec![3, 1, 2, 6]);
     }
 

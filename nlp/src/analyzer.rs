@@ -7,8 +7,8 @@ use crate::analysis::{Analysis, Evidence, SentimentLabel, ThemeMention};
 use crate::chinese::Segmenter;
 use crate::clauses::{self, clause_of, Clause};
 use crate::error::NlpError;
-use crate::lexicon::{Lexicon, Unit};
-use crate::matcher::{Hit, Matcher};
+use crate::lexicon::{self, Lexicon, Unit};
+use crate::matcher::{Hit, Matcher, Words};
 use crate::model::{self, SentimentModel};
 use crate::script;
 use crate::sentiment::{self, words_between, ClauseSentiment, POLARITY_THRESHOLD};
@@ -28,8 +28,10 @@ pub struct Analyzer {
     segmenter: Segmenter,
     lexicon: Lexicon,
     model: &'static SentimentModel,
-    /// Theme, flag and emotion keywords in one trie: one pass finds all.
-    keywords: Matcher<Keyword>,
+    /// Lexicon words and the theme, flag and emotion keywords in one trie:
+    /// one walk per position finds both (the lexicon's own matcher is for
+    /// `explain`).
+    words: Matcher<Entry>,
     /// Per emotion, what implies it (`implied_by`), resolved to indices
     /// once so that no id is compared per message.
     implied: Vec<Implied>,
@@ -91,6 +93,8 @@ impl IdOrder {
 struct Workspace {
     text: Text,
     boundary: Vec<bool>,
+    /// The longest lexicon word at each position.
+    best: Vec<Option<(usize, usize)>>,
     units: Vec<Hit<Unit>>,
     cuts: Vec<usize>,
     clauses: Vec<Clause>,
@@ -142,9 +146,16 @@ impl std::fmt::Debug for Analyzer {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Keyword {
+enum Entry {
+    Unit(Unit),
     Theme(ThemeRef),
     Marker(MarkerRef),
+}
+
+impl Entry {
+    fn is_unit(&self) -> bool {
+        matches!(self, Entry::Unit(_))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -185,21 +196,25 @@ impl Analyzer {
                 .iter()
                 .flat_map(|t| t.dictionary.iter().map(String::as_str)),
         );
-        let mut keywords = Matcher::new();
+        // Lexicon words first: each kind keeps its own order of payloads.
+        let mut words = Matcher::new();
+        for (word, unit) in lexicon.entries() {
+            words.insert(word, Entry::Unit(unit));
+        }
         for (theme, t) in taxonomy.themes().iter().enumerate() {
             for word in t.all_keywords() {
-                keywords.insert(
+                words.insert(
                     word,
-                    Keyword::Theme(ThemeRef {
+                    Entry::Theme(ThemeRef {
                         theme,
                         exclude: false,
                     }),
                 );
             }
             for word in &t.exclude {
-                keywords.insert(
+                words.insert(
                     word,
-                    Keyword::Theme(ThemeRef {
+                    Entry::Theme(ThemeRef {
                         theme,
                         exclude: true,
                     }),
@@ -213,9 +228,9 @@ impl Analyzer {
         for (kind, list) in groups {
             for (index, m) in list.iter().enumerate() {
                 for word in m.all_keywords() {
-                    keywords.insert(
+                    words.insert(
                         word,
-                        Keyword::Marker(MarkerRef {
+                        Entry::Marker(MarkerRef {
                             kind,
                             index,
                             exclude: false,
@@ -223,9 +238,9 @@ impl Analyzer {
                     );
                 }
                 for word in &m.exclude {
-                    keywords.insert(
+                    words.insert(
                         word,
-                        Keyword::Marker(MarkerRef {
+                        Entry::Marker(MarkerRef {
                             kind,
                             index,
                             exclude: true,
@@ -252,7 +267,7 @@ impl Analyzer {
             segmenter,
             lexicon,
             model,
-            keywords,
+            words,
             implied,
             flag_order,
             emotion_order,
@@ -289,6 +304,7 @@ impl Analyzer {
         let Workspace {
             text,
             boundary,
+            best,
             units,
             cuts,
             clauses,
@@ -302,7 +318,46 @@ impl Analyzer {
         } = w;
         text.fill(input, &self.segmenter);
         let text = &*text;
-        self.lexicon.scan_into(text, boundary, units);
+        // The lexicon reads jieba's words with fused pairs cut (see
+        // `Lexicon::scan`); keywords read them as they are.
+        lexicon::refine_boundaries(text, boundary, |w| {
+            self.words.covers_where(w, Entry::is_unit)
+        });
+        let lexicon_words = Words {
+            boundary,
+            single_ok: &text.single_ok,
+        };
+        units.clear();
+        theme_hits.clear();
+        marker_hits.clear();
+        self.words.each_and_leftmost_longest(
+            text,
+            lexicon_words,
+            Entry::is_unit,
+            best,
+            |h| match h.payload {
+                Entry::Theme(payload) => theme_hits.push(Hit {
+                    start: h.start,
+                    end: h.end,
+                    payload,
+                }),
+                Entry::Marker(payload) => marker_hits.push(Hit {
+                    start: h.start,
+                    end: h.end,
+                    payload,
+                }),
+                Entry::Unit(_) => {}
+            },
+            |h| {
+                if let Entry::Unit(payload) = h.payload {
+                    units.push(Hit {
+                        start: h.start,
+                        end: h.end,
+                        payload,
+                    });
+                }
+            },
+        );
         clauses::split_into(text, units, cuts, clauses);
         if scores.len() < clauses.len() {
             scores.resize_with(clauses.len(), ClauseSentiment::default);
@@ -313,20 +368,6 @@ impl Analyzer {
         }
         let scores = &*scores;
         let sentiment = sentiment::message_sentiment(clauses, scores);
-        theme_hits.clear();
-        marker_hits.clear();
-        self.keywords.each(text, |h| match h.payload {
-            Keyword::Theme(payload) => theme_hits.push(Hit {
-                start: h.start,
-                end: h.end,
-                payload,
-            }),
-            Keyword::Marker(payload) => marker_hits.push(Hit {
-                start: h.start,
-                end: h.end,
-                payload,
-            }),
-        });
         let themes = self.themes(text, clauses, scores, theme_hits, themes);
         self.markers(text, clauses, units, marker_hits, flags, emotions);
         let waited = scores.iter().any(|s| s.unfinished_wait);

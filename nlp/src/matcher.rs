@@ -174,6 +174,17 @@ impl<P: Copy + PartialEq> Matcher<P> {
     /// Calls `f(pattern, end)` for every acceptable pattern starting at
     /// `start`, shortest first. `end` includes any inflection ending.
     fn walk(&self, text: &Text, start: usize, words: Words, mut f: impl FnMut(usize, usize)) {
+        self.walk_raw(text, start, |p, e| {
+            if let Some(end) = self.accept(&self.patterns[p], text, start, e, words) {
+                f(p, end);
+            }
+        });
+    }
+
+    /// Calls `f(pattern, end)` for every pattern spelled out from `start`,
+    /// shortest first, before any word-boundary rule is applied.
+    #[inline]
+    fn walk_raw(&self, text: &Text, start: usize, mut f: impl FnMut(usize, usize)) {
         // Mid-word in Latin text nothing can match: a pattern starting with
         // a letter needs a word boundary before it.
         if start > 0 && is_word_char(text.norm[start]) && is_word_char(text.norm[start - 1]) {
@@ -186,11 +197,7 @@ impl<P: Copy + PartialEq> Matcher<P> {
                 None => return,
             }
             if let Some(p) = self.nodes[node].pattern {
-                if let Some(end) =
-                    self.accept(&self.patterns[p as usize], text, start, j + 1, words)
-                {
-                    f(p as usize, end);
-                }
+                f(p as usize, j + 1);
             }
         }
     }
@@ -229,6 +236,7 @@ impl<P: Copy + PartialEq> Matcher<P> {
     /// Calls `f` with every acceptable occurrence of every pattern,
     /// overlaps included, ordered by start then end. A callback rather than
     /// a list: the caller sorts the hits into lists of its own.
+    #[cfg(test)]
     pub fn each(&self, text: &Text, mut f: impl FnMut(Hit<P>)) {
         for start in 0..text.len() {
             self.walk(text, start, Words::of(text), |p, end| {
@@ -271,10 +279,79 @@ impl<P: Copy + PartialEq> Matcher<P> {
         }
     }
 
+    /// [`each`](Self::each) and [`leftmost_longest`](Self::leftmost_longest)
+    /// in one walk per position, for a trie holding two kinds of patterns
+    /// (theme keywords and lexicon words): payloads for which `longest` is
+    /// true are read leftmost-longest under `longest_words` and go to
+    /// `on_longest`, the others are all found under jieba's words and go to
+    /// `on_each`. Each kind sees exactly what a trie of its own would give:
+    /// a pattern of the other kind only lengthens a walk. `best` is room for
+    /// the longest match at each position, reused between messages.
+    pub fn each_and_leftmost_longest(
+        &self,
+        text: &Text,
+        longest_words: Words,
+        longest: impl Fn(&P) -> bool,
+        best: &mut Vec<Option<(usize, usize)>>,
+        mut on_each: impl FnMut(Hit<P>),
+        mut on_longest: impl FnMut(Hit<P>),
+    ) {
+        let words = Words::of(text);
+        best.clear();
+        for start in 0..text.len() {
+            let mut found: Option<(usize, usize)> = None;
+            self.walk_raw(text, start, |p, e| {
+                let pattern = &self.patterns[p];
+                let payloads = &self.payloads[p];
+                if !payloads.iter().all(&longest) {
+                    if let Some(end) = self.accept(pattern, text, start, e, words) {
+                        for &payload in payloads.iter().filter(|x| !longest(x)) {
+                            on_each(Hit {
+                                start,
+                                end,
+                                payload,
+                            });
+                        }
+                    }
+                }
+                if payloads.iter().any(&longest) {
+                    if let Some(end) = self.accept(pattern, text, start, e, longest_words) {
+                        if found.is_none_or(|(_, longest_end)| end >= longest_end) {
+                            found = Some((p, end));
+                        }
+                    }
+                }
+            });
+            best.push(found);
+        }
+        let mut start = 0;
+        while start < text.len() {
+            match best[start] {
+                Some((p, end)) => {
+                    for &payload in self.payloads[p].iter().filter(|x| longest(x)) {
+                        on_longest(Hit {
+                            start,
+                            end,
+                            payload,
+                        });
+                    }
+                    start = end;
+                }
+                None => start += 1,
+            }
+        }
+    }
+
     /// True if `chars` can be split entirely into patterns (greedy, longest
     /// first). Used to decide whether a jieba word like 太慢 is really two
     /// lexicon words, 太 + 慢.
     pub fn covers(&self, chars: &[char]) -> bool {
+        self.covers_where(chars, |_| true)
+    }
+
+    /// [`covers`](Self::covers) counting only patterns with a payload for
+    /// which `counts` is true.
+    pub fn covers_where(&self, chars: &[char], counts: impl Fn(&P) -> bool) -> bool {
         let mut pos = 0;
         while pos < chars.len() {
             let mut node = 0usize;
@@ -284,8 +361,10 @@ impl<P: Copy + PartialEq> Matcher<P> {
                     Some(next) => node = next,
                     None => break,
                 }
-                if self.nodes[node].pattern.is_some() {
-                    longest = k + 1;
+                if let Some(p) = self.nodes[node].pattern {
+                    if self.payloads[p as usize].iter().any(&counts) {
+                        longest = k + 1;
+                    }
                 }
             }
             if longest == 0 {

@@ -93,6 +93,12 @@ fn segments(norm: &[char], mut out: impl FnMut(Segment)) {
     };
     while i < norm.len() {
         let c = norm[i];
+        // Most characters are Chinese, which neither end a clause nor are
+        // emoji: settled with one range check.
+        if is_han(c) {
+            i += 1;
+            continue;
+        }
         let delimiter =
             ((is_delimiter(c) || c == '.') && !is_decimal_point(norm, i)) || is_phrase_gap(norm, i);
         if delimiter {

@@ -98,7 +98,12 @@ fn basic_table() -> &'static [u32] {
                 };
                 let phrase = u32::from(phrases::starts_phrase(c)) << PHRASE_BIT;
                 let cantonese = u32::from(is_cantonese(c)) << CANTONESE_BIT;
-                traditional::to_simplified(c) as u32 | (class as u32) << 24 | phrase | cantonese
+                let modifier = u32::from(is_modifier(c)) << MODIFIER_BIT;
+                traditional::to_simplified(c) as u32
+                    | (class as u32) << 24
+                    | phrase
+                    | cantonese
+                    | modifier
             })
             .collect()
     })
@@ -109,6 +114,16 @@ fn basic_table() -> &'static [u32] {
 const PHRASE_BIT: u32 = 26;
 /// Bit of a `basic_table` entry set for written Cantonese characters.
 const CANTONESE_BIT: u32 = 27;
+/// Bit of a `basic_table` entry set for the characters `is_modifier` names.
+const MODIFIER_BIT: u32 = 28;
+
+/// [`is_modifier`] by table: every modifier is in the basic block.
+#[inline]
+fn is_modifier_in(table: &[u32], c: char) -> bool {
+    let cp = c as u32;
+    (BASIC_START..BASIC_END).contains(&cp)
+        && table[(cp - BASIC_START) as usize] & (1 << MODIFIER_BIT) != 0
+}
 
 /// Whether a phrase of `phrases.rs` may start at `c`.
 fn starts_phrase(c: char) -> bool {
@@ -254,10 +269,13 @@ impl Text {
             if e - s < 2 {
                 continue;
             }
-            let modifiers = norm[s..e].iter().filter(|&&c| is_modifier(c)).count();
+            let modifiers = norm[s..e]
+                .iter()
+                .filter(|&&c| is_modifier_in(table, c))
+                .count();
             for (i, &c) in norm[s..e].iter().enumerate() {
                 // Every character other than this one must be a modifier.
-                let others = modifiers - usize::from(is_modifier(c));
+                let others = modifiers - usize::from(is_modifier_in(table, c));
                 if others == e - s - 1 {
                     single_ok[s + i] = true;
                 }
@@ -390,6 +408,7 @@ mod tests {
         for cp in BASIC_START..BASIC_END {
             let c = char::from_u32(cp).unwrap();
             let (simp, class) = han_info(c);
+            assert_eq!(is_modifier_in(basic_table(), c), is_modifier(c));
             assert_eq!(simp, traditional::to_simplified(c));
             assert_eq!(
                 class == HanClass::TraditionalOnly,

@@ -607,7 +607,9 @@ fn effective_clause_scores(hits: &[ThemeHit], scores: &[ClauseSentiment], out: &
 fn attribute(hits: &[ThemeHit], scores: &[ClauseSentiment], sums: &mut Vec<((usize, usize), f64)>) {
     sums.clear();
     for (clause, score) in scores.iter().enumerate() {
-        let in_clause = || in_clause(hits, clause).iter();
+        // Found once: the closure is called for every opinion word.
+        let here = in_clause(hits, clause);
+        let in_clause = || here.iter();
         let Some(first) = in_clause().next() else {
             continue;
         };

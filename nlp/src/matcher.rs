@@ -65,6 +65,9 @@ const DENSE_CJK_START: u32 = 0x4E00;
 const DENSE_CJK_END: u32 = 0xA000;
 const DENSE_LEN: usize = DENSE_ASCII + (DENSE_CJK_END - DENSE_CJK_START) as usize;
 
+/// Up to this many children a node's are scanned rather than searched.
+const LINEAR_CHILDREN: usize = 8;
+
 fn dense_slot(c: char) -> Option<usize> {
     let cp = c as u32;
     if (cp as usize) < DENSE_ASCII {
@@ -165,6 +168,14 @@ impl<P: Copy + PartialEq> Matcher<P> {
             }
         }
         let children = &self.nodes[node].children;
+        // Below the root most nodes have a handful of children, where a
+        // scan beats the branching of a binary search.
+        if children.len() <= LINEAR_CHILDREN {
+            return children
+                .iter()
+                .find(|&&(k, _)| k == c)
+                .map(|&(_, id)| id as usize);
+        }
         children
             .binary_search_by_key(&c, |&(k, _)| k)
             .ok()

@@ -93,8 +93,6 @@ impl IdOrder {
 struct Workspace {
     text: Text,
     boundary: Vec<bool>,
-    /// The longest lexicon word at each position.
-    best: Vec<Option<(usize, usize)>>,
     units: Vec<Hit<Unit>>,
     cuts: Vec<usize>,
     clauses: Vec<Clause>,
@@ -304,7 +302,6 @@ impl Analyzer {
         let Workspace {
             text,
             boundary,
-            best,
             units,
             cuts,
             clauses,
@@ -334,7 +331,6 @@ impl Analyzer {
             text,
             lexicon_words,
             Entry::is_unit,
-            best,
             |h| match h.payload {
                 Entry::Theme(payload) => theme_hits.push(Hit {
                     start: h.start,

@@ -296,20 +296,21 @@ impl<P: Copy + PartialEq> Matcher<P> {
     /// true are read leftmost-longest under `longest_words` and go to
     /// `on_longest`, the others are all found under jieba's words and go to
     /// `on_each`. Each kind sees exactly what a trie of its own would give:
-    /// a pattern of the other kind only lengthens a walk. `best` is room for
-    /// the longest match at each position, reused between messages.
+    /// a pattern of the other kind only lengthens a walk.
     pub fn each_and_leftmost_longest(
         &self,
         text: &Text,
         longest_words: Words,
         longest: impl Fn(&P) -> bool,
-        best: &mut Vec<Option<(usize, usize)>>,
         mut on_each: impl FnMut(Hit<P>),
         mut on_longest: impl FnMut(Hit<P>),
     ) {
         let words = Words::of(text);
-        best.clear();
+        // Where the leftmost-longest reading goes on: positions inside a
+        // word it has read are only walked for the other kind.
+        let mut next = 0;
         for start in 0..text.len() {
+            let read_longest = start == next;
             let mut found: Option<(usize, usize)> = None;
             self.walk_raw(text, start, |p, e| {
                 let pattern = &self.patterns[p];
@@ -325,7 +326,7 @@ impl<P: Copy + PartialEq> Matcher<P> {
                         }
                     }
                 }
-                if payloads.iter().any(&longest) {
+                if read_longest && payloads.iter().any(&longest) {
                     if let Some(end) = self.accept(pattern, text, start, e, longest_words) {
                         if found.is_none_or(|(_, longest_end)| end >= longest_end) {
                             found = Some((p, end));
@@ -333,11 +334,10 @@ impl<P: Copy + PartialEq> Matcher<P> {
                     }
                 }
             });
-            best.push(found);
-        }
-        let mut start = 0;
-        while start < text.len() {
-            match best[start] {
+            if !read_longest {
+                continue;
+            }
+            match found {
                 Some((p, end)) => {
                     for &payload in self.payloads[p].iter().filter(|x| longest(x)) {
                         on_longest(Hit {
@@ -346,9 +346,9 @@ impl<P: Copy + PartialEq> Matcher<P> {
                             payload,
                         });
                     }
-                    start = end;
+                    next = end;
                 }
-                None => start += 1,
+                None => next = start + 1,
             }
         }
     }

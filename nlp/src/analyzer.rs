@@ -1,5 +1,6 @@
 //! The [`Analyzer`]: builds every matcher once from a taxonomy, then turns
-//! each message into an [`Analysis`] with no shared mutable state.
+//! each message into an [`Analysis`]. Nothing is shared between threads
+//! but the read-only matchers; each thread keeps its own working buffers.
 
 use std::cell::RefCell;
 
@@ -17,7 +18,9 @@ use crate::text::Text;
 
 /// Analyses customer messages against a taxonomy. Cheap to share between
 /// threads (`Send + Sync`, `analyze` takes `&self`); building one costs a
-/// jieba dictionary load (~0.1–0.2 s), so build it once.
+/// jieba dictionary load (~0.1–0.2 s), so build it once. Each thread that
+/// analyses keeps buffers the size of the longest message it has seen (up
+/// to 64Ki characters) for the next one.
 ///
 /// Emotions are only reported when they fit the message: none of the
 /// negative ones on a positive message, and the emotion with id `delight`

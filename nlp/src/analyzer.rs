@@ -1,12 +1,15 @@
 //! The [`Analyzer`]: builds every matcher once from a taxonomy, then turns
-//! each message into an [`Analysis`] with no shared mutable state.
+//! each message into an [`Analysis`]. Nothing is shared between threads
+//! but the read-only matchers; each thread keeps its own working buffers.
+
+use std::cell::RefCell;
 
 use crate::analysis::{Analysis, Evidence, SentimentLabel, ThemeMention};
 use crate::chinese::Segmenter;
 use crate::clauses::{self, clause_of, Clause};
 use crate::error::NlpError;
-use crate::lexicon::{Lexicon, Unit};
-use crate::matcher::{Hit, Matcher};
+use crate::lexicon::{self, Lexicon, Unit};
+use crate::matcher::{Hit, Matcher, Words};
 use crate::model::{self, SentimentModel};
 use crate::script;
 use crate::sentiment::{self, words_between, ClauseSentiment, POLARITY_THRESHOLD};
@@ -15,7 +18,9 @@ use crate::text::Text;
 
 /// Analyses customer messages against a taxonomy. Cheap to share between
 /// threads (`Send + Sync`, `analyze` takes `&self`); building one costs a
-/// jieba dictionary load (~0.1–0.2 s), so build it once.
+/// jieba dictionary load (~0.1–0.2 s), so build it once. Each thread that
+/// analyses keeps buffers the size of the longest message it has seen (up
+/// to 64Ki characters) for the next one.
 ///
 /// Emotions are only reported when they fit the message: none of the
 /// negative ones on a positive message, and the emotion with id `delight`
@@ -26,8 +31,109 @@ pub struct Analyzer {
     segmenter: Segmenter,
     lexicon: Lexicon,
     model: &'static SentimentModel,
-    /// Theme, flag and emotion keywords in one trie: one pass finds all.
-    keywords: Matcher<Keyword>,
+    /// Lexicon words and the theme, flag and emotion keywords in one trie:
+    /// one walk per position finds both (the lexicon's own matcher is for
+    /// `explain`).
+    words: Matcher<Entry>,
+    /// Per emotion, what implies it (`implied_by`), resolved to indices
+    /// once so that no id is compared per message.
+    implied: Vec<Implied>,
+    /// Flags and emotions in the order of their ids, for output.
+    flag_order: IdOrder,
+    emotion_order: IdOrder,
+}
+
+/// What implies an emotion: flags (by index) and an unfinished wait; and
+/// whether it is the one positive emotion.
+#[derive(Debug, Clone, Default)]
+struct Implied {
+    flags: Vec<usize>,
+    wait: bool,
+    delight: bool,
+}
+
+/// Ranks of a list of markers by id: sorting found markers by rank and
+/// dropping repeated ranks gives their ids sorted and unique, as the output
+/// wants, without comparing strings per message.
+#[derive(Debug, Clone)]
+struct IdOrder {
+    rank: Vec<usize>,
+}
+
+impl IdOrder {
+    fn new(markers: &[Marker]) -> IdOrder {
+        let mut ids: Vec<&str> = markers.iter().map(|m| m.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        IdOrder {
+            rank: markers
+                .iter()
+                .map(|m| ids.binary_search(&m.id.as_str()).unwrap_or(0))
+                .collect(),
+        }
+    }
+
+    /// The ids of the markers `found` (indices into `markers`, repeats
+    /// allowed), sorted and unique. Sorts `found` in place.
+    fn ids(&self, markers: &[Marker], found: &mut [usize]) -> Vec<String> {
+        found.sort_unstable_by_key(|&i| self.rank[i]);
+        let mut out = Vec::with_capacity(found.len());
+        let mut last = None;
+        for &i in found.iter() {
+            if last != Some(self.rank[i]) {
+                out.push(markers[i].id.clone());
+                last = Some(self.rank[i]);
+            }
+        }
+        out
+    }
+}
+
+/// Buffers for one message's analysis, kept per thread and reused from one
+/// message to the next: a short message otherwise spends as long in the
+/// allocator as in the analysis. Nothing in here outlives a call.
+#[derive(Default)]
+struct Workspace {
+    text: Text,
+    boundary: Vec<bool>,
+    units: Vec<Hit<Unit>>,
+    cuts: Vec<usize>,
+    clauses: Vec<Clause>,
+    /// Only the first `clauses.len()` are this message's; the rest keep
+    /// their buffers for longer messages.
+    scores: Vec<ClauseSentiment>,
+    theme_hits: Vec<Hit<ThemeRef>>,
+    marker_hits: Vec<Hit<MarkerRef>>,
+    themes: ThemeWork,
+    flags: Vec<usize>,
+    emotions: Vec<usize>,
+    /// A clause's feature indices for the sentiment model.
+    features: Vec<u32>,
+}
+
+/// Buffers of [`Analyzer::themes`].
+#[derive(Default)]
+struct ThemeWork {
+    vetoed: Vec<(usize, usize)>,
+    hits: Vec<ThemeHit>,
+    clause_scores: Vec<f64>,
+    sums: Vec<((usize, usize), f64)>,
+}
+
+/// Above this many characters, a message's buffers are let go after it
+/// rather than kept for the thread's next message.
+const KEEP_CHARS: usize = 1 << 16;
+
+impl Workspace {
+    fn release_if_huge(&mut self) {
+        if self.text.original.capacity() > KEEP_CHARS {
+            *self = Workspace::default();
+        }
+    }
+}
+
+thread_local! {
+    static WORKSPACE: RefCell<Workspace> = RefCell::new(Workspace::default());
 }
 
 impl std::fmt::Debug for Analyzer {
@@ -41,9 +147,16 @@ impl std::fmt::Debug for Analyzer {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Keyword {
+enum Entry {
+    Unit(Unit),
     Theme(ThemeRef),
     Marker(MarkerRef),
+}
+
+impl Entry {
+    fn is_unit(&self) -> bool {
+        matches!(self, Entry::Unit(_))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -84,21 +197,25 @@ impl Analyzer {
                 .iter()
                 .flat_map(|t| t.dictionary.iter().map(String::as_str)),
         );
-        let mut keywords = Matcher::new();
+        // Lexicon words first: each kind keeps its own order of payloads.
+        let mut words = Matcher::new();
+        for (word, unit) in lexicon.entries() {
+            words.insert(word, Entry::Unit(unit));
+        }
         for (theme, t) in taxonomy.themes().iter().enumerate() {
             for word in t.all_keywords() {
-                keywords.insert(
+                words.insert(
                     word,
-                    Keyword::Theme(ThemeRef {
+                    Entry::Theme(ThemeRef {
                         theme,
                         exclude: false,
                     }),
                 );
             }
             for word in &t.exclude {
-                keywords.insert(
+                words.insert(
                     word,
-                    Keyword::Theme(ThemeRef {
+                    Entry::Theme(ThemeRef {
                         theme,
                         exclude: true,
                     }),
@@ -112,9 +229,9 @@ impl Analyzer {
         for (kind, list) in groups {
             for (index, m) in list.iter().enumerate() {
                 for word in m.all_keywords() {
-                    keywords.insert(
+                    words.insert(
                         word,
-                        Keyword::Marker(MarkerRef {
+                        Entry::Marker(MarkerRef {
                             kind,
                             index,
                             exclude: false,
@@ -122,9 +239,9 @@ impl Analyzer {
                     );
                 }
                 for word in &m.exclude {
-                    keywords.insert(
+                    words.insert(
                         word,
-                        Keyword::Marker(MarkerRef {
+                        Entry::Marker(MarkerRef {
                             kind,
                             index,
                             exclude: true,
@@ -133,12 +250,28 @@ impl Analyzer {
                 }
             }
         }
+        let implied = taxonomy
+            .emotions()
+            .iter()
+            .map(|e| Implied {
+                flags: (0..taxonomy.flags().len())
+                    .filter(|&f| e.implied_by.contains(&taxonomy.flags()[f].id))
+                    .collect(),
+                wait: e.implied_by.iter().any(|c| c == "unfinished_wait"),
+                delight: e.id == "delight",
+            })
+            .collect();
+        let flag_order = IdOrder::new(taxonomy.flags());
+        let emotion_order = IdOrder::new(taxonomy.emotions());
         Ok(Analyzer {
             taxonomy,
             segmenter,
             lexicon,
             model,
-            keywords,
+            words,
+            implied,
+            flag_order,
+            emotion_order,
         })
     }
 
@@ -153,41 +286,97 @@ impl Analyzer {
     /// Analyses one message. Never fails: text the analyzer understands
     /// nothing of comes back neutral with no themes.
     pub fn analyze(&self, text: &str) -> Analysis {
-        let text = Text::new(text, &self.segmenter);
-        let units = self.lexicon.scan(&text);
-        let clauses = clauses::split(&text, &units);
-        let scores: Vec<ClauseSentiment> = clauses
-            .iter()
-            .map(|c| sentiment::score_clause(&text, c, &units, self.model))
-            .collect();
-        let sentiment = sentiment::message_sentiment(&clauses, &scores);
-        let mut theme_hits = Vec::with_capacity(8);
-        let mut marker_hits = Vec::with_capacity(4);
-        self.keywords.each(&text, |h| match h.payload {
-            Keyword::Theme(payload) => theme_hits.push(Hit {
-                start: h.start,
-                end: h.end,
-                payload,
-            }),
-            Keyword::Marker(payload) => marker_hits.push(Hit {
-                start: h.start,
-                end: h.end,
-                payload,
-            }),
+        let fresh = || self.analyze_in(text, &mut Workspace::default());
+        WORKSPACE
+            .try_with(|w| match w.try_borrow_mut() {
+                Ok(mut w) => {
+                    let analysis = self.analyze_in(text, &mut w);
+                    w.release_if_huge();
+                    analysis
+                }
+                // Only if `analyze` were re-entered on this thread.
+                Err(_) => fresh(),
+            })
+            // Only while the thread is being torn down.
+            .unwrap_or_else(|_| fresh())
+    }
+
+    fn analyze_in(&self, input: &str, w: &mut Workspace) -> Analysis {
+        let Workspace {
+            text,
+            boundary,
+            units,
+            cuts,
+            clauses,
+            scores,
+            theme_hits,
+            marker_hits,
+            themes,
+            flags,
+            emotions,
+            features,
+        } = w;
+        text.fill(input, &self.segmenter);
+        let text = &*text;
+        // The lexicon reads jieba's words with fused pairs cut (see
+        // `Lexicon::scan`); keywords read them as they are.
+        lexicon::refine_boundaries(text, boundary, |w| {
+            self.words.covers_where(w, Entry::is_unit)
         });
-        let themes = self.themes(&text, &clauses, &scores, &theme_hits);
-        let (flags, mut emotions) = self.markers(&text, &clauses, &units, &marker_hits);
+        let lexicon_words = Words {
+            boundary,
+            single_ok: &text.single_ok,
+        };
+        units.clear();
+        theme_hits.clear();
+        marker_hits.clear();
+        self.words.each_and_leftmost_longest(
+            text,
+            lexicon_words,
+            Entry::is_unit,
+            |h| match h.payload {
+                Entry::Theme(payload) => theme_hits.push(Hit {
+                    start: h.start,
+                    end: h.end,
+                    payload,
+                }),
+                Entry::Marker(payload) => marker_hits.push(Hit {
+                    start: h.start,
+                    end: h.end,
+                    payload,
+                }),
+                Entry::Unit(_) => {}
+            },
+            |h| {
+                if let Entry::Unit(payload) = h.payload {
+                    units.push(Hit {
+                        start: h.start,
+                        end: h.end,
+                        payload,
+                    });
+                }
+            },
+        );
+        clauses::split_into(text, units, cuts, clauses);
+        if scores.len() < clauses.len() {
+            scores.resize_with(clauses.len(), ClauseSentiment::default);
+        }
+        let scores = &mut scores[..clauses.len()];
+        for (c, out) in clauses.iter().zip(scores.iter_mut()) {
+            sentiment::score_clause_into(text, c, units, self.model, out, features);
+        }
+        let scores = &*scores;
+        let sentiment = sentiment::message_sentiment(clauses, scores);
+        let themes = self.themes(text, clauses, scores, theme_hits, themes);
+        self.markers(text, clauses, units, marker_hits, flags, emotions);
         let waited = scores.iter().any(|s| s.unfinished_wait);
-        for e in self.taxonomy.emotions() {
-            let implied = e.implied_by.iter().any(|cause| {
-                flags.iter().any(|f| &f.id == cause) || (waited && cause == "unfinished_wait")
-            });
-            if implied {
+        for (e, implied) in self.implied.iter().enumerate() {
+            if implied.flags.iter().any(|f| flags.contains(f)) || (waited && implied.wait) {
                 emotions.push(e);
             }
         }
-        emotions.retain(|m| {
-            let delight = m.id == "delight";
+        emotions.retain(|&e| {
+            let delight = self.implied[e].delight;
             match sentiment.label {
                 // A happy customer's "担心" is not a pain point.
                 SentimentLabel::Positive => delight,
@@ -197,11 +386,11 @@ impl Analyzer {
             }
         });
         Analysis {
-            script: script::detect_counted(&text.original, text.han),
+            script: script::detect_counted(text.han, text.latin),
             sentiment,
             themes,
-            flags: ids(flags),
-            emotions: ids(emotions),
+            flags: self.flag_order.ids(self.taxonomy.flags(), flags),
+            emotions: self.emotion_order.ids(self.taxonomy.emotions(), emotions),
         }
     }
 
@@ -257,40 +446,45 @@ impl Analyzer {
         clauses: &[Clause],
         scores: &[ClauseSentiment],
         raw: &[Hit<ThemeRef>],
+        work: &mut ThemeWork,
     ) -> Vec<ThemeMention> {
         if raw.is_empty() {
             return Vec::new();
         }
+        let ThemeWork {
+            vetoed,
+            hits,
+            clause_scores,
+            sums,
+        } = work;
         // (clause, theme) pairs vetoed by an exclusion word; almost always
         // empty, so a list beats a hash set.
-        let vetoed: Vec<(usize, usize)> = raw
-            .iter()
-            .filter(|h| h.payload.exclude)
-            .filter_map(|h| Some((clause_of(clauses, h.start)?, h.payload.theme)))
-            .collect();
-        let mut hits: Vec<ThemeHit> = raw
-            .iter()
-            .filter(|h| !h.payload.exclude)
-            .filter_map(|h| {
-                let clause = clause_of(clauses, h.start)?;
-                let theme = h.payload.theme;
-                (!vetoed.contains(&(clause, theme))).then_some(ThemeHit {
-                    theme,
-                    clause,
-                    start: h.start,
-                    end: h.end,
-                })
+        vetoed.clear();
+        vetoed.extend(
+            raw.iter()
+                .filter(|h| h.payload.exclude)
+                .filter_map(|h| Some((clause_of(clauses, h.start)?, h.payload.theme))),
+        );
+        hits.clear();
+        hits.extend(raw.iter().filter(|h| !h.payload.exclude).filter_map(|h| {
+            let clause = clause_of(clauses, h.start)?;
+            let theme = h.payload.theme;
+            (!vetoed.contains(&(clause, theme))).then_some(ThemeHit {
+                theme,
+                clause,
+                start: h.start,
+                end: h.end,
             })
-            .collect();
+        }));
         if hits.is_empty() {
             return Vec::new();
         }
-        let clause_scores = effective_clause_scores(&hits, scores);
-        let attributed = attribute(&hits, scores);
+        effective_clause_scores(hits, scores, clause_scores);
+        attribute(hits, scores, sums);
 
         // Group by theme (taxonomy order), each group in text order.
         hits.sort_by_key(|h| (h.theme, h.start, std::cmp::Reverse(h.end)));
-        let mut mentions: Vec<(usize, ThemeMention)> = Vec::new();
+        let mut mentions: Vec<ThemeMention> = Vec::new();
         for group in hits.chunk_by(|a, b| a.theme == b.theme) {
             let theme = group[0].theme;
             // The strongest opinion about the theme decides; on a tie the
@@ -302,7 +496,7 @@ impl Analyzer {
                     continue;
                 }
                 last_clause = h.clause;
-                let s = attributed
+                let s = sums
                     .iter()
                     .find(|(key, _)| *key == (h.clause, theme))
                     .map_or(clause_scores[h.clause], |(_, sum)| sum.tanh());
@@ -311,21 +505,17 @@ impl Analyzer {
                 }
             }
             let def = &self.taxonomy.themes()[theme];
-            let evidence = evidence(text, group);
-            mentions.push((
-                evidence[0].start,
-                ThemeMention {
-                    id: def.id.clone(),
-                    category: def.category.clone(),
-                    stage: def.stage.clone(),
-                    polarity: sentiment::polarity(best),
-                    evidence,
-                },
-            ));
+            mentions.push(ThemeMention {
+                id: def.id.clone(),
+                category: def.category.clone(),
+                stage: def.stage.clone(),
+                polarity: sentiment::polarity(best),
+                evidence: evidence(text, group),
+            });
         }
         // Stable sort: equal first positions keep taxonomy order.
-        mentions.sort_by_key(|(first, _)| *first);
-        mentions.into_iter().map(|(_, m)| m).collect()
+        mentions.sort_by_key(|m| m.evidence[0].start);
+        mentions
     }
 
     /// Flags and emotions found, before any sentiment-based filtering.
@@ -335,24 +525,25 @@ impl Analyzer {
         clauses: &[Clause],
         units: &[Hit<Unit>],
         raw: &[Hit<MarkerRef>],
-    ) -> (Vec<&Marker>, Vec<&Marker>) {
+        flags: &mut Vec<usize>,
+        emotions: &mut Vec<usize>,
+    ) {
         let key =
             |h: &Hit<MarkerRef>| (clause_of(clauses, h.start), h.payload.kind, h.payload.index);
-        // Almost always empty: a list beats hashing.
-        let vetoed: Vec<_> = raw.iter().filter(|h| h.payload.exclude).map(key).collect();
-        let mut flags = Vec::new();
-        let mut emotions = Vec::new();
+        // Almost never any: checking the raw hits beats building a set.
+        let vetoed = |k| raw.iter().any(|h| h.payload.exclude && key(h) == k);
+        flags.clear();
+        emotions.clear();
         for h in raw.iter().filter(|h| !h.payload.exclude) {
-            if vetoed.contains(&key(h)) || negated(text, clauses, units, h.start) {
+            if vetoed(key(h)) || negated(text, clauses, units, h.start) {
                 continue;
             }
-            let (list, out) = match h.payload.kind {
-                MarkerKind::Flag => (self.taxonomy.flags(), &mut flags),
-                MarkerKind::Emotion => (self.taxonomy.emotions(), &mut emotions),
+            let out = match h.payload.kind {
+                MarkerKind::Flag => &mut *flags,
+                MarkerKind::Emotion => &mut *emotions,
             };
-            out.push(&list[h.payload.index]);
+            out.push(h.payload.index);
         }
-        (flags, emotions)
     }
 }
 
@@ -377,13 +568,6 @@ fn negated(text: &Text, clauses: &[Clause], units: &[Hit<Unit>], start: usize) -
         })
 }
 
-fn ids(found: Vec<&Marker>) -> Vec<String> {
-    let mut ids: Vec<String> = found.into_iter().map(|m| m.id.clone()).collect();
-    ids.sort();
-    ids.dedup();
-    ids
-}
-
 /// The hits in `clause` (hits are in text order, hence grouped by clause).
 fn in_clause(hits: &[ThemeHit], clause: usize) -> &[ThemeHit] {
     let from = hits.partition_point(|h| h.clause < clause);
@@ -399,31 +583,32 @@ const VERDICT_REACH: usize = 2;
 /// split at 却), so a clause naming a theme but holding no opinion takes the
 /// score of the first opinionated clause among the next two, as long as no
 /// clause on the way names a theme of its own.
-fn effective_clause_scores(hits: &[ThemeHit], scores: &[ClauseSentiment]) -> Vec<f64> {
+fn effective_clause_scores(hits: &[ThemeHit], scores: &[ClauseSentiment], out: &mut Vec<f64>) {
     let has_theme = |c: usize| !in_clause(hits, c).is_empty();
-    (0..scores.len())
-        .map(|c| {
-            if scores[c].has_opinion() || !has_theme(c) {
-                return scores[c].score;
-            }
-            (c + 1..scores.len())
-                .take(VERDICT_REACH)
-                .take_while(|&next| !has_theme(next))
-                .map(|next| scores[next].score)
-                .find(|s| s.abs() >= POLARITY_THRESHOLD)
-                .unwrap_or(scores[c].score)
-        })
-        .collect()
+    out.clear();
+    out.extend((0..scores.len()).map(|c| {
+        if scores[c].has_opinion() || !has_theme(c) {
+            return scores[c].score;
+        }
+        (c + 1..scores.len())
+            .take(VERDICT_REACH)
+            .take_while(|&next| !has_theme(next))
+            .map(|next| scores[next].score)
+            .find(|s| s.abs() >= POLARITY_THRESHOLD)
+            .unwrap_or(scores[c].score)
+    }));
 }
 
 /// Within a clause that names several themes, gives each opinion word to
 /// the nearest theme, preferring the one before it (Chinese puts the topic
 /// first: "物流快客服差" is 物流→快, 客服→差). Returns the raw sum per
 /// (clause, theme); themes that got nothing fall back to the clause score.
-fn attribute(hits: &[ThemeHit], scores: &[ClauseSentiment]) -> Vec<((usize, usize), f64)> {
-    let mut sums: Vec<((usize, usize), f64)> = Vec::new();
+fn attribute(hits: &[ThemeHit], scores: &[ClauseSentiment], sums: &mut Vec<((usize, usize), f64)>) {
+    sums.clear();
     for (clause, score) in scores.iter().enumerate() {
-        let in_clause = || in_clause(hits, clause).iter();
+        // Found once: the closure is called for every opinion word.
+        let here = in_clause(hits, clause);
+        let in_clause = || here.iter();
         let Some(first) = in_clause().next() else {
             continue;
         };
@@ -463,27 +648,24 @@ fn attribute(hits: &[ThemeHit], scores: &[ClauseSentiment]) -> Vec<((usize, usiz
             }
         }
     }
-    sums
 }
 
 /// Evidence for one theme: its keyword occurrences in text order, dropping
 /// ones inside a longer occurrence (客服 inside 客服电话).
 /// `hits` are sorted by start, longest first.
 fn evidence(text: &Text, hits: &[ThemeHit]) -> Vec<Evidence> {
-    let mut kept: Vec<(usize, usize)> = Vec::new();
+    let mut kept: Vec<Evidence> = Vec::with_capacity(hits.len());
     for h in hits {
-        if kept.iter().any(|&(s, e)| h.start >= s && h.end <= e) {
+        if kept.iter().any(|e| h.start >= e.start && h.end <= e.end) {
             continue;
         }
-        kept.push((h.start, h.end));
+        kept.push(Evidence {
+            text: text.original_slice(h.start, h.end),
+            start: h.start,
+            end: h.end,
+        });
     }
-    kept.into_iter()
-        .map(|(start, end)| Evidence {
-            text: text.original_slice(start, end),
-            start,
-            end,
-        })
-        .collect()
+    kept
 }
 
 #[cfg(test)]

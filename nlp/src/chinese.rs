@@ -50,12 +50,17 @@ impl Segmenter {
     /// Token spans in characters, covering the whole text. HMM guessing of
     /// unknown words is off: it glues adjacent single characters (很+差)
     /// into pseudo-words, which hides sentiment words from the lexicon.
+    #[cfg(test)]
     pub fn tokens(&self, text: &str) -> Vec<(usize, usize)> {
-        self.jieba
-            .cut(text, false)
-            .into_iter()
-            .map(|t| (t.start, t.end))
-            .collect()
+        let mut tokens = Vec::new();
+        self.tokens_into(text, &mut tokens);
+        tokens
+    }
+
+    /// [`tokens`](Self::tokens) into a reused buffer.
+    pub fn tokens_into(&self, text: &str, tokens: &mut Vec<(usize, usize)>) {
+        tokens.clear();
+        tokens.extend(self.jieba.cut(text, false).iter().map(|t| (t.start, t.end)));
     }
 }
 

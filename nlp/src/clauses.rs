@@ -75,15 +75,16 @@ struct Segment {
     question_mark: bool,
 }
 
-fn segments(norm: &[char]) -> Vec<Segment> {
-    let mut out = Vec::with_capacity(8);
+/// Calls `out` with each segment in text order (a callback, so that no
+/// list is built per message).
+fn segments(norm: &[char], mut out: impl FnMut(Segment)) {
     let mut start = 0;
     let mut i = 0;
-    let push = |out: &mut Vec<Segment>, start: usize, end: usize, question_mark: bool| {
+    let mut push = |start: usize, end: usize, question_mark: bool| {
         let s = (start..end).find(|&k| !norm[k].is_whitespace());
         if let Some(s) = s {
             let e = (s..end).rev().find(|&k| !norm[k].is_whitespace()).unwrap() + 1;
-            out.push(Segment {
+            out(Segment {
                 start: s,
                 end: e,
                 question_mark,
@@ -92,6 +93,12 @@ fn segments(norm: &[char]) -> Vec<Segment> {
     };
     while i < norm.len() {
         let c = norm[i];
+        // Most characters are Chinese, which neither end a clause nor are
+        // emoji: settled with one range check.
+        if is_han(c) {
+            i += 1;
+            continue;
+        }
         let delimiter =
             ((is_delimiter(c) || c == '.') && !is_decimal_point(norm, i)) || is_phrase_gap(norm, i);
         if delimiter {
@@ -104,21 +111,20 @@ fn segments(norm: &[char]) -> Vec<Segment> {
                 question_mark |= norm[i] == '?';
                 i += 1;
             }
-            push(&mut out, start, seg_end, question_mark);
+            push(start, seg_end, question_mark);
             start = i;
         } else if is_emoji(c) {
             i += 1;
             while i < norm.len() && (is_emoji(norm[i]) || is_emoji_tail(norm[i])) {
                 i += 1;
             }
-            push(&mut out, start, i, false);
+            push(start, i, false);
             start = i;
         } else {
             i += 1;
         }
     }
-    push(&mut out, start, norm.len(), false);
-    out
+    push(start, norm.len(), false);
 }
 
 /// The units starting in `start..end` (units are in text order).
@@ -131,9 +137,21 @@ fn units_in(units: &[Hit<Unit>], start: usize, end: usize) -> &[Hit<Unit>] {
 /// Clauses in text order. `units` are the lexicon hits of the whole text,
 /// in text order.
 pub(crate) fn split(text: &Text, units: &[Hit<Unit>]) -> Vec<Clause> {
-    let mut clauses = Vec::with_capacity(8);
-    let mut cuts = Vec::with_capacity(8);
-    for seg in segments(&text.norm) {
+    let mut clauses = Vec::new();
+    split_into(text, units, &mut Vec::new(), &mut clauses);
+    clauses
+}
+
+/// [`split`] into `clauses`, with `cuts` as room for a segment's cut
+/// points: both buffers are reused between messages.
+pub(crate) fn split_into(
+    text: &Text,
+    units: &[Hit<Unit>],
+    cuts: &mut Vec<usize>,
+    clauses: &mut Vec<Clause>,
+) {
+    clauses.clear();
+    segments(&text.norm, |seg| {
         let inside = units_in(units, seg.start, seg.end);
         cuts.clear();
         cuts.push(seg.start);
@@ -171,8 +189,7 @@ pub(crate) fn split(text: &Text, units: &[Hit<Unit>]) -> Vec<Clause> {
                 rhetorical: has(|u| matches!(u, Unit::Rhetorical)),
             });
         }
-    }
-    clauses
+    });
 }
 
 /// Index of the clause containing character `pos`, if any (delimiters

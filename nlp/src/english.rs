@@ -13,6 +13,8 @@ const SUFFIXES: &[&str] = &["ing", "es", "ed", "er", "ly", "s", "d"];
 
 /// Counts Latin words of two or more letters; single letters ("a", "I", the
 /// "x" of "x2") say little about which language a message is in.
+/// `Text::fill` counts the same way while it reads a message.
+#[cfg(test)]
 pub(crate) fn count_words(chars: &[char]) -> (usize, usize) {
     let (mut words, mut letters, mut run) = (0, 0, 0);
     for &c in chars.iter().chain(std::iter::once(&' ')) {
@@ -40,9 +42,13 @@ pub(crate) fn inflected_end(norm: &[char], end: usize, keyword: &[char]) -> Opti
     }
     let rest = &norm[end..];
     let ends_word = |len: usize| rest.get(len).is_none_or(|&c| !is_word_char(c));
+    // Suffixes are ASCII, so bytes and characters are one and the same.
     let followed_by = |from: usize, s: &str| {
-        let s: Vec<char> = s.chars().collect();
-        rest.len() >= from + s.len() && rest[from..from + s.len()] == s[..]
+        rest.len() >= from + s.len()
+            && rest[from..from + s.len()]
+                .iter()
+                .zip(s.bytes())
+                .all(|(&c, b)| c == char::from(b))
     };
     // Short keywords (ad, ui, ok) only take a plural: "ad" + "d" is "add".
     let short = keyword.len() <= 2;
@@ -54,7 +60,7 @@ pub(crate) fn inflected_end(norm: &[char], end: usize, keyword: &[char]) -> Opti
         if *suffix == "d" && (last != 'e' || keyword.len() < 4) {
             continue;
         }
-        let n = suffix.chars().count();
+        let n = suffix.len();
         if followed_by(0, suffix) && ends_word(n) {
             return Some(end + n);
         }

@@ -53,6 +53,9 @@ pub(crate) enum Unit {
 #[derive(Debug, Clone)]
 pub(crate) struct Lexicon {
     matcher: Matcher<Unit>,
+    /// Every entry in file order, for matchers that combine the lexicon
+    /// with other words (see `Analyzer`).
+    entries: Vec<(String, Unit)>,
 }
 
 #[derive(Deserialize)]
@@ -189,6 +192,7 @@ impl Lexicon {
             reason: e.message().to_string(),
         })?;
         let mut matcher = Matcher::new();
+        let mut entries = Vec::new();
         for section in [&raw.zh, &raw.hant, &raw.en, &raw.symbols] {
             for (list, unit) in section.lists() {
                 for word in list {
@@ -199,10 +203,11 @@ impl Lexicon {
                         });
                     }
                     matcher.insert(word.get_ref(), unit);
+                    entries.push((word.get_ref().clone(), unit));
                 }
             }
         }
-        Ok(Lexicon { matcher })
+        Ok(Lexicon { matcher, entries })
     }
 
     /// Lexicon words in reading order, longest match first.
@@ -213,28 +218,54 @@ impl Lexicon {
     /// the cut are made of lexicon words: 不|好 and 太|慢 are cut, 不错 and
     /// 差不多 are not.
     pub fn scan(&self, text: &Text) -> Vec<Hit<Unit>> {
-        let mut boundary = text.boundary.clone();
-        for &(s, e) in &text.tokens {
-            let word = &text.norm[s..e];
-            if !(2..=6).contains(&word.len()) || !word.iter().all(|&c| is_han(c)) {
-                continue;
-            }
-            for k in 1..word.len() {
-                if self.matcher.covers(&word[..k]) && self.matcher.covers(&word[k..]) {
-                    boundary[s + k] = true;
-                }
-            }
-        }
+        let mut units = Vec::new();
+        self.scan_into(text, &mut Vec::new(), &mut units);
+        units
+    }
+
+    /// [`scan`](Self::scan) into `units`, with `boundary` as room for the
+    /// refined word boundaries: both buffers are reused between messages.
+    pub fn scan_into(&self, text: &Text, boundary: &mut Vec<bool>, units: &mut Vec<Hit<Unit>>) {
+        refine_boundaries(text, boundary, |w| self.matcher.covers(w));
         let words = Words {
-            boundary: &boundary,
+            boundary,
             single_ok: &text.single_ok,
         };
-        self.matcher.leftmost_longest(text, words)
+        units.clear();
+        self.matcher.leftmost_longest(text, words, units);
+    }
+
+    /// Every entry, in file order.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, Unit)> {
+        self.entries.iter().map(|(w, u)| (w.as_str(), *u))
     }
 
     #[cfg(test)]
     pub fn len(&self) -> usize {
         self.matcher.len()
+    }
+}
+
+/// jieba's word boundaries of `text` into `boundary`, plus a cut inside
+/// each Chinese word of two to six characters wherever `covers` (lexicon
+/// words only) accepts both sides: see [`Lexicon::scan`].
+pub(crate) fn refine_boundaries(
+    text: &Text,
+    boundary: &mut Vec<bool>,
+    covers: impl Fn(&[char]) -> bool,
+) {
+    boundary.clear();
+    boundary.extend_from_slice(&text.boundary);
+    for &(s, e) in &text.tokens {
+        let word = &text.norm[s..e];
+        if !(2..=6).contains(&word.len()) || !word.iter().all(|&c| is_han(c)) {
+            continue;
+        }
+        for k in 1..word.len() {
+            if covers(&word[..k]) && covers(&word[k..]) {
+                boundary[s + k] = true;
+            }
+        }
     }
 }
 

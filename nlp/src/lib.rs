@@ -21,9 +21,10 @@
 //! # Layout
 //!
 //! - `lib.rs` — this overview and the public re-exports.
-//! - `analyzer.rs` — [`Analyzer`]: builds the matchers once, runs the steps
-//!   below per message, assigns opinions to themes, adds the emotions that
-//!   flags and signals imply.
+//! - `analyzer.rs` — [`Analyzer`]: builds the matchers once (lexicon words
+//!   and taxonomy keywords in one trie), runs the steps below per message in
+//!   buffers each thread reuses, assigns opinions to themes, adds the
+//!   emotions that flags and signals imply.
 //! - `analysis.rs` — the output types ([`Analysis`] and friends).
 //! - `taxonomy.rs` — [`Taxonomy`]: loading and validating the TOML
 //!   taxonomy (`taxonomy/default.toml` is the built-in one).

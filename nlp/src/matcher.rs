@@ -65,6 +65,9 @@ const DENSE_CJK_START: u32 = 0x4E00;
 const DENSE_CJK_END: u32 = 0xA000;
 const DENSE_LEN: usize = DENSE_ASCII + (DENSE_CJK_END - DENSE_CJK_START) as usize;
 
+/// Up to this many children a node's are scanned rather than searched.
+const LINEAR_CHILDREN: usize = 8;
+
 fn dense_slot(c: char) -> Option<usize> {
     let cp = c as u32;
     if (cp as usize) < DENSE_ASCII {
@@ -165,6 +168,14 @@ impl<P: Copy + PartialEq> Matcher<P> {
             }
         }
         let children = &self.nodes[node].children;
+        // Below the root most nodes have a handful of children, where a
+        // scan beats the branching of a binary search.
+        if children.len() <= LINEAR_CHILDREN {
+            return children
+                .iter()
+                .find(|&&(k, _)| k == c)
+                .map(|&(_, id)| id as usize);
+        }
         children
             .binary_search_by_key(&c, |&(k, _)| k)
             .ok()
@@ -174,6 +185,17 @@ impl<P: Copy + PartialEq> Matcher<P> {
     /// Calls `f(pattern, end)` for every acceptable pattern starting at
     /// `start`, shortest first. `end` includes any inflection ending.
     fn walk(&self, text: &Text, start: usize, words: Words, mut f: impl FnMut(usize, usize)) {
+        self.walk_raw(text, start, |p, e| {
+            if let Some(end) = self.accept(&self.patterns[p], text, start, e, words) {
+                f(p, end);
+            }
+        });
+    }
+
+    /// Calls `f(pattern, end)` for every pattern spelled out from `start`,
+    /// shortest first, before any word-boundary rule is applied.
+    #[inline]
+    fn walk_raw(&self, text: &Text, start: usize, mut f: impl FnMut(usize, usize)) {
         // Mid-word in Latin text nothing can match: a pattern starting with
         // a letter needs a word boundary before it.
         if start > 0 && is_word_char(text.norm[start]) && is_word_char(text.norm[start - 1]) {
@@ -186,11 +208,7 @@ impl<P: Copy + PartialEq> Matcher<P> {
                 None => return,
             }
             if let Some(p) = self.nodes[node].pattern {
-                if let Some(end) =
-                    self.accept(&self.patterns[p as usize], text, start, j + 1, words)
-                {
-                    f(p as usize, end);
-                }
+                f(p as usize, j + 1);
             }
         }
     }
@@ -229,6 +247,7 @@ impl<P: Copy + PartialEq> Matcher<P> {
     /// Calls `f` with every acceptable occurrence of every pattern,
     /// overlaps included, ordered by start then end. A callback rather than
     /// a list: the caller sorts the hits into lists of its own.
+    #[cfg(test)]
     pub fn each(&self, text: &Text, mut f: impl FnMut(Hit<P>)) {
         for start in 0..text.len() {
             self.walk(text, start, Words::of(text), |p, end| {
@@ -246,8 +265,7 @@ impl<P: Copy + PartialEq> Matcher<P> {
     /// Non-overlapping occurrences, scanning left to right and taking the
     /// longest acceptable pattern at each position. This is how a lexicon
     /// reads 不好用 as one negative word rather than 不 + 好用.
-    pub fn leftmost_longest(&self, text: &Text, words: Words) -> Vec<Hit<P>> {
-        let mut hits = Vec::with_capacity(16);
+    pub fn leftmost_longest(&self, text: &Text, words: Words, hits: &mut Vec<Hit<P>>) {
         let mut start = 0;
         while start < text.len() {
             let mut best: Option<(usize, usize)> = None;
@@ -270,13 +288,81 @@ impl<P: Copy + PartialEq> Matcher<P> {
                 None => start += 1,
             }
         }
-        hits
+    }
+
+    /// [`each`](Self::each) and [`leftmost_longest`](Self::leftmost_longest)
+    /// in one walk per position, for a trie holding two kinds of patterns
+    /// (theme keywords and lexicon words): payloads for which `longest` is
+    /// true are read leftmost-longest under `longest_words` and go to
+    /// `on_longest`, the others are all found under jieba's words and go to
+    /// `on_each`. Each kind sees exactly what a trie of its own would give:
+    /// a pattern of the other kind only lengthens a walk.
+    pub fn each_and_leftmost_longest(
+        &self,
+        text: &Text,
+        longest_words: Words,
+        longest: impl Fn(&P) -> bool,
+        mut on_each: impl FnMut(Hit<P>),
+        mut on_longest: impl FnMut(Hit<P>),
+    ) {
+        let words = Words::of(text);
+        // Where the leftmost-longest reading goes on: positions inside a
+        // word it has read are only walked for the other kind.
+        let mut next = 0;
+        for start in 0..text.len() {
+            let read_longest = start == next;
+            let mut found: Option<(usize, usize)> = None;
+            self.walk_raw(text, start, |p, e| {
+                let pattern = &self.patterns[p];
+                let payloads = &self.payloads[p];
+                if !payloads.iter().all(&longest) {
+                    if let Some(end) = self.accept(pattern, text, start, e, words) {
+                        for &payload in payloads.iter().filter(|x| !longest(x)) {
+                            on_each(Hit {
+                                start,
+                                end,
+                                payload,
+                            });
+                        }
+                    }
+                }
+                if read_longest && payloads.iter().any(&longest) {
+                    if let Some(end) = self.accept(pattern, text, start, e, longest_words) {
+                        if found.is_none_or(|(_, longest_end)| end >= longest_end) {
+                            found = Some((p, end));
+                        }
+                    }
+                }
+            });
+            if !read_longest {
+                continue;
+            }
+            match found {
+                Some((p, end)) => {
+                    for &payload in self.payloads[p].iter().filter(|x| longest(x)) {
+                        on_longest(Hit {
+                            start,
+                            end,
+                            payload,
+                        });
+                    }
+                    next = end;
+                }
+                None => next = start + 1,
+            }
+        }
     }
 
     /// True if `chars` can be split entirely into patterns (greedy, longest
     /// first). Used to decide whether a jieba word like 太慢 is really two
     /// lexicon words, 太 + 慢.
     pub fn covers(&self, chars: &[char]) -> bool {
+        self.covers_where(chars, |_| true)
+    }
+
+    /// [`covers`](Self::covers) counting only patterns with a payload for
+    /// which `counts` is true.
+    pub fn covers_where(&self, chars: &[char], counts: impl Fn(&P) -> bool) -> bool {
         let mut pos = 0;
         while pos < chars.len() {
             let mut node = 0usize;
@@ -286,8 +372,10 @@ impl<P: Copy + PartialEq> Matcher<P> {
                     Some(next) => node = next,
                     None => break,
                 }
-                if self.nodes[node].pattern.is_some() {
-                    longest = k + 1;
+                if let Some(p) = self.nodes[node].pattern {
+                    if self.payloads[p as usize].iter().any(&counts) {
+                        longest = k + 1;
+                    }
                 }
             }
             if longest == 0 {
@@ -371,11 +459,9 @@ mod tests {
         m.insert("好用", 5);
         m.insert("不好用", 6);
         let t = Text::new("not bad, not that bad, 真的不好用", seg());
-        let hits: Vec<u8> = m
-            .leftmost_longest(&t, Words::of(&t))
-            .iter()
-            .map(|h| h.payload)
-            .collect();
+        let mut found = Vec::new();
+        m.leftmost_longest(&t, Words::of(&t), &mut found);
+        let hits: Vec<u8> = found.iter().map(|h| h.payload).collect();
         assert_eq!(hits, vec![3, 1, 2, 6]);
     }
 

@@ -190,23 +190,21 @@ impl SentimentModel {
 
     /// Log-odds that the span `start..end` of `text` is positive.
     pub(crate) fn logit(&self, text: &Text, start: usize, end: usize) -> f64 {
-        // At most two character n-grams per character and one word feature
-        // per token: a clause of ordinary length fits on the stack.
-        const STACK: usize = 256;
-        let mut buf = [0u32; STACK];
-        let mut n = 0;
-        extract(text, start, end, |f| {
-            if let Some(slot) = buf.get_mut(n) {
-                *slot = f;
-            }
-            n += 1;
-        });
-        if n <= STACK {
-            return f64::from(self.score_indices(&mut buf[..n]));
-        }
-        let mut features = Vec::with_capacity(n);
+        self.logit_in(text, start, end, &mut Vec::new())
+    }
+
+    /// [`logit`](Self::logit) with `features` as room for the clause's
+    /// feature indices, reused between clauses and messages.
+    pub(crate) fn logit_in(
+        &self,
+        text: &Text,
+        start: usize,
+        end: usize,
+        features: &mut Vec<u32>,
+    ) -> f64 {
+        features.clear();
         extract(text, start, end, |f| features.push(f));
-        f64::from(self.score_indices(&mut features))
+        f64::from(self.score_indices(features))
     }
 
     /// [`score`](Self::score) of the features `indices` (in any order,
@@ -414,12 +412,13 @@ fn char_table() -> &'static [[u32; 2]] {
 const TABLE_START: u32 = 0x4E00;
 const TABLE_END: u32 = 0xA000;
 
-/// The unigram bucket of `c` and the hash state that starts its bigram.
+/// The unigram bucket of `c` and the hash state that starts its bigram,
+/// `table` being [`char_table`].
 #[inline]
-fn char_entry(c: char) -> [u32; 2] {
+fn char_entry(table: &[[u32; 2]], c: char) -> [u32; 2] {
     let cp = c as u32;
     if (TABLE_START..TABLE_END).contains(&cp) {
-        return char_table()[(cp - TABLE_START) as usize];
+        return table[(cp - TABLE_START) as usize];
     }
     let state = |kind| {
         let mut f = Fnv::new(kind);
@@ -454,14 +453,6 @@ impl Fnv {
             for b in cp.to_le_bytes() {
                 self.byte(b);
             }
-        }
-    }
-
-    /// Characters as the model sees them (see [`model_char`]).
-    #[inline]
-    fn word(&mut self, chars: &[char]) {
-        for &c in chars {
-            self.char(model_char(c).unwrap_or(c));
         }
     }
 
@@ -527,12 +518,13 @@ fn extract(text: &Text, start: usize, end: usize, mut out: impl FnMut(u32)) {
     // Character uni- and bigrams within runs of model characters; `open`
     // is the bigram started by the previous character.
     let (mut open, mut run) = (Fnv(0), 0usize);
+    let table = char_table();
     for &c in &text.norm[start..end] {
         let Some(m) = model_char(c) else {
             run = 0;
             continue;
         };
-        let [one, two] = char_entry(m);
+        let [one, two] = char_entry(table, m);
         out(one);
         if run >= 1 {
             let mut bigram = open;
@@ -551,7 +543,16 @@ fn extract(text: &Text, start: usize, end: usize, mut out: impl FnMut(u32)) {
             break;
         }
         let token = &text.norm[s..e];
-        if !token.iter().any(|&c| model_char(c).is_some()) {
+        // The word's hash over the characters as the model sees them (see
+        // `model_char`), and whether it reads any of them, in one pass.
+        let mut word = Fnv::new(if negation > 0 { NEGATED_WORD } else { WORD });
+        let mut read = false;
+        for &c in token {
+            let m = model_char(c);
+            read |= m.is_some();
+            word.char(m.unwrap_or(c));
+        }
+        if !read {
             // Punctuation (and Latin words, left to the English lexicon)
             // ends a negation's reach; spaces do not.
             if !token.iter().all(|c| c.is_whitespace()) {
@@ -559,9 +560,6 @@ fn extract(text: &Text, start: usize, end: usize, mut out: impl FnMut(u32)) {
             }
             continue;
         }
-        let negated = negation > 0;
-        let mut word = Fnv::new(if negated { NEGATED_WORD } else { WORD });
-        word.word(token);
         out(word.finish());
         negation = negation.saturating_sub(1);
         // Negators hold no digits, so the unmapped token compares the same.

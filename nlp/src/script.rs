@@ -7,6 +7,7 @@
 //! English is a real part of it, not just a brand name or "app".
 
 use crate::analysis::Script;
+#[cfg(test)]
 use crate::english::count_words;
 use crate::text::HanClass;
 #[cfg(test)]
@@ -14,7 +15,7 @@ use crate::text::{han_info, is_han};
 
 /// Written Cantonese (some, like 唔, also appear in Simplified chat, so they
 /// only add weight).
-fn is_cantonese(c: char) -> bool {
+pub(crate) fn is_cantonese(c: char) -> bool {
     matches!(
         c,
         '嘅' | '咗'
@@ -59,11 +60,17 @@ impl HanCounts {
     /// Counts the Han character `c` of class `class`.
     #[inline]
     pub fn add(&mut self, c: char, class: HanClass) {
+        self.add_class(class, is_cantonese(c));
+    }
+
+    /// [`add`](Self::add) with the Cantonese test already made.
+    #[inline]
+    pub fn add_class(&mut self, class: HanClass, cantonese: bool) {
         self.han += 1;
         match class {
             HanClass::TraditionalOnly => self.traditional += 1,
             HanClass::SimplifiedOnly => self.simplified += 1,
-            HanClass::Shared if is_cantonese(c) => self.traditional += 1,
+            HanClass::Shared if cantonese => self.traditional += 1,
             HanClass::Shared => {}
         }
     }
@@ -80,17 +87,18 @@ impl HanCounts {
 
 #[cfg(test)]
 pub(crate) fn detect(original: &[char]) -> Script {
-    detect_counted(original, HanCounts::of(original))
+    detect_counted(HanCounts::of(original), count_words(original))
 }
 
-/// The script of `original`, whose Han characters are `counts`.
-pub(crate) fn detect_counted(original: &[char], counts: HanCounts) -> Script {
+/// The script of a message whose Han characters are `counts` and whose
+/// Latin words and letters are `latin` (see `english::count_words`).
+pub(crate) fn detect_counted(counts: HanCounts, latin: (usize, usize)) -> Script {
     let HanCounts {
         han,
         traditional,
         simplified,
     } = counts;
-    let (latin_words, latin_letters) = count_words(original);
+    let (latin_words, latin_letters) = latin;
     if han == 0 {
         return if latin_letters > 0 {
             Script::En

@@ -56,7 +56,7 @@ pub(crate) struct Contribution {
     pub value: f64,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct ClauseSentiment {
     pub score: f64,
     /// Lexicon words, each with its position (themes take the nearest).
@@ -106,12 +106,28 @@ pub(crate) fn score_clause(
     units: &[Hit<Unit>],
     model: &SentimentModel,
 ) -> ClauseSentiment {
+    let mut out = ClauseSentiment::default();
+    score_clause_into(text, clause, units, model, &mut out, &mut Vec::new());
+    out
+}
+
+/// [`score_clause`] into `out`, reusing its list of contributions, with
+/// `features` as room for the model's features.
+pub(crate) fn score_clause_into(
+    text: &Text,
+    clause: &Clause,
+    units: &[Hit<Unit>],
+    model: &SentimentModel,
+    out: &mut ClauseSentiment,
+    features: &mut Vec<u32>,
+) {
     // Units are in text order, so the clause's units are one run.
     let from = units.partition_point(|h| h.start < clause.start);
     let to = units.partition_point(|h| h.start < clause.end);
     let units = &units[from..to];
     let reaches = |end: usize, start: usize| words_between(text, end, start) <= MODIFIER_REACH;
-    let mut contributions: Vec<Contribution> = Vec::with_capacity(units.len());
+    let contributions = &mut out.contributions;
+    contributions.clear();
     // (strength, end, wide)
     let mut negation: Option<(f32, usize, bool)> = None;
     let mut degree: Option<(f32, usize)> = None;
@@ -232,7 +248,7 @@ pub(crate) fn score_clause(
     // The model reads Chinese (and emoji); English is the lexicon's alone.
     let asks = clause.question && !clause.rhetorical;
     let mut learned = if !asks && has_chinese(text, clause.start, clause.end) {
-        MODEL_WEIGHT * model.logit(text, clause.start, clause.end)
+        MODEL_WEIGHT * model.logit_in(text, clause.start, clause.end, features)
     } else {
         0.0
     };
@@ -250,12 +266,9 @@ pub(crate) fn score_clause(
     if contributions.is_empty() && (learned.abs() < MODEL_OPINION || formula(text, clause, units)) {
         learned = 0.0;
     }
-    ClauseSentiment {
-        score: (sum + learned).tanh(),
-        contributions,
-        model: learned,
-        unfinished_wait,
-    }
+    out.score = (sum + learned).tanh();
+    out.model = learned;
+    out.unfinished_wait = unfinished_wait;
 }
 
 /// What a wait that has not ended weighs: a plain complaint.
@@ -286,56 +299,67 @@ const LONG_WAITS: &[&[char]] = &[
     &['这', '么', '长', '时', '间'],
 ];
 /// "Still not" after a wait, in the clause or the next one.
-const STILL_NOT: &[&str] = &[
-    "还没",
-    "都没",
-    "也没",
-    "仍没",
-    "仍未",
-    "还未",
-    "都未",
-    "未",
-    "没",
-    "冇",
-    "还不",
-    "都不",
-    "还在",
-    "仍在",
-    "还是不",
-    "还是没",
-    "没动静",
-    "没下文",
+const STILL_NOT: &[&[char]] = &[
+    &['还', '没'],
+    &['都', '没'],
+    &['也', '没'],
+    &['仍', '没'],
+    &['仍', '未'],
+    &['还', '未'],
+    &['都', '未'],
+    &['未'],
+    &['没'],
+    &['冇'],
+    &['还', '不'],
+    &['都', '不'],
+    &['还', '在'],
+    &['仍', '在'],
+    &['还', '是', '不'],
+    &['还', '是', '没'],
+    &['没', '动', '静'],
+    &['没', '下', '文'],
 ];
 
 /// What a wait can be free of: "用了一年都没出过问题" praises.
-const TROUBLE: &[&str] = &[
-    "问题", "坏", "毛病", "故障", "出错", "卡", "掉色", "褪色", "起球", "死机", "闪退", "断",
+const TROUBLE: &[&[char]] = &[
+    &['问', '题'],
+    &['坏'],
+    &['毛', '病'],
+    &['故', '障'],
+    &['出', '错'],
+    &['卡'],
+    &['掉', '色'],
+    &['褪', '色'],
+    &['起', '球'],
+    &['死', '机'],
+    &['闪', '退'],
+    &['断'],
 ];
 /// What a short wait can end in: 半小时就送到了.
-const DONE: &[&str] = &[
-    "就到",
-    "就送到",
-    "就送来",
-    "就收到",
-    "就发货",
-    "就发出",
-    "就到账",
-    "就退",
-    "就解决",
-    "就回复",
-    "就办好",
-    "就修好",
-    "就搞定",
-    "就送达",
-    "内送达",
-    "内到",
-    "就到了",
+const DONE: &[&[char]] = &[
+    &['就', '到'],
+    &['就', '送', '到'],
+    &['就', '送', '来'],
+    &['就', '收', '到'],
+    &['就', '发', '货'],
+    &['就', '发', '出'],
+    &['就', '到', '账'],
+    &['就', '退'],
+    &['就', '解', '决'],
+    &['就', '回', '复'],
+    &['就', '办', '好'],
+    &['就', '修', '好'],
+    &['就', '搞', '定'],
+    &['就', '送', '达'],
+    &['内', '送', '达'],
+    &['内', '到'],
+    &['就', '到', '了'],
 ];
 
-fn at(norm: &[char], i: usize, word: &str) -> bool {
-    word.chars()
-        .enumerate()
-        .all(|(k, c)| norm.get(i + k) == Some(&c))
+/// Whether `word` is written at `i`. Most positions differ in their first
+/// character, so that one is compared before the rest.
+fn at(norm: &[char], i: usize, word: &[char]) -> bool {
+    norm.get(i) == word.first() && norm.get(i..i + word.len()) == Some(word)
 }
 
 fn is_count(c: char) -> bool {
@@ -411,18 +435,26 @@ struct Waiting {
 }
 
 /// Verbs that make a wait a complaint on their own (排了一个多小时).
-const WAITED: &[&str] = &["等了", "排了", "等咗", "排咗", "耗了", "拖了", "催了"];
+const WAITED: &[&[char]] = &[
+    &['等', '了'],
+    &['排', '了'],
+    &['等', '咗'],
+    &['排', '咗'],
+    &['耗', '了'],
+    &['拖', '了'],
+    &['催', '了'],
+];
 /// Between such a verb and the wait: 等了快一个小时, 排了足足两小时.
-const ABOUT: &[&str] = &[
-    "快",
-    "近",
-    "将近",
-    "足足",
-    "整整",
-    "差不多",
-    "大概",
-    "起码",
-    "至少",
+const ABOUT: &[&[char]] = &[
+    &['快'],
+    &['近'],
+    &['将', '近'],
+    &['足', '足'],
+    &['整', '整'],
+    &['差', '不', '多'],
+    &['大', '概'],
+    &['起', '码'],
+    &['至', '少'],
 ];
 
 /// A wait (in the clause, or earlier in the same sentence) followed by a
@@ -439,12 +471,12 @@ fn waiting(text: &Text, clause: &Clause, here: Option<(usize, usize)>) -> Option
     {
         return None;
     }
-    let found = |words: &[&str], from: usize, to: usize| {
+    let found = |words: &[&[char]], from: usize, to: usize| {
         (from..to).find_map(|i| {
             words
                 .iter()
-                .filter(|w| at(norm, i, w) && i + w.chars().count() <= to)
-                .map(|w| (i, i + w.chars().count()))
+                .filter(|w| at(norm, i, w) && i + w.len() <= to)
+                .map(|w| (i, i + w.len()))
                 .max_by_key(|&(_, e)| e)
         })
     };
@@ -471,9 +503,9 @@ fn waiting(text: &Text, clause: &Clause, here: Option<(usize, usize)>) -> Option
     for _ in 0..2 {
         if let Some(w) = ABOUT
             .iter()
-            .find(|w| k >= w.chars().count() && at(norm, k - w.chars().count(), w))
+            .find(|w| k >= w.len() && at(norm, k - w.len(), w))
         {
-            k -= w.chars().count();
+            k -= w.len();
         }
     }
     let waited = k >= clause.start + 2 && WAITED.iter().any(|w| at(norm, k - 2, w));
@@ -491,15 +523,15 @@ fn waiting(text: &Text, clause: &Clause, here: Option<(usize, usize)>) -> Option
 fn quick(text: &Text, clause: &Clause, (_, wait): (usize, usize)) -> Option<(usize, usize)> {
     let norm = &text.norm;
     // 一个小时不到就…: "not even an hour".
-    let from = if at(norm, wait, "不到") {
+    let from = if at(norm, wait, &['不', '到']) {
         wait + 2
     } else {
         wait
     };
     (from..clause.end.min(from + 3)).find_map(|i| {
         DONE.iter()
-            .find(|w| at(norm, i, w) && i + w.chars().count() <= clause.end)
-            .map(|w| (i, i + w.chars().count()))
+            .find(|w| at(norm, i, w) && i + w.len() <= clause.end)
+            .map(|w| (i, i + w.len()))
     })
 }
 

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use crate::chinese::{stands_alone, Segmenter};
 use crate::phrases;
-use crate::script::HanCounts;
+use crate::script::{is_cantonese, HanCounts};
 use crate::traditional;
 
 /// Characters that, next to a one-character keyword inside a jieba word, do
@@ -97,7 +97,13 @@ fn basic_table() -> &'static [u32] {
                     HanClass::Shared
                 };
                 let phrase = u32::from(phrases::starts_phrase(c)) << PHRASE_BIT;
-                traditional::to_simplified(c) as u32 | (class as u32) << 24 | phrase
+                let cantonese = u32::from(is_cantonese(c)) << CANTONESE_BIT;
+                let modifier = u32::from(is_modifier(c)) << MODIFIER_BIT;
+                traditional::to_simplified(c) as u32
+                    | (class as u32) << 24
+                    | phrase
+                    | cantonese
+                    | modifier
             })
             .collect()
     })
@@ -106,6 +112,18 @@ fn basic_table() -> &'static [u32] {
 /// Bit of a `basic_table` entry set when a phrase of `phrases.rs` starts
 /// with the character.
 const PHRASE_BIT: u32 = 26;
+/// Bit of a `basic_table` entry set for written Cantonese characters.
+const CANTONESE_BIT: u32 = 27;
+/// Bit of a `basic_table` entry set for the characters `is_modifier` names.
+const MODIFIER_BIT: u32 = 28;
+
+/// [`is_modifier`] by table: every modifier is in the basic block.
+#[inline]
+fn is_modifier_in(table: &[u32], c: char) -> bool {
+    let cp = c as u32;
+    (BASIC_START..BASIC_END).contains(&cp)
+        && table[(cp - BASIC_START) as usize] & (1 << MODIFIER_BIT) != 0
+}
 
 /// Whether a phrase of `phrases.rs` may start at `c`.
 fn starts_phrase(c: char) -> bool {
@@ -121,14 +139,24 @@ pub(crate) fn han_info(c: char) -> (char, HanClass) {
         return (c, HanClass::Shared);
     }
     let entry = basic_table()[(cp - BASIC_START) as usize];
-    let class = match (entry >> 24) & 3 {
+    (simplified_of(entry, c), class_of(entry))
+}
+
+fn class_of(entry: u32) -> HanClass {
+    match (entry >> 24) & 3 {
         1 => HanClass::TraditionalOnly,
         2 => HanClass::SimplifiedOnly,
         _ => HanClass::Shared,
-    };
-    (char::from_u32(entry & 0x00FF_FFFF).unwrap_or(c), class)
+    }
 }
 
+fn simplified_of(entry: u32, c: char) -> char {
+    char::from_u32(entry & 0x00FF_FFFF).unwrap_or(c)
+}
+
+/// Every buffer is reused by [`Text::fill`], so that a thread analysing
+/// message after message allocates none of them again.
+#[derive(Default)]
 pub(crate) struct Text {
     pub original: Vec<char>,
     pub norm: Vec<char>,
@@ -142,68 +170,116 @@ pub(crate) struct Text {
     pub tokens: Vec<(usize, usize)>,
     /// The Han characters of `original` by script.
     pub han: HanCounts,
+    /// Latin words of two or more letters in `original`, and their letters
+    /// (see `english::count_words`), counted in the same pass.
+    pub latin: (usize, usize),
+    /// The normalised text as a string, for jieba, when it differs.
+    normalised: String,
 }
 
 impl Text {
     pub fn new(input: &str, segmenter: &Segmenter) -> Text {
-        let mut original = Vec::with_capacity(input.len());
-        let mut norm = Vec::with_capacity(input.len());
-        let mut changed = false;
-        let mut han = HanCounts::default();
-        let mut phrase = false;
-        for c in input.chars() {
-            let n = if is_han(c) {
-                let (simplified, class) = han_info(c);
-                han.add(c, class);
-                simplified
-            } else {
-                normalize_char(c)
-            };
-            // Full-width commas and curly quotes change in nearly every
-            // message but are cut out alone either way.
-            changed |= n != c && !(stands_alone(c) && stands_alone(n));
-            phrase |= starts_phrase(c);
-            original.push(c);
-            norm.push(n);
-        }
-        if phrase {
-            changed |= phrases::apply(&original, &mut norm, starts_phrase);
-        }
-        // Only build a normalised copy for jieba when the segmentation
-        // could differ (Traditional characters, capitals, full-width
-        // letters).
-        let tokens = if changed {
-            segmenter.tokens(&collect(&norm))
-        } else {
-            segmenter.tokens(input)
-        };
-        let n = norm.len();
-        let mut boundary = vec![false; n + 1];
-        boundary[n] = true;
-        for &(s, _) in &tokens {
-            boundary[s] = true;
-        }
-        let mut single_ok = vec![false; n];
-        for &(s, e) in &tokens {
-            if e - s < 2 {
-                continue;
-            }
-            let modifiers = norm[s..e].iter().filter(|&&c| is_modifier(c)).count();
-            for (i, &c) in norm[s..e].iter().enumerate() {
-                // Every character other than this one must be a modifier.
-                let others = modifiers - usize::from(is_modifier(c));
-                if others == e - s - 1 {
-                    single_ok[s + i] = true;
-                }
-            }
-        }
-        Text {
+        let mut text = Text::default();
+        text.fill(input, segmenter);
+        text
+    }
+
+    /// Makes `self` the prepared form of `input`, reusing its buffers.
+    pub fn fill(&mut self, input: &str, segmenter: &Segmenter) {
+        let Text {
             original,
             norm,
             boundary,
             single_ok,
             tokens,
             han,
+            latin,
+            normalised,
+        } = self;
+        original.clear();
+        norm.clear();
+        original.reserve(input.len());
+        norm.reserve(input.len());
+        let mut changed = false;
+        *han = HanCounts::default();
+        let mut phrase = false;
+        let (mut words, mut letters, mut run) = (0, 0, 0);
+        let table = basic_table();
+        for c in input.chars() {
+            let cp = c as u32;
+            let mut han_char = true;
+            let n = if (BASIC_START..BASIC_END).contains(&cp) {
+                // One load answers all this loop asks of the characters
+                // nearly every message is made of.
+                let entry = table[(cp - BASIC_START) as usize];
+                han.add_class(class_of(entry), entry & (1 << CANTONESE_BIT) != 0);
+                phrase |= entry & (1 << PHRASE_BIT) != 0;
+                simplified_of(entry, c)
+            } else if is_han(c) {
+                let (simplified, class) = han_info(c);
+                han.add(c, class);
+                simplified
+            } else {
+                han_char = false;
+                normalize_char(c)
+            };
+            if !han_char && is_word_char(c) && c.is_alphabetic() {
+                run += 1;
+            } else {
+                if run >= 2 {
+                    words += 1;
+                    letters += run;
+                }
+                run = 0;
+            }
+            // Full-width commas and curly quotes change in nearly every
+            // message but are cut out alone either way.
+            changed |= n != c && !(stands_alone(c) && stands_alone(n));
+            original.push(c);
+            norm.push(n);
+        }
+        if run >= 2 {
+            words += 1;
+            letters += run;
+        }
+        *latin = (words, letters);
+        if phrase {
+            changed |= phrases::apply(original, norm, starts_phrase);
+        }
+        // Only build a normalised copy for jieba when the segmentation
+        // could differ (Traditional characters, capitals, full-width
+        // letters).
+        if changed {
+            normalised.clear();
+            normalised.extend(norm.iter());
+            segmenter.tokens_into(normalised, tokens);
+        } else {
+            segmenter.tokens_into(input, tokens);
+        }
+        let n = norm.len();
+        boundary.clear();
+        boundary.resize(n + 1, false);
+        boundary[n] = true;
+        for &(s, _) in tokens.iter() {
+            boundary[s] = true;
+        }
+        single_ok.clear();
+        single_ok.resize(n, false);
+        for &(s, e) in tokens.iter() {
+            if e - s < 2 {
+                continue;
+            }
+            let modifiers = norm[s..e]
+                .iter()
+                .filter(|&&c| is_modifier_in(table, c))
+                .count();
+            for (i, &c) in norm[s..e].iter().enumerate() {
+                // Every character other than this one must be a modifier.
+                let others = modifiers - usize::from(is_modifier_in(table, c));
+                if others == e - s - 1 {
+                    single_ok[s + i] = true;
+                }
+            }
         }
     }
 
@@ -269,9 +345,18 @@ pub(crate) fn normalize_pattern(s: &str) -> String {
 }
 
 /// CJK ideographs, including the extension blocks Hong Kong text uses.
+#[inline]
 pub(crate) fn is_han(c: char) -> bool {
-    matches!(c as u32,
-        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3134F)
+    let cp = c as u32;
+    // Nearly every character asked about is ASCII, punctuation or in the
+    // basic block: settle those with one comparison each.
+    if cp < 0x3400 {
+        return false;
+    }
+    if (0x4E00..=0x9FFF).contains(&cp) {
+        return true;
+    }
+    matches!(cp, 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x20000..=0x3134F)
 }
 
 /// Letters and digits that make up Latin-script words. CJK characters are
@@ -323,6 +408,7 @@ mod tests {
         for cp in BASIC_START..BASIC_END {
             let c = char::from_u32(cp).unwrap();
             let (simp, class) = han_info(c);
+            assert_eq!(is_modifier_in(basic_table(), c), is_modifier(c));
             assert_eq!(simp, traditional::to_simplified(c));
             assert_eq!(
                 class == HanClass::TraditionalOnly,

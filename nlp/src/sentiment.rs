@@ -211,6 +211,15 @@ pub(crate) fn score_clause(
     // (没修好 is already negated praise, 一年没出问题 is praise), and the 快
     // inside 等了快一小时 means "nearly", not "fast".
     let here = wait_span(&text.norm, clause.start, clause.end);
+    // 送了快一个小时: a 快 right before a wait means "nearly", not "fast".
+    if here.is_some() {
+        contributions.retain(|c| {
+            !(c.value > 0.0
+                && c.end == c.start + 1
+                && text.norm[c.start] == '快'
+                && wait_span(&text.norm, c.end, clause.end).is_some_and(|(s, _)| s == c.end))
+        });
+    }
     let wait = waiting(text, clause, here);
     let unfinished_wait = wait.is_some();
     if let Some(w) = wait {
@@ -424,7 +433,9 @@ struct Waiting {
 }
 
 /// Verbs that make a wait a complaint on their own (排了一个多小时).
-const WAITED: &[&str] = &["等了", "排了", "等咗", "排咗", "耗了", "拖了", "催了"];
+const WAITED: &[&str] = &[
+    "等了", "排了", "等咗", "排咗", "耗了", "拖了", "催了", "送了", "送咗",
+];
 /// Between such a verb and the wait: 等了快一个小时, 排了足足两小时.
 const ABOUT: &[&str] = &[
     "快",

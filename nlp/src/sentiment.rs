@@ -559,8 +559,12 @@ pub(crate) fn polarity(score: f64) -> Polarity {
 }
 
 /// A clause counts towards `mixed` when the lexicon found an opinion in it
-/// or the model alone is at least this sure.
+/// or, in a message where the lexicon found none, the model alone is at
+/// least this sure.
 const MODEL_CLEAR: f64 = 0.9;
+/// The weight of a clause only the model read, in a message where the
+/// lexicon read others (which then alone decide whether it is mixed).
+const MODEL_ONLY_WEIGHT: f64 = 0.5;
 
 /// Combines clause scores into the message sentiment.
 ///
@@ -572,11 +576,21 @@ pub(crate) fn message_sentiment(clauses: &[Clause], scores: &[ClauseSentiment]) 
     let mut total_weight = 0.0;
     let mut clearly_positive = false;
     let mut clearly_negative = false;
+    // Where the lexicon found opinions, clauses read by the model alone
+    // weigh less: "速度很快，开机不到十秒" is praise twice, and the model,
+    // which reads 不到 as a complaint, should not make it mixed.
+    let lexicon_read = scores.iter().any(|s| !s.contributions.is_empty());
     for (clause, s) in clauses.iter().zip(scores) {
         if !s.has_opinion() {
             continue;
         }
-        let mut w = 1.0;
+        // After a contrast (但是, 实际上) the model's reading keeps its say.
+        let model_only = s.contributions.is_empty() && !clause.contrast;
+        let mut w = if lexicon_read && model_only {
+            MODEL_ONLY_WEIGHT
+        } else {
+            1.0
+        };
         if clause.contrast {
             w *= 1.5;
         }
@@ -586,7 +600,8 @@ pub(crate) fn message_sentiment(clauses: &[Clause], scores: &[ClauseSentiment]) 
         weighted += w * s.score;
         total_weight += w;
         // A conceded opinion (虽然…, 本来很担心…) is not one the writer holds.
-        let clear = !s.contributions.is_empty() || s.model.abs() >= MODEL_CLEAR;
+        let clear = !s.contributions.is_empty()
+            || ((!lexicon_read || !model_only) && s.model.abs() >= MODEL_CLEAR);
         if !clause.concessive && clear {
             clearly_positive |= s.score >= MIXED_THRESHOLD;
             clearly_negative |= s.score <= -MIXED_THRESHOLD;

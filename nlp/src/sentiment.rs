@@ -778,7 +778,8 @@ mod tests {
         // The model alone, sure enough, outside questions.
         assert_eq!(message("用了三天屏幕就闪").label, SentimentLabel::Negative);
         // Smell, texture, damp, broken: lexicon words.
-        for s in ["房间有一股霉味", "米饭硬邦邦的", "被子有点潮", "门关不上"] {
+        for s in ["房间有一股霉味", "米饭硬邦邦的", "被子有点潮", "门关不上"]
+        {
             assert_eq!(message(s).label, SentimentLabel::Negative, "{s}");
         }
         // An urgent question is still no verdict.

@@ -71,6 +71,9 @@ pub(crate) struct ClauseSentiment {
     pub model: f64,
     /// The clause complains of a wait that has not ended (快递三天都没到).
     pub unfinished_wait: bool,
+    /// Its only lexicon reading is a size or amount (房间很大): a
+    /// description, too weak to make a message mixed.
+    pub described_only: bool,
 }
 
 impl ClauseSentiment {
@@ -244,8 +247,16 @@ pub(crate) fn score_clause(
             });
         }
     }
-    // The model reads Chinese (and emoji); English is the lexicon's alone.
     let asks = clause.question && !clause.rhetorical;
+    if !asks {
+        intent(text, clause, &mut contributions);
+    }
+    let lexicon_words = contributions.len();
+    if !asks {
+        described(text, clause, &mut contributions);
+    }
+    // The model reads Chinese (and emoji); English is the lexicon's alone.
+
     let mut learned = if !asks && has_chinese(text, clause.start, clause.end) {
         MODEL_WEIGHT * model.logit(text, clause.start, clause.end)
     } else {
@@ -272,11 +283,301 @@ pub(crate) fn score_clause(
     if contributions.is_empty() && (learned.abs() < needed || formula(text, clause, units)) {
         learned = 0.0;
     }
+    let described_only = lexicon_words == 0 && !contributions.is_empty();
     ClauseSentiment {
         score: (sum + learned).tanh(),
         contributions,
         model: learned,
         unfinished_wait,
+        described_only,
+    }
+}
+
+/// What a size, amount or other dimension said with a degree adverb
+/// weighs (房间比较小, 早餐种类很多): less than a plain opinion word.
+const DIMENSION: f64 = 0.5;
+
+/// Dimension adjectives and the side they fall on when nothing says
+/// otherwise: a room, a choice or a screen is better big, many and bright.
+const DIMENSIONS: &[(char, f64)] = &[
+    ('大', 1.0),
+    ('多', 1.0),
+    ('宽', 1.0),
+    ('亮', 1.0),
+    ('新', 1.0),
+    ('轻', 1.0),
+    ('长', 1.0),
+    ('高', 1.0),
+    ('足', 1.0),
+    ('全', 1.0),
+    ('深', 1.0),
+    ('小', -1.0),
+    ('少', -1.0),
+    ('窄', -1.0),
+    ('暗', -1.0),
+    ('旧', -1.0),
+    ('重', -1.0),
+    ('短', -1.0),
+    ('低', -1.0),
+    ('矮', -1.0),
+    ('浅', -1.0),
+    ('远', -1.0),
+    ('硬', -1.0),
+    ('挤', -1.0),
+    ('慢', -1.0),
+];
+
+/// Things better small, few or short: 噪音很大 and 价格偏高 complain, 问题很少
+/// praises.
+const BAD_THINGS: &[&str] = &[
+    "噪音",
+    "噪声",
+    "声音",
+    "响声",
+    "动静",
+    "味",
+    "问题",
+    "毛病",
+    "故障",
+    "差距",
+    "差别",
+    "误差",
+    "色差",
+    "压力",
+    "广告",
+    "废话",
+    "错别字",
+    "错误",
+    "价格",
+    "价钱",
+    "房价",
+    "定价",
+    "售价",
+    "费用",
+    "收费",
+    "温度",
+    "发热",
+    "热量",
+    "功耗",
+    "耗电",
+    "辐射",
+    "延迟",
+    "缺点",
+    "灰",
+    "蚊",
+    "虫",
+    "人",
+    "排队",
+    "等待",
+    "等的时间",
+    "开机时间",
+    "启动时间",
+    "加载时间",
+    "充电时间",
+    "油",
+    "盐",
+    "杂质",
+    "水分",
+    "缝",
+    "间隙",
+    "划痕",
+    "气泡",
+    "漏光",
+    "坏点",
+    "色斑",
+    "污",
+];
+
+/// Degree words that say "too much" or "a bit too": any dimension they
+/// modify is a complaint (有点大, 偏小, 过于厚重).
+const EXCESS: &[&str] = &[
+    "太",
+    "过于",
+    "有点",
+    "有点儿",
+    "有些",
+    "略",
+    "略显",
+    "稍",
+    "稍微",
+    "偏",
+];
+
+/// Degree words that only say how much (很小, 比较多).
+const PLAIN_DEGREE: &[&str] = &[
+    "很", "挺", "蛮", "非常", "特别", "比较", "相当", "超", "真", "十分", "极其", "巨", "好",
+];
+
+/// Expectations a comparison can be made against (比想象的大).
+const EXPECTED: &[&str] = &[
+    "想象", "预想", "预期", "期待", "期望", "预计", "图片", "照片", "描述", "宣传", "介绍",
+];
+
+/// The dimension character at `i` when it stands alone as a predicate
+/// (房间很小。, 很小了, 很多啊), not as the first half of a word (小心, 多少).
+fn dimension_at(norm: &[char], i: usize, end: usize) -> Option<f64> {
+    let &(_, sign) = DIMENSIONS.iter().find(|(c, _)| norm.get(i) == Some(c))?;
+    let next = norm.get(i + 1).copied().filter(|_| i + 1 < end);
+    match next {
+        None => Some(sign),
+        Some(c) if !is_han(c) || "了的啊呀吧哦啦点些呢嘛喔哈得".contains(c) => {
+            Some(sign)
+        }
+        _ => None,
+    }
+}
+
+/// Sizes, amounts and the like said as a verdict: a degree adverb or a
+/// comparison with what was expected, then a bare dimension adjective
+/// (房间比较小, 早餐种类很多, 屏幕有点暗, 比想象的大). Its side is the
+/// adjective's default, turned for things better small (噪音很大), and
+/// always a complaint after "too" or "a bit" (有点大, 太少). Only where the
+/// lexicon has no word on the adjective.
+fn described(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
+    let norm = &text.norm;
+    let (start, end) = (clause.start, clause.end);
+    let taken = |i: usize, out: &Vec<Contribution>| out.iter().any(|c| c.start <= i && i < c.end);
+    let bad_before = |i: usize| {
+        BAD_THINGS
+            .iter()
+            .any(|w| (start..i).any(|k| at(norm, k, w)))
+    };
+    let mut found: Vec<Contribution> = Vec::new();
+    // Degree adverbs, read off the text: the segmenter keeps 很多 and 太少
+    // as words, where the lexicon's 很 and 太 do not match.
+    let mut markers: Vec<(usize, usize, bool)> = Vec::new();
+    for i in start..end {
+        let plain = PLAIN_DEGREE.iter().map(|w| (w, false));
+        if let Some((w, excess)) = plain
+            .chain(EXCESS.iter().map(|w| (w, true)))
+            .chain(std::iter::once((&"不够", true)))
+            .filter(|(w, _)| at(norm, i, w))
+            .max_by_key(|(w, _)| w.len())
+        {
+            markers.push((i, i + w.chars().count(), excess));
+        }
+    }
+    for (m_start, m_end, excess) in markers {
+        // 薄很多, 降了很多: "a lot" after an adjective or a change says how
+        // much, not how many.
+        if m_start > start
+            && "了得薄厚好差贵快慢强弱轻重高低大小多少长短新旧宽窄深浅亮暗软硬"
+                .contains(norm[m_start - 1])
+        {
+            continue;
+        }
+        let Some(sign) = dimension_at(norm, m_end, end) else {
+            continue;
+        };
+        if taken(m_end, out) {
+            continue;
+        }
+        let negated = at(norm, m_start, "不够");
+        let value = if negated {
+            -sign.abs()
+        } else if excess {
+            -1.0
+        } else if bad_before(m_start) {
+            -sign
+        } else {
+            sign
+        };
+        found.push(Contribution {
+            start: m_end,
+            end: m_end + 1,
+            value: DIMENSION * value,
+        });
+    }
+    // 比想象的大, 比预期中还小.
+    for i in start..end {
+        if norm[i] != '比' {
+            continue;
+        }
+        let Some(w) = EXPECTED.iter().find(|w| at(norm, i + 1, w)) else {
+            continue;
+        };
+        let mut k = i + 1 + w.chars().count();
+        for filler in ["中", "上", "的", "要", "还", "更"] {
+            if at(norm, k, filler) {
+                k += 1;
+            }
+        }
+        if k >= end || taken(k, out) || found.iter().any(|c| c.start == k) {
+            continue;
+        }
+        if let Some(sign) = dimension_at(norm, k, end) {
+            let sign = if bad_before(i) { -sign } else { sign };
+            found.push(Contribution {
+                start: k,
+                end: k + 1,
+                value: 0.7 * sign,
+            });
+        }
+    }
+    if !found.is_empty() {
+        out.extend(found);
+        out.sort_by_key(|c| c.start);
+    }
+}
+
+/// Coming back, or never again: 下次还会选这里, 以后不会再订了.
+const AGAIN: &[&str] = &[
+    "还会再",
+    "还会",
+    "会再",
+    "下次还",
+    "下次再",
+    "以后还",
+    "还想再",
+    "还要再",
+    "还得再",
+    "还愿意",
+];
+const NEVER_AGAIN: &[&str] = &[
+    "不会再",
+    "再也不",
+    "不再",
+    "以后不",
+    "下次不",
+    "绝不",
+    "再不",
+    "不想再",
+    "不敢再",
+];
+/// What one comes back to do.
+const RETURN_VERBS: &[&str] = &[
+    "来", "住", "选", "订", "买", "点", "光顾", "入住", "回购", "看", "读", "用", "入", "支持",
+    "关注", "去", "找", "推荐",
+];
+
+fn intent(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
+    let norm = &text.norm;
+    let (start, end) = (clause.start, clause.end);
+    for i in start..end {
+        for (words, value) in [(NEVER_AGAIN, -0.8), (AGAIN, 0.7)] {
+            let Some(w) = words
+                .iter()
+                .filter(|w| at(norm, i, w))
+                .max_by_key(|w| w.len())
+            else {
+                continue;
+            };
+            let after = i + w.chars().count();
+            // The verb right after, or after one more word (还会再选择).
+            let verb = (after..(after + 2).min(end))
+                .find(|&k| RETURN_VERBS.iter().any(|v| at(norm, k, v)));
+            let Some(k) = verb else { continue };
+            if out.iter().any(|c| c.end > i && c.start < k + 1) {
+                return;
+            }
+            out.push(Contribution {
+                start: i,
+                end: k + 1,
+                value,
+            });
+            out.sort_by_key(|c| c.start);
+            return;
+        }
     }
 }
 
@@ -600,7 +901,7 @@ pub(crate) fn message_sentiment(clauses: &[Clause], scores: &[ClauseSentiment]) 
         weighted += w * s.score;
         total_weight += w;
         // A conceded opinion (虽然…, 本来很担心…) is not one the writer holds.
-        let clear = !s.contributions.is_empty()
+        let clear = (!s.contributions.is_empty() && !s.described_only)
             || ((!lexicon_read || !model_only) && s.model.abs() >= MODEL_CLEAR);
         if !clause.concessive && clear {
             clearly_positive |= s.score >= MIXED_THRESHOLD;

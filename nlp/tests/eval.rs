@@ -116,6 +116,20 @@ fn the_fresh_set_meets_its_bar() {
     assert!(r.sentiment_accuracy() >= 0.85, "sentiment\n{r}");
 }
 
+/// `eval/fresh2.jsonl`: hotel, book and laptop sentences written before
+/// the second round and kept out of its tuning (see `eval/README.md`); the
+/// bar sits a little below what was measured (0.883).
+#[test]
+fn the_second_fresh_set_meets_its_bar() {
+    let examples = parse_jsonl(include_str!("../eval/fresh2.jsonl"), "fresh2.jsonl")
+        .expect("fresh2 set parses");
+    assert!(examples.len() >= 120, "{} messages", examples.len());
+    let analyzer = Analyzer::with_default_taxonomy().expect("default analyzer");
+    let r = evaluate(&analyzer, &examples);
+    println!("{r}");
+    assert!(r.sentiment_accuracy() >= 0.86, "sentiment\n{r}");
+}
+
 /// `eval/dev*.jsonl`: the review sentences tuned on (see `eval/README.md`).
 #[test]
 fn the_tuning_sets_meet_their_bar() {
@@ -126,6 +140,7 @@ fn the_tuning_sets_meet_their_bar() {
         include_str!("../eval/dev4.jsonl"),
         include_str!("../eval/dev5.jsonl"),
         include_str!("../eval/dev6.jsonl"),
+        include_str!("../eval/dev7.jsonl"),
     ];
     let mut examples = Vec::new();
     for set in sets {
@@ -134,5 +149,5 @@ fn the_tuning_sets_meet_their_bar() {
     let analyzer = Analyzer::with_default_taxonomy().expect("default analyzer");
     let r = evaluate(&analyzer, &examples);
     println!("{r}");
-    assert!(r.sentiment_accuracy() >= 0.93, "sentiment\n{r}");
+    assert!(r.sentiment_accuracy() >= 0.945, "sentiment\n{r}");
 }

@@ -62,9 +62,10 @@
 //! `tools/gen_traditional.py` regenerates `traditional.rs`.
 //!
 //! `eval/labelled.jsonl` is the labelled set written for the project, with
-//! `eval/unseen.jsonl` (short messages from domains the model never saw)
-//! and `eval/heldout.jsonl` (review-style sentences kept out of tuning);
-//! see `eval/README.md`. Tests: `tests/battery.rs` is the end-to-end case
+//! `eval/unseen.jsonl` (short messages from domains the model never saw),
+//! `eval/heldout.jsonl` (review-style sentences), `eval/dev*.jsonl` (review
+//! sentences tuned on) and `eval/fresh.jsonl` (review sentences kept out of
+//! tuning); see `eval/README.md`. Tests: `tests/battery.rs` is the end-to-end case
 //! battery, `tests/taxonomy.rs` covers taxonomy files, `tests/eval.rs` holds
 //! the analyzer to its bars on the labelled set, `tests/model.rs` checks
 //! that the shipped weights rebuild bit-for-bit. `benches/analyze.rs` times

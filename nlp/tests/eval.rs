@@ -101,3 +101,53 @@ fn the_unseen_domain_set_meets_the_sentiment_bar() {
     println!("{r}");
     assert!(r.sentiment_accuracy() >= 0.95, "sentiment\n{r}");
 }
+
+/// `eval/fresh.jsonl`: review sentences (food delivery, hotel, laptop,
+/// book) kept out of tuning (see `eval/README.md`); the bar sits a little
+/// below what was measured.
+#[test]
+fn the_fresh_set_meets_its_bar() {
+    let examples =
+        parse_jsonl(include_str!("../eval/fresh.jsonl"), "fresh.jsonl").expect("fresh set parses");
+    assert!(examples.len() >= 150, "{} messages", examples.len());
+    let analyzer = Analyzer::with_default_taxonomy().expect("default analyzer");
+    let r = evaluate(&analyzer, &examples);
+    println!("{r}");
+    assert!(r.sentiment_accuracy() >= 0.85, "sentiment\n{r}");
+}
+
+/// `eval/fresh2.jsonl`: hotel, book and laptop sentences written before
+/// the second round and kept out of its tuning (see `eval/README.md`); the
+/// bar sits a little below what was measured (0.883).
+#[test]
+fn the_second_fresh_set_meets_its_bar() {
+    let examples = parse_jsonl(include_str!("../eval/fresh2.jsonl"), "fresh2.jsonl")
+        .expect("fresh2 set parses");
+    assert!(examples.len() >= 120, "{} messages", examples.len());
+    let analyzer = Analyzer::with_default_taxonomy().expect("default analyzer");
+    let r = evaluate(&analyzer, &examples);
+    println!("{r}");
+    assert!(r.sentiment_accuracy() >= 0.86, "sentiment\n{r}");
+}
+
+/// `eval/dev*.jsonl`: the review sentences tuned on (see `eval/README.md`).
+#[test]
+fn the_tuning_sets_meet_their_bar() {
+    let sets = [
+        include_str!("../eval/dev.jsonl"),
+        include_str!("../eval/dev2.jsonl"),
+        include_str!("../eval/dev3.jsonl"),
+        include_str!("../eval/dev4.jsonl"),
+        include_str!("../eval/dev5.jsonl"),
+        include_str!("../eval/dev6.jsonl"),
+        include_str!("../eval/dev7.jsonl"),
+    ];
+    let mut examples = Vec::new();
+    for set in sets {
+        examples.extend(parse_jsonl(set, "dev.jsonl").expect("tuning set parses"));
+    }
+    let analyzer = Analyzer::with_default_taxonomy().expect("default analyzer");
+    let r = evaluate(&analyzer, &examples);
+    println!("{r}");
+    assert!(r.sentiment_accuracy() >= 0.945, "sentiment\n{r}");
+}

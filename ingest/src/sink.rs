@@ -417,6 +417,13 @@ impl DeltaSink {
                 .map_err(err)?
                 .with_commit_properties(properties);
             if let Some(batch) = &batch {
+                // Marks the start of a data file's write for the crash test,
+                // which SIGKILLs the worker on seeing it.
+                tracing::debug!(
+                    table = table.name(),
+                    rows = batch.num_rows(),
+                    "writing data files"
+                );
                 writer.write(batch.clone()).await.map_err(err)?;
             }
             match writer.flush_and_commit(delta).await {

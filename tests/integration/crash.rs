@@ -86,12 +86,23 @@ fn uncommitted_files(tables: &Path) -> usize {
         .count()
 }
 
+#[derive(Debug)]
 enum Moment {
     /// After the worker read this many messages.
     Random(u64),
-    /// While a file is being written, or after a data file appeared and
-    /// before the Delta log gained a version.
+    /// After a data file appeared and before the Delta log gained a
+    /// version (or while a file is renamed into place).
     InTheWindow,
+    /// As soon as the worker logs that it starts writing `feedback`'s data
+    /// files: the kill lands while they are encoded or uploaded.
+    InAWrite,
+}
+
+/// How many times the worker has logged the start of a `feedback` write.
+fn feedback_writes(log: &str) -> usize {
+    log.lines()
+        .filter(|l| l.contains("writing data files") && l.contains("feedback"))
+        .count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,15 +142,18 @@ async fn sigkill_during_a_hundred_thousand_message_backlog_loses_and_duplicates_
     let output_str = output.to_str().unwrap().to_owned();
     let mut rng = Lcg(0x7d1a_2026);
     let mut plan: Vec<Moment> = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..2 {
         plan.push(Moment::Random(500 + rng.below(6_000)));
         plan.push(Moment::InTheWindow);
+        plan.push(Moment::InAWrite);
     }
     let (mut kills, mut in_window, mut in_write, mut cut_writes) = (0, 0, 0, 0);
-    let mut extra_window_tries = 4;
+    let mut in_a_write = 0;
+    let (mut extra_window_tries, mut extra_write_tries) = (4, 4);
     let mut round = 0;
     while let Some(moment) = plan.pop() {
         let orphans_before = uncommitted_files(&output);
+        let before_round = snapshot(&output);
         // A fresh consumer group per restart: where to resume comes from the
         // tables' offsets, never from the group, so this tests the same
         // thing; and tansu 0.6.0 sometimes never reassigns the partitions of
@@ -147,15 +161,31 @@ async fn sigkill_during_a_hundred_thousand_message_backlog_loses_and_duplicates_
         // 6 s session), which would test tansu instead.
         round += 1;
         let group = format!("crash-{round}");
+        let env: &[(&str, &str)] = match moment {
+            // One large first commit, announced in the log: encoding 20,000
+            // rows takes long enough for the kill to land inside it. Without
+            // the dead-letter topic: tansu 0.6.0, once a producer is
+            // SIGKILLed just after its batch landed (as this kill would be,
+            // the topic being sent to first), stalls every later fetch of the
+            // input topic, even across broker restarts (measured). The
+            // `dead_letters` table still takes them.
+            Moment::InAWrite => &[
+                ("TONGDIAN_SINK_FLUSH_MAX_MESSAGES", "20000"),
+                ("TONGDIAN_SINK_FLUSH_INTERVAL_SECS", "60"),
+                ("TONGDIAN_KAFKA_DLQ_TOPIC", ""),
+                ("RUST_LOG", "info,tongdian_ingest::sink=debug"),
+            ],
+            // Many small commits: more moments between and inside them.
+            _ => &[
+                ("TONGDIAN_SINK_FLUSH_MAX_MESSAGES", "2000"),
+                ("TONGDIAN_SINK_FLUSH_INTERVAL_SECS", "1"),
+            ],
+        };
         let mut worker = Worker::spawn(
             &tansu.brokers,
             &output_str,
             &["--topics", TOPIC, "--group", &group],
-            // Many small commits: more moments between and inside them.
-            &[
-                ("TONGDIAN_SINK_FLUSH_MAX_MESSAGES", "2000"),
-                ("TONGDIAN_SINK_FLUSH_INTERVAL_SECS", "1"),
-            ],
+            env,
         );
         match moment {
             Moment::Random(n) => {
@@ -182,7 +212,23 @@ async fn sigkill_during_a_hundred_thousand_message_backlog_loses_and_duplicates_
                     assert!(Instant::now() < deadline, "no commit within 60 s");
                 }
             }
+            Moment::InAWrite => {
+                let deadline = Instant::now() + Duration::from_secs(120);
+                while feedback_writes(&worker.log()) == 0 {
+                    worker.assert_running("before its kill");
+                    assert!(
+                        Instant::now() < deadline,
+                        "no write within 120 s:\n{}",
+                        worker.log_tail()
+                    );
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
         }
+        let consumed = worker
+            .metrics()
+            .and_then(|m| crate::support::metric_value(&m, "tongdian_messages_consumed_total"));
+        eprintln!("round {round}: SIGKILL {moment:?} after {consumed:?} messages");
         worker.child.kill().unwrap(); // SIGKILL: no flush, no goodbye to the group
         worker.child.wait().unwrap();
         kills += 1;
@@ -190,6 +236,19 @@ async fn sigkill_during_a_hundred_thousand_message_backlog_loses_and_duplicates_
         // (the feedback table writes one file per event date in turn).
         if !files(&output, &|n| n.contains('#')).is_empty() {
             cut_writes += 1;
+        }
+        if matches!(moment, Moment::InAWrite) {
+            // The worker committed nothing before this write (its first
+            // commit is due at 20,000 messages), so the tables unchanged
+            // since the round began mean the kill came before the data
+            // files were complete.
+            let after = snapshot(&output);
+            if after.versions == before_round.versions && after.data == before_round.data {
+                in_a_write += 1;
+            } else if in_a_write == 0 && extra_write_tries > 0 {
+                extra_write_tries -= 1;
+                plan.push(Moment::InAWrite);
+            }
         }
         if matches!(moment, Moment::InTheWindow) {
             if uncommitted_files(&output) > orphans_before {
@@ -207,9 +266,14 @@ async fn sigkill_during_a_hundred_thousand_message_backlog_loses_and_duplicates_
         in_window >= 1,
         "no kill left a written but uncommitted data file"
     );
+    assert!(
+        in_a_write >= 1,
+        "no kill landed while feedback's data files were being written"
+    );
     eprintln!(
-        "{kills} SIGKILLs: {in_window} left data files the log does not name, \
-         {in_write} were sent while a file was being written, {cut_writes} left a half-written file"
+        "{kills} SIGKILLs: {in_a_write} while feedback's data files were being written, \
+         {in_window} left data files the log does not name, \
+         {in_write} were sent while a file was being renamed into place, {cut_writes} left a half-written file"
     );
 
     // A last worker drains what is left and exits.

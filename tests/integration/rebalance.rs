@@ -162,3 +162,74 @@ async fn scaling_one_three_one_under_load_keeps_exactly_once() {
         metric_value(&a_metrics, "tongdian_fenced_total")
     );
 }
+
+/// The fence on its own: two workers in different groups (a mistaken
+/// deployment, or a zombie that kept running after its group moved on)
+/// both own every partition and write one set of tables. Each commit
+/// checks the tables' offsets first, so whichever commits second for a
+/// range is refused, drops its rows for the partition and reads on from
+/// where the tables end: every message lands exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs tansu and the Python readers; run through scripts/test.sh"]
+async fn a_writer_whose_offsets_were_advanced_by_another_commits_nothing_for_them() {
+    let broker_dir = tempfile::tempdir().unwrap();
+    let tansu = Tansu::start_sqlite(broker_dir.path());
+    create_topics(&tansu.brokers, &[(TOPIC, 2), ("feedback.dlq", 1)]).await;
+    const TOTAL: usize = 10_000;
+    produce(&tansu.brokers, &(0..TOTAL).map(message).collect::<Vec<_>>()).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("tables");
+    let output = output.to_str().unwrap();
+    let env = [
+        ("TONGDIAN_SINK_FLUSH_MAX_MESSAGES", "300"),
+        ("TONGDIAN_SINK_FLUSH_INTERVAL_SECS", "1"),
+    ];
+    let mut workers: Vec<Worker> = ["fence-a", "fence-b"]
+        .iter()
+        .map(|group| {
+            Worker::spawn(
+                &tansu.brokers,
+                output,
+                &["--topics", TOPIC, "--group", group, "--exit-at-end"],
+                &env,
+            )
+        })
+        .collect();
+    for w in &mut workers {
+        let status = wait_exit(w, Duration::from_secs(240));
+        assert!(status.success(), "a worker failed:\n{}", w.log_tail());
+    }
+    let fenced: usize = workers
+        .iter()
+        .map(|w| count(&w.log(), "another writer advanced this partition"))
+        .sum();
+    assert!(fenced > 0, "the two writers never met at a commit");
+    let facts = read_tables(std::path::Path::new(output), &app_ids(TOPIC, 2));
+    let invalid = (0..TOTAL).filter(|i| i % 25 == 13).count();
+    assert_eq!(
+        facts["feedback_rows"],
+        TOTAL - invalid,
+        "duplicated: {}",
+        facts["duplicated_ids"]
+    );
+    assert_eq!(facts["feedback_distinct_ids"], TOTAL - invalid);
+    assert_eq!(facts["dead_letter_rows"], invalid);
+    assert_eq!(facts["dead_letter_positions"], invalid);
+    eprintln!("two groups on one table: {fenced} fenced commits, exactly once");
+}
+
+fn wait_exit(worker: &mut Worker, timeout: Duration) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(status) = worker.child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker did not finish within {timeout:?}:\n{}",
+            worker.log_tail()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

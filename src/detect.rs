@@ -341,36 +341,27 @@ impl Detector {
             if from.is_some_and(|c| c >= position) {
                 continue;
             }
-            let lacking = |o: &i64| from.is_none_or(|c| *o > c);
+            // The alerts this commit carries, for the webhook once durable.
+            let mut committing_alerts = Vec::new();
             let batch = match table {
                 TableId::PainPoints => {
-                    let rows: Vec<PainPointRecord> = self
-                        .outputs
-                        .pain_points
-                        .iter()
-                        .filter(|(o, _)| lacking(o))
-                        .map(|(_, p)| p.clone())
-                        .collect();
+                    let rows = lacking(&self.outputs.pain_points, from);
                     if rows.is_empty() {
                         continue;
                     }
                     analytics::pain_points_batch(&rows)?
                 }
                 _ => {
-                    let rows: Vec<AlertRecord> = self
-                        .outputs
-                        .alerts
-                        .iter()
-                        .filter(|(o, _)| lacking(o))
-                        .map(|(_, a)| a.clone())
-                        .collect();
+                    let rows = lacking(&self.outputs.alerts, from);
                     if rows.is_empty() {
                         continue;
                     }
                     // On the topic before the table: a crash in between
                     // re-sends (keyed by alert id), never loses.
                     self.publish(&rows).await?;
-                    analytics::alerts_batch(&rows)?
+                    let batch = analytics::alerts_batch(&rows)?;
+                    committing_alerts = rows;
+                    batch
                 }
             };
             let advance = Advance {
@@ -388,12 +379,9 @@ impl Detector {
                 {
                     Ok(_) => {
                         self.committed[i] = Some(position);
-                        if table == TableId::Alerts {
-                            if let Some(n) = &self.setup.notifier {
-                                for (_, a) in self.outputs.alerts.iter().filter(|(o, _)| lacking(o))
-                                {
-                                    n.send(a.clone());
-                                }
+                        if let Some(n) = &self.setup.notifier {
+                            for a in std::mem::take(&mut committing_alerts) {
+                                n.send(a);
                             }
                         }
                         break;
@@ -447,4 +435,13 @@ impl Detector {
         }
         Ok(())
     }
+}
+
+/// The rows produced at counts offsets past `from` (none: all of them),
+/// which the table does not hold yet.
+fn lacking<T: Clone>(rows: &[(i64, T)], from: Option<i64>) -> Vec<T> {
+    rows.iter()
+        .filter(|(o, _)| from.is_none_or(|c| *o > c))
+        .map(|(_, r)| r.clone())
+        .collect()
 }

@@ -18,10 +18,13 @@
 --   complaint_rate = complaints / messages                          (a negative theme mention)
 --   sla_met_pct    = 100 · sla_met / (sla_met + sla_missed)
 
--- Per window and channel.
-CREATE OR REPLACE VIEW channel_kpis AS
+-- Per window at two levels in one pass, so both share one list of
+-- measures: per channel (by_channel = 1) and per touchpoint, a channel and
+-- a source such as app × tmall (by_channel = 0).
+CREATE OR REPLACE VIEW channel_source_kpis AS
 SELECT
-    grain, window_start, window_end, channel,
+    grain, window_start, window_end, channel, source,
+    grouping(source)    AS by_channel,
     sum(messages)       AS messages,
     sum(analysed)       AS analysed,
     sum(negative)       AS negative,
@@ -38,29 +41,18 @@ SELECT
     100.0 * sum(sla_met) / nullif(sum(sla_met) + sum(sla_missed), 0)  AS sla_met_pct
 FROM rollups
 WHERE theme = 'all'
-GROUP BY grain, window_start, window_end, channel;
+GROUP BY GROUPING SETS (
+    (grain, window_start, window_end, channel),
+    (grain, window_start, window_end, channel, source)
+);
+
+-- Per window and channel.
+CREATE OR REPLACE VIEW channel_kpis AS
+SELECT * EXCLUDE (source, by_channel) FROM channel_source_kpis WHERE by_channel = 1;
 
 -- Per window and touchpoint: a channel and a source (e.g. app × tmall).
 CREATE OR REPLACE VIEW touchpoint_kpis AS
-SELECT
-    grain, window_start, window_end, channel, source,
-    sum(messages)       AS messages,
-    sum(analysed)       AS analysed,
-    sum(negative)       AS negative,
-    sum(complaints)     AS complaints,
-    sum(promoters) + sum(passives) + sum(detractors) AS nps_responses,
-    sum(csat_responses) AS csat_responses,
-    sum(ces_count)      AS ces_responses,
-    100.0 * (sum(promoters) - sum(detractors))
-        / nullif(sum(promoters) + sum(passives) + sum(detractors), 0) AS nps,
-    100.0 * sum(csat_satisfied) / nullif(sum(csat_responses), 0)      AS csat_pct,
-    sum(ces_sum) / nullif(sum(ces_count), 0)::DOUBLE                  AS ces,
-    sum(negative) / nullif(sum(analysed), 0)::DOUBLE                  AS negative_share,
-    sum(complaints) / nullif(sum(messages), 0)::DOUBLE                AS complaint_rate,
-    100.0 * sum(sla_met) / nullif(sum(sla_met) + sum(sla_missed), 0)  AS sla_met_pct
-FROM rollups
-WHERE theme = 'all'
-GROUP BY grain, window_start, window_end, channel, source;
+SELECT * EXCLUDE (by_channel) FROM channel_source_kpis WHERE by_channel = 0;
 
 -- Per window and theme, over every channel (a message with several themes
 -- counts once in each of them).

@@ -1,6 +1,6 @@
 //! `tongdian demo`: the embedded default, checked with an independent reader.
 
-use crate::support::{read_tables, tongdian};
+use crate::support::{assert_exactly_once, read_tables, tongdian};
 
 #[test]
 #[ignore = "needs the Python readers; run through scripts/test.sh"]
@@ -26,10 +26,7 @@ fn demo_fills_tables_that_deltalake_and_duckdb_read() {
     );
 
     let facts = read_tables(&output, &[]);
-    assert_eq!(facts["feedback_rows"], 2376);
-    assert_eq!(facts["feedback_distinct_ids"], 2376);
-    assert_eq!(facts["dead_letter_rows"], 24);
-    assert_eq!(facts["dead_letter_positions"], 24);
+    assert_exactly_once(&facts, 2376, 24);
     for kind in ["review", "ticket", "survey", "social"] {
         assert!(
             facts["by_kind"][kind].as_u64().unwrap() > 100,

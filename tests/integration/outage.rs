@@ -50,15 +50,7 @@ fn ride_out(worker: &mut Worker, what: &str, mut each_second: impl FnMut(&Worker
 
 fn assert_exactly_once(facts: &serde_json::Value, total: usize) {
     let invalid = (0..total).filter(|i| i % 25 == 13).count();
-    assert_eq!(
-        facts["feedback_rows"],
-        total - invalid,
-        "duplicated: {}",
-        facts["duplicated_ids"]
-    );
-    assert_eq!(facts["feedback_distinct_ids"], total - invalid);
-    assert_eq!(facts["dead_letter_rows"], invalid);
-    assert_eq!(facts["dead_letter_positions"], invalid);
+    crate::support::assert_exactly_once(facts, total - invalid, invalid);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

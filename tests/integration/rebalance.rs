@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use crate::support::{
-    app_ids, create_topics, metric_value, produce, read_tables, review, signal, wait_tables_cover,
-    Tansu, Worker,
+    app_ids, assert_exactly_once, create_topics, metric_value, produce, read_tables, review,
+    signal, wait_tables_cover, Tansu, Worker,
 };
 
 const TOPIC: &str = "feedback.reviews";
@@ -133,15 +133,7 @@ async fn scaling_one_three_one_under_load_keeps_exactly_once() {
     a.terminate(Duration::from_secs(20));
 
     let facts = read_tables(&output, &[]);
-    assert_eq!(
-        facts["feedback_rows"],
-        TOTAL - invalid,
-        "duplicated: {}",
-        facts["duplicated_ids"]
-    );
-    assert_eq!(facts["feedback_distinct_ids"], TOTAL - invalid);
-    assert_eq!(facts["dead_letter_rows"], invalid);
-    assert_eq!(facts["dead_letter_positions"], invalid);
+    assert_exactly_once(&facts, TOTAL - invalid, invalid);
 
     // The group really did move partitions: a gave some up when b and c
     // joined and took them all back at the end; b and c held some.
@@ -207,15 +199,7 @@ async fn a_writer_whose_offsets_were_advanced_by_another_commits_nothing_for_the
     assert!(fenced > 0, "the two writers never met at a commit");
     let facts = read_tables(std::path::Path::new(output), &app_ids(TOPIC, 2));
     let invalid = (0..TOTAL).filter(|i| i % 25 == 13).count();
-    assert_eq!(
-        facts["feedback_rows"],
-        TOTAL - invalid,
-        "duplicated: {}",
-        facts["duplicated_ids"]
-    );
-    assert_eq!(facts["feedback_distinct_ids"], TOTAL - invalid);
-    assert_eq!(facts["dead_letter_rows"], invalid);
-    assert_eq!(facts["dead_letter_positions"], invalid);
+    assert_exactly_once(&facts, TOTAL - invalid, invalid);
     eprintln!("two groups on one table: {fenced} fenced commits, exactly once");
 }
 

@@ -546,3 +546,17 @@ fn try_read_tables(root: &str, app_ids: &[String], env: &[(&str, String)]) -> Op
 pub fn read_analytics(root: &Path, app_ids: &[&str]) -> Value {
     python_reader("verify_analytics.py", root.to_str().unwrap(), app_ids, &[])
 }
+
+/// What the independent reader found holds `valid` feedback rows with as
+/// many distinct ids, and `invalid` dead letters at as many distinct
+/// positions: every message exactly once.
+pub fn assert_exactly_once(facts: &Value, valid: usize, invalid: usize) {
+    assert_eq!(
+        facts["feedback_rows"], valid,
+        "duplicated: {}",
+        facts["duplicated_ids"]
+    );
+    assert_eq!(facts["feedback_distinct_ids"], valid);
+    assert_eq!(facts["dead_letter_rows"], invalid);
+    assert_eq!(facts["dead_letter_positions"], invalid);
+}

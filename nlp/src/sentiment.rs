@@ -20,6 +20,14 @@ pub(crate) const POLARITY_THRESHOLD: f64 = 0.15;
 /// A clause this strong on both sides of a message makes it `mixed`.
 /// Above what a single weak word ("还行", "一般般") reaches on its own.
 const MIXED_THRESHOLD: f64 = 0.35;
+/// A message with clear opinions on both sides is `mixed` only if the
+/// lighter side (weighted as in the score) is at least this share of the
+/// heavier one. Reviews are judged whole: on 6,000 reviews of the training
+/// file, `mixed` without this balance was 13% of the answers, and the
+/// score's sign matched the review's label in 90% of those. With it,
+/// "物流很快，但是客服态度很差" stays mixed; "质量很差…在路边买的都比这好"
+/// is negative.
+const MIXED_BALANCE: f64 = 0.6;
 /// How far (in words) a negator or degree adverb reaches.
 const MODIFIER_REACH: usize = 3;
 /// 好 as "very": the weight it lends the following opinion word.
@@ -1052,6 +1060,8 @@ pub(crate) fn message_sentiment(clauses: &[Clause], scores: &[ClauseSentiment]) 
     let mut total_weight = 0.0;
     let mut clearly_positive = false;
     let mut clearly_negative = false;
+    // Weighted mass on each side, for whether the two are comparable.
+    let (mut positive_mass, mut negative_mass) = (0.0f64, 0.0f64);
     // Where the lexicon found opinions, clauses read by the model alone
     // weigh less: "速度很快，开机不到十秒" is praise twice, and the model,
     // which reads 不到 as a complaint, should not make it mixed.
@@ -1075,6 +1085,10 @@ pub(crate) fn message_sentiment(clauses: &[Clause], scores: &[ClauseSentiment]) 
         }
         weighted += w * s.score;
         total_weight += w;
+        if !clause.concessive {
+            positive_mass += w * s.score.max(0.0);
+            negative_mass += w * (-s.score).max(0.0);
+        }
         // A conceded opinion (虽然…, 本来很担心…) is not one the writer holds.
         let clear = (!s.contributions.is_empty() && !s.described_only)
             || ((!lexicon_read || !model_only) && s.model.abs() >= MODEL_CLEAR);
@@ -1093,7 +1107,15 @@ pub(crate) fn message_sentiment(clauses: &[Clause], scores: &[ClauseSentiment]) 
     };
     // Rounded so that equal analyses serialise identically across platforms.
     let score = ((score * 1e4).round() / 1e4).clamp(-1.0, 1.0);
-    let label = if clearly_positive && clearly_negative {
+    // Mixed only when neither side outweighs the other clearly: otherwise
+    // the message's verdict is the heavier side, and its themes still
+    // carry each mention's own polarity.
+    let balanced =
+        positive_mass.min(negative_mass) >= MIXED_BALANCE * positive_mass.max(negative_mass);
+    let label = if clearly_positive
+        && clearly_negative
+        && (balanced || polarity(score) == Polarity::Neutral)
+    {
         SentimentLabel::Mixed
     } else {
         match polarity(score) {

@@ -434,6 +434,9 @@ const PLAIN_DEGREE: &[&str] = &[
     "很", "挺", "蛮", "非常", "特别", "比较", "相当", "超", "真", "十分", "极其", "巨", "好",
 ];
 
+const BAD_FIRSTS: u128 = firsts(&[BAD_THINGS]);
+const MARKER_FIRSTS: u128 = firsts(&[PLAIN_DEGREE, EXCESS, &["不够"]]);
+
 /// Expectations a comparison can be made against (比想象的大).
 const EXPECTED: &[&str] = &[
     "想象", "预想", "预期", "期待", "期望", "预计", "图片", "照片", "描述", "宣传", "介绍",
@@ -464,15 +467,18 @@ fn described(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
     let (start, end) = (clause.start, clause.end);
     let taken = |i: usize, out: &Vec<Contribution>| out.iter().any(|c| c.start <= i && i < c.end);
     let bad_before = |i: usize| {
-        BAD_THINGS
-            .iter()
-            .any(|w| (start..i).any(|k| at_str(norm, k, w)))
+        (start..i).any(|k| {
+            may_start(BAD_FIRSTS, norm[k]) && BAD_THINGS.iter().any(|w| at_str(norm, k, w))
+        })
     };
     let mut found: Vec<Contribution> = Vec::new();
     // Degree adverbs, read off the text: the segmenter keeps 很多 and 太少
     // as words, where the lexicon's 很 and 太 do not match.
     let mut markers: Vec<(usize, usize, bool)> = Vec::new();
     for i in start..end {
+        if !may_start(MARKER_FIRSTS, norm[i]) {
+            continue;
+        }
         let plain = PLAIN_DEGREE.iter().map(|w| (w, false));
         if let Some((w, excess)) = plain
             .chain(EXCESS.iter().map(|w| (w, true)))
@@ -552,6 +558,8 @@ const NOT_COMPLEMENT: &[char] = &[
     '总', '显', '变',
 ];
 
+const DEGREE_FIRSTS: u128 = firsts(&[PLAIN_DEGREE, EXCESS, &["不够", "不太"]]);
+
 /// Whether a clause is built as a verdict on something: a degree adverb
 /// followed by a word (很立体, 比较老套, 有点松), or a verb and a 得
 /// complement (写得真实, 看得津津有味).
@@ -559,13 +567,17 @@ fn evaluative(text: &Text, clause: &Clause) -> bool {
     let norm = &text.norm;
     let (start, end) = (clause.start, clause.end);
     (start..end).any(|i| {
-        let degree = PLAIN_DEGREE
-            .iter()
-            .chain(EXCESS)
-            .chain(["不够", "不太"].iter())
-            .filter(|w| at_str(norm, i, w))
-            .map(|w| i + w.chars().count())
-            .max();
+        let degree = may_start(DEGREE_FIRSTS, norm[i])
+            .then(|| {
+                PLAIN_DEGREE
+                    .iter()
+                    .chain(EXCESS)
+                    .chain(["不够", "不太"].iter())
+                    .filter(|w| at_str(norm, i, w))
+                    .map(|w| i + w.chars().count())
+                    .max()
+            })
+            .flatten();
         // 好 alone is too many things (好几次, 好像): only with what follows.
         let degree = degree.filter(|_| norm[i] != '好' && norm[i] != '真' && norm[i] != '超');
         let followed = |k: usize| k < end && is_han(norm[k]);
@@ -612,6 +624,9 @@ const FOUND: &[&str] = &[
     "却",
 ];
 
+const PROMISED_FIRSTS: u128 = firsts(&[PROMISED]);
+const FOUND_FIRSTS: u128 = firsts(&[FOUND]);
+
 /// An expectation found wrong: "网上说有停车位，到了才知道要停到外面去".
 /// The finding needs no opinion word: that it contradicts what was
 /// promised is the complaint. Where the finding is praise (结果很好用,
@@ -619,8 +634,11 @@ const FOUND: &[&str] = &[
 /// this is not asked.
 fn unmet(text: &Text, clause: &Clause) -> Option<Contribution> {
     let norm = &text.norm;
-    let found = (clause.start..clause.end).find(|&i| FOUND.iter().any(|w| at_str(norm, i, w)))?;
-    let promised = (0..found).any(|i| PROMISED.iter().any(|w| at_str(norm, i, w)));
+    let found = (clause.start..clause.end)
+        .find(|&i| may_start(FOUND_FIRSTS, norm[i]) && FOUND.iter().any(|w| at_str(norm, i, w)))?;
+    let promised = (0..found).any(|i| {
+        may_start(PROMISED_FIRSTS, norm[i]) && PROMISED.iter().any(|w| at_str(norm, i, w))
+    });
     promised.then_some(Contribution {
         start: found,
         end: found + 1,
@@ -633,32 +651,34 @@ const PRICES: &[&str] = &[
     "价格", "价钱", "只要", "只需", "只用", "才花", "只花", "元", "块",
 ];
 
+const PRICE_FIRSTS: u128 = firsts(&[PRICES]);
+
+/// "Only" so many or so much.
+const ONLY: &[&str] = &[
+    "只有",
+    "只给",
+    "只送",
+    "只剩",
+    "只来",
+    "仅有",
+    "就给了",
+    "才给",
+    "只能",
+];
+const ONLY_FIRSTS: u128 = firsts(&[ONLY]);
+
 /// Too few of something: 只有几个台, 只送来一份, 内存只有8G. A price or a
 /// time that is "only" so much is praise instead (只要几秒, 价格只有一百).
 fn scant(text: &Text, clause: &Clause) -> Option<Contribution> {
     let norm = &text.norm;
     let (start, end) = (clause.start, clause.end);
-    let i = (start..end).find(|&i| {
-        [
-            "只有",
-            "只给",
-            "只送",
-            "只剩",
-            "只来",
-            "仅有",
-            "就给了",
-            "才给",
-            "只能",
-        ]
-        .iter()
-        .any(|w| at_str(norm, i, w))
-    })?;
+    let i = (start..end)
+        .find(|&i| may_start(ONLY_FIRSTS, norm[i]) && ONLY.iter().any(|w| at_str(norm, i, w)))?;
     // The number after, within a few characters: 只送来一份, 只有两个.
     let number = (i + 2..(i + 5).min(end)).any(|k| is_count(norm[k]));
     if !number
-        || PRICES
-            .iter()
-            .any(|w| (start..end).any(|k| at_str(norm, k, w)))
+        || (start..end)
+            .any(|k| may_start(PRICE_FIRSTS, norm[k]) && PRICES.iter().any(|w| at_str(norm, k, w)))
     {
         return None;
     }
@@ -699,10 +719,16 @@ const RETURN_VERBS: &[&str] = &[
     "关注", "去", "找", "推荐",
 ];
 
+const INTENT_FIRSTS: u128 = firsts(&[AGAIN, NEVER_AGAIN]);
+const RETURN_FIRSTS: u128 = firsts(&[RETURN_VERBS]);
+
 fn intent(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
     let norm = &text.norm;
     let (start, end) = (clause.start, clause.end);
     for i in start..end {
+        if !may_start(INTENT_FIRSTS, norm[i]) {
+            continue;
+        }
         for (words, value) in [(NEVER_AGAIN, -0.8), (AGAIN, 0.7)] {
             let Some(w) = words
                 .iter()
@@ -713,8 +739,9 @@ fn intent(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
             };
             let after = i + w.chars().count();
             // The verb right after, or after one more word (还会再选择).
-            let verb = (after..(after + 2).min(end))
-                .find(|&k| RETURN_VERBS.iter().any(|v| at_str(norm, k, v)));
+            let verb = (after..(after + 2).min(end)).find(|&k| {
+                may_start(RETURN_FIRSTS, norm[k]) && RETURN_VERBS.iter().any(|v| at_str(norm, k, v))
+            });
             let Some(k) = verb else { continue };
             if out.iter().any(|c| c.end > i && c.start < k + 1) {
                 return;
@@ -820,6 +847,49 @@ fn at_str(norm: &[char], i: usize, word: &str) -> bool {
     word.chars()
         .enumerate()
         .all(|(k, c)| norm.get(i + k) == Some(&c))
+}
+
+/// The first characters of the words in `lists`, as bits of their code
+/// points modulo 128: most positions start none of them, and one shift and
+/// mask is all those cost before the words themselves are compared (a rare
+/// false hit is checked properly after).
+const fn firsts(lists: &[&[&str]]) -> u128 {
+    let mut mask = 0u128;
+    let mut l = 0;
+    while l < lists.len() {
+        let mut w = 0;
+        while w < lists[l].len() {
+            mask |= 1 << (first_char(lists[l][w]) % 128);
+            w += 1;
+        }
+        l += 1;
+    }
+    mask
+}
+
+/// The code point a non-empty `word` starts with, decoded by hand as `const`
+/// code cannot iterate `chars()`.
+const fn first_char(word: &str) -> u32 {
+    let b = word.as_bytes();
+    let lead = b[0] as u32;
+    if lead < 0x80 {
+        lead
+    } else if lead < 0xe0 {
+        (lead & 0x1f) << 6 | cont(b, 1)
+    } else if lead < 0xf0 {
+        (lead & 0x0f) << 12 | cont(b, 1) << 6 | cont(b, 2)
+    } else {
+        (lead & 0x07) << 18 | cont(b, 1) << 12 | cont(b, 2) << 6 | cont(b, 3)
+    }
+}
+
+const fn cont(b: &[u8], k: usize) -> u32 {
+    b[k] as u32 & 0x3f
+}
+
+#[inline]
+fn may_start(firsts: u128, c: char) -> bool {
+    firsts >> (c as u32 % 128) & 1 != 0
 }
 
 /// Whether `word` is written at `i`. Most positions differ in their first

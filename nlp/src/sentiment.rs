@@ -355,7 +355,7 @@ const DIMENSIONS: &[(char, f64)] = &[
 
 /// Things better small, few or short: 噪音很大 and 价格偏高 complain, 问题很少
 /// praises.
-const BAD_THINGS: &[&str] = &[
+const BAD_THINGS: &[Word] = &words([
     "噪音",
     "噪声",
     "声音",
@@ -412,11 +412,11 @@ const BAD_THINGS: &[&str] = &[
     "坏点",
     "色斑",
     "污",
-];
+]);
 
 /// Degree words that say "too much" or "a bit too": any dimension they
 /// modify is a complaint (有点大, 偏小, 过于厚重).
-const EXCESS: &[&str] = &[
+const EXCESS: &[Word] = &words([
     "太",
     "过于",
     "有点",
@@ -427,20 +427,21 @@ const EXCESS: &[&str] = &[
     "稍",
     "稍微",
     "偏",
-];
+]);
 
 /// Degree words that only say how much (很小, 比较多).
-const PLAIN_DEGREE: &[&str] = &[
+const PLAIN_DEGREE: &[Word] = &words([
     "很", "挺", "蛮", "非常", "特别", "比较", "相当", "超", "真", "十分", "极其", "巨", "好",
-];
+]);
 
 const BAD_FIRSTS: u128 = firsts(&[BAD_THINGS]);
-const MARKER_FIRSTS: u128 = firsts(&[PLAIN_DEGREE, EXCESS, &["不够"]]);
+const NOT_ENOUGH: &[Word] = &words(["不够"]);
+const MARKER_FIRSTS: u128 = firsts(&[PLAIN_DEGREE, EXCESS, NOT_ENOUGH]);
 
 /// Expectations a comparison can be made against (比想象的大).
-const EXPECTED: &[&str] = &[
+const EXPECTED: &[Word] = &words([
     "想象", "预想", "预期", "期待", "期望", "预计", "图片", "照片", "描述", "宣传", "介绍",
-];
+]);
 
 /// The dimension character at `i` when it stands alone as a predicate
 /// (房间很小。, 很小了, 很多啊), not as the first half of a word (小心, 多少).
@@ -467,9 +468,8 @@ fn described(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
     let (start, end) = (clause.start, clause.end);
     let taken = |i: usize, out: &Vec<Contribution>| out.iter().any(|c| c.start <= i && i < c.end);
     let bad_before = |i: usize| {
-        (start..i).any(|k| {
-            may_start(BAD_FIRSTS, norm[k]) && BAD_THINGS.iter().any(|w| at_str(norm, k, w))
-        })
+        (start..i)
+            .any(|k| may_start(BAD_FIRSTS, norm[k]) && BAD_THINGS.iter().any(|w| w.at(norm, k)))
     };
     let mut found: Vec<Contribution> = Vec::new();
     // Degree adverbs, read off the text: the segmenter keeps 很多 and 太少
@@ -482,11 +482,11 @@ fn described(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
         let plain = PLAIN_DEGREE.iter().map(|w| (w, false));
         if let Some((w, excess)) = plain
             .chain(EXCESS.iter().map(|w| (w, true)))
-            .chain(std::iter::once((&"不够", true)))
-            .filter(|(w, _)| at_str(norm, i, w))
-            .max_by_key(|(w, _)| w.len())
+            .chain(NOT_ENOUGH.iter().map(|w| (w, true)))
+            .filter(|(w, _)| w.at(norm, i))
+            .max_by_key(|(w, _)| w.len)
         {
-            markers.push((i, i + w.chars().count(), excess));
+            markers.push((i, i + w.len, excess));
         }
     }
     for (m_start, m_end, excess) in markers {
@@ -525,10 +525,10 @@ fn described(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
         if norm[i] != '比' {
             continue;
         }
-        let Some(w) = EXPECTED.iter().find(|w| at_str(norm, i + 1, w)) else {
+        let Some(w) = EXPECTED.iter().find(|w| w.at(norm, i + 1)) else {
             continue;
         };
-        let mut k = i + 1 + w.chars().count();
+        let mut k = i + 1 + w.len;
         for filler in ["中", "上", "的", "要", "还", "更"] {
             if at_str(norm, k, filler) {
                 k += 1;
@@ -558,7 +558,8 @@ const NOT_COMPLEMENT: &[char] = &[
     '总', '显', '变',
 ];
 
-const DEGREE_FIRSTS: u128 = firsts(&[PLAIN_DEGREE, EXCESS, &["不够", "不太"]]);
+const NOT_QUITE: &[Word] = &words(["不太"]);
+const DEGREE_FIRSTS: u128 = firsts(&[PLAIN_DEGREE, EXCESS, NOT_ENOUGH, NOT_QUITE]);
 
 /// Whether a clause is built as a verdict on something: a degree adverb
 /// followed by a word (很立体, 比较老套, 有点松), or a verb and a 得
@@ -572,9 +573,10 @@ fn evaluative(text: &Text, clause: &Clause) -> bool {
                 PLAIN_DEGREE
                     .iter()
                     .chain(EXCESS)
-                    .chain(["不够", "不太"].iter())
-                    .filter(|w| at_str(norm, i, w))
-                    .map(|w| i + w.chars().count())
+                    .chain(NOT_ENOUGH)
+                    .chain(NOT_QUITE)
+                    .filter(|w| w.at(norm, i))
+                    .map(|w| i + w.len)
                     .max()
             })
             .flatten();
@@ -593,7 +595,7 @@ fn evaluative(text: &Text, clause: &Clause) -> bool {
 }
 
 /// What was promised or expected, said before it is found wrong.
-const PROMISED: &[&str] = &[
+const PROMISED: &[Word] = &words([
     "以为",
     "说好",
     "说是",
@@ -610,9 +612,9 @@ const PROMISED: &[&str] = &[
     "图片上",
     "照片上",
     "简介",
-];
+]);
 /// How the finding is introduced (结果, 到了才知道).
-const FOUND: &[&str] = &[
+const FOUND: &[Word] = &words([
     "结果",
     "其实",
     "实际",
@@ -622,7 +624,7 @@ const FOUND: &[&str] = &[
     "竟然",
     "居然",
     "却",
-];
+]);
 
 const PROMISED_FIRSTS: u128 = firsts(&[PROMISED]);
 const FOUND_FIRSTS: u128 = firsts(&[FOUND]);
@@ -635,10 +637,9 @@ const FOUND_FIRSTS: u128 = firsts(&[FOUND]);
 fn unmet(text: &Text, clause: &Clause) -> Option<Contribution> {
     let norm = &text.norm;
     let found = (clause.start..clause.end)
-        .find(|&i| may_start(FOUND_FIRSTS, norm[i]) && FOUND.iter().any(|w| at_str(norm, i, w)))?;
-    let promised = (0..found).any(|i| {
-        may_start(PROMISED_FIRSTS, norm[i]) && PROMISED.iter().any(|w| at_str(norm, i, w))
-    });
+        .find(|&i| may_start(FOUND_FIRSTS, norm[i]) && FOUND.iter().any(|w| w.at(norm, i)))?;
+    let promised = (0..found)
+        .any(|i| may_start(PROMISED_FIRSTS, norm[i]) && PROMISED.iter().any(|w| w.at(norm, i)));
     promised.then_some(Contribution {
         start: found,
         end: found + 1,
@@ -647,14 +648,14 @@ fn unmet(text: &Text, clause: &Clause) -> Option<Contribution> {
 }
 
 /// Prices, where a small number is praise (只要九十九).
-const PRICES: &[&str] = &[
+const PRICES: &[Word] = &words([
     "价格", "价钱", "只要", "只需", "只用", "才花", "只花", "元", "块",
-];
+]);
 
 const PRICE_FIRSTS: u128 = firsts(&[PRICES]);
 
 /// "Only" so many or so much.
-const ONLY: &[&str] = &[
+const ONLY: &[Word] = &words([
     "只有",
     "只给",
     "只送",
@@ -664,7 +665,7 @@ const ONLY: &[&str] = &[
     "就给了",
     "才给",
     "只能",
-];
+]);
 const ONLY_FIRSTS: u128 = firsts(&[ONLY]);
 
 /// Too few of something: 只有几个台, 只送来一份, 内存只有8G. A price or a
@@ -673,12 +674,12 @@ fn scant(text: &Text, clause: &Clause) -> Option<Contribution> {
     let norm = &text.norm;
     let (start, end) = (clause.start, clause.end);
     let i = (start..end)
-        .find(|&i| may_start(ONLY_FIRSTS, norm[i]) && ONLY.iter().any(|w| at_str(norm, i, w)))?;
+        .find(|&i| may_start(ONLY_FIRSTS, norm[i]) && ONLY.iter().any(|w| w.at(norm, i)))?;
     // The number after, within a few characters: 只送来一份, 只有两个.
     let number = (i + 2..(i + 5).min(end)).any(|k| is_count(norm[k]));
     if !number
         || (start..end)
-            .any(|k| may_start(PRICE_FIRSTS, norm[k]) && PRICES.iter().any(|w| at_str(norm, k, w)))
+            .any(|k| may_start(PRICE_FIRSTS, norm[k]) && PRICES.iter().any(|w| w.at(norm, k)))
     {
         return None;
     }
@@ -690,7 +691,7 @@ fn scant(text: &Text, clause: &Clause) -> Option<Contribution> {
 }
 
 /// Coming back, or never again: 下次还会选这里, 以后不会再订了.
-const AGAIN: &[&str] = &[
+const AGAIN: &[Word] = &words([
     "还会再",
     "还会",
     "会再",
@@ -701,8 +702,8 @@ const AGAIN: &[&str] = &[
     "还要再",
     "还得再",
     "还愿意",
-];
-const NEVER_AGAIN: &[&str] = &[
+]);
+const NEVER_AGAIN: &[Word] = &words([
     "不会再",
     "再也不",
     "不再",
@@ -712,12 +713,12 @@ const NEVER_AGAIN: &[&str] = &[
     "再不",
     "不想再",
     "不敢再",
-];
+]);
 /// What one comes back to do.
-const RETURN_VERBS: &[&str] = &[
+const RETURN_VERBS: &[Word] = &words([
     "来", "住", "选", "订", "买", "点", "光顾", "入住", "回购", "看", "读", "用", "入", "支持",
     "关注", "去", "找", "推荐",
-];
+]);
 
 const INTENT_FIRSTS: u128 = firsts(&[AGAIN, NEVER_AGAIN]);
 const RETURN_FIRSTS: u128 = firsts(&[RETURN_VERBS]);
@@ -730,17 +731,13 @@ fn intent(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
             continue;
         }
         for (words, value) in [(NEVER_AGAIN, -0.8), (AGAIN, 0.7)] {
-            let Some(w) = words
-                .iter()
-                .filter(|w| at_str(norm, i, w))
-                .max_by_key(|w| w.len())
-            else {
+            let Some(w) = words.iter().filter(|w| w.at(norm, i)).max_by_key(|w| w.len) else {
                 continue;
             };
-            let after = i + w.chars().count();
+            let after = i + w.len;
             // The verb right after, or after one more word (还会再选择).
             let verb = (after..(after + 2).min(end)).find(|&k| {
-                may_start(RETURN_FIRSTS, norm[k]) && RETURN_VERBS.iter().any(|v| at_str(norm, k, v))
+                may_start(RETURN_FIRSTS, norm[k]) && RETURN_VERBS.iter().any(|v| v.at(norm, k))
             });
             let Some(k) = verb else { continue };
             if out.iter().any(|c| c.end > i && c.start < k + 1) {
@@ -853,13 +850,13 @@ fn at_str(norm: &[char], i: usize, word: &str) -> bool {
 /// points modulo 128: most positions start none of them, and one shift and
 /// mask is all those cost before the words themselves are compared (a rare
 /// false hit is checked properly after).
-const fn firsts(lists: &[&[&str]]) -> u128 {
+const fn firsts(lists: &[&[Word]]) -> u128 {
     let mut mask = 0u128;
     let mut l = 0;
     while l < lists.len() {
         let mut w = 0;
         while w < lists[l].len() {
-            mask |= 1 << (first_char(lists[l][w]) % 128);
+            mask |= 1 << (lists[l][w].chars[0] as u32 % 128);
             w += 1;
         }
         l += 1;
@@ -867,20 +864,67 @@ const fn firsts(lists: &[&[&str]]) -> u128 {
     mask
 }
 
-/// The code point a non-empty `word` starts with, decoded by hand as `const`
-/// code cannot iterate `chars()`.
-const fn first_char(word: &str) -> u32 {
-    let b = word.as_bytes();
-    let lead = b[0] as u32;
-    if lead < 0x80 {
-        lead
-    } else if lead < 0xe0 {
-        (lead & 0x1f) << 6 | cont(b, 1)
-    } else if lead < 0xf0 {
-        (lead & 0x0f) << 12 | cont(b, 1) << 6 | cont(b, 2)
-    } else {
-        (lead & 0x07) << 18 | cont(b, 1) << 12 | cont(b, 2) << 6 | cont(b, 3)
+/// The longest word of a list kept as text.
+const WORD_CHARS: usize = 4;
+
+/// A word of a list kept as text, decoded to characters when compiling so
+/// that matching compares characters rather than decoding UTF-8 at every
+/// position.
+struct Word {
+    chars: [char; WORD_CHARS],
+    len: usize,
+}
+
+impl Word {
+    /// Whether the word is written at `i`.
+    fn at(&self, norm: &[char], i: usize) -> bool {
+        at(norm, i, &self.chars[..self.len])
     }
+}
+
+/// `list` as [`Word`]s; a word longer than [`WORD_CHARS`] fails the build.
+const fn words<const N: usize>(list: [&str; N]) -> [Word; N] {
+    let mut out = [const {
+        Word {
+            chars: ['\0'; WORD_CHARS],
+            len: 0,
+        }
+    }; N];
+    let mut w = 0;
+    while w < N {
+        let b = list[w].as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let lead = b[i] as u32;
+            let (code, width) = if lead < 0x80 {
+                (lead, 1)
+            } else if lead < 0xe0 {
+                ((lead & 0x1f) << 6 | cont(b, i + 1), 2)
+            } else if lead < 0xf0 {
+                (
+                    (lead & 0x0f) << 12 | cont(b, i + 1) << 6 | cont(b, i + 2),
+                    3,
+                )
+            } else {
+                (
+                    (lead & 0x07) << 18
+                        | cont(b, i + 1) << 12
+                        | cont(b, i + 2) << 6
+                        | cont(b, i + 3),
+                    4,
+                )
+            };
+            let Some(c) = char::from_u32(code) else {
+                panic!("not UTF-8");
+            };
+            out[w].chars[out[w].len] = c;
+            out[w].len += 1;
+            i += width;
+        }
+        assert!(out[w].len > 0, "empty word");
+        w += 1;
+    }
+    out
 }
 
 const fn cont(b: &[u8], k: usize) -> u32 {

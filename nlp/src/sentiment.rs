@@ -877,8 +877,10 @@ struct Word {
 
 impl Word {
     /// Whether the word is written at `i`.
+    #[inline]
     fn at(&self, norm: &[char], i: usize) -> bool {
-        at(norm, i, &self.chars[..self.len])
+        norm.get(i) == Some(&self.chars[0])
+            && norm.get(i..i + self.len) == self.chars.get(..self.len)
     }
 }
 

@@ -363,7 +363,7 @@ const DIMENSIONS: &[(char, f64)] = &[
 
 /// Things better small, few or short: 噪音很大 and 价格偏高 complain, 问题很少
 /// praises.
-const BAD_THINGS: &[&str] = &[
+const BAD_THINGS: &[Word] = &words([
     "噪音",
     "噪声",
     "声音",
@@ -420,11 +420,11 @@ const BAD_THINGS: &[&str] = &[
     "坏点",
     "色斑",
     "污",
-];
+]);
 
 /// Degree words that say "too much" or "a bit too": any dimension they
 /// modify is a complaint (有点大, 偏小, 过于厚重).
-const EXCESS: &[&str] = &[
+const EXCESS: &[Word] = &words([
     "太",
     "过于",
     "有点",
@@ -435,17 +435,21 @@ const EXCESS: &[&str] = &[
     "稍",
     "稍微",
     "偏",
-];
+]);
 
 /// Degree words that only say how much (很小, 比较多).
-const PLAIN_DEGREE: &[&str] = &[
+const PLAIN_DEGREE: &[Word] = &words([
     "很", "挺", "蛮", "非常", "特别", "比较", "相当", "超", "真", "十分", "极其", "巨", "好",
-];
+]);
+
+const BAD_FIRSTS: u128 = firsts(&[BAD_THINGS]);
+const NOT_ENOUGH: &[Word] = &words(["不够"]);
+const MARKER_FIRSTS: u128 = firsts(&[PLAIN_DEGREE, EXCESS, NOT_ENOUGH]);
 
 /// Expectations a comparison can be made against (比想象的大).
-const EXPECTED: &[&str] = &[
+const EXPECTED: &[Word] = &words([
     "想象", "预想", "预期", "期待", "期望", "预计", "图片", "照片", "描述", "宣传", "介绍",
-];
+]);
 
 /// The dimension character at `i` when it stands alone as a predicate
 /// (房间很小。, 很小了, 很多啊), not as the first half of a word (小心, 多少).
@@ -472,23 +476,25 @@ fn described(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
     let (start, end) = (clause.start, clause.end);
     let taken = |i: usize, out: &Vec<Contribution>| out.iter().any(|c| c.start <= i && i < c.end);
     let bad_before = |i: usize| {
-        BAD_THINGS
-            .iter()
-            .any(|w| (start..i).any(|k| at_str(norm, k, w)))
+        (start..i)
+            .any(|k| may_start(BAD_FIRSTS, norm[k]) && BAD_THINGS.iter().any(|w| w.at(norm, k)))
     };
     let mut found: Vec<Contribution> = Vec::new();
     // Degree adverbs, read off the text: the segmenter keeps 很多 and 太少
     // as words, where the lexicon's 很 and 太 do not match.
     let mut markers: Vec<(usize, usize, bool)> = Vec::new();
     for i in start..end {
+        if !may_start(MARKER_FIRSTS, norm[i]) {
+            continue;
+        }
         let plain = PLAIN_DEGREE.iter().map(|w| (w, false));
         if let Some((w, excess)) = plain
             .chain(EXCESS.iter().map(|w| (w, true)))
-            .chain(std::iter::once((&"不够", true)))
-            .filter(|(w, _)| at_str(norm, i, w))
-            .max_by_key(|(w, _)| w.len())
+            .chain(NOT_ENOUGH.iter().map(|w| (w, true)))
+            .filter(|(w, _)| w.at(norm, i))
+            .max_by_key(|(w, _)| w.len)
         {
-            markers.push((i, i + w.chars().count(), excess));
+            markers.push((i, i + w.len, excess));
         }
     }
     for (m_start, m_end, excess) in markers {
@@ -527,10 +533,10 @@ fn described(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
         if norm[i] != '比' {
             continue;
         }
-        let Some(w) = EXPECTED.iter().find(|w| at_str(norm, i + 1, w)) else {
+        let Some(w) = EXPECTED.iter().find(|w| w.at(norm, i + 1)) else {
             continue;
         };
-        let mut k = i + 1 + w.chars().count();
+        let mut k = i + 1 + w.len;
         for filler in ["中", "上", "的", "要", "还", "更"] {
             if at_str(norm, k, filler) {
                 k += 1;
@@ -560,6 +566,9 @@ const NOT_COMPLEMENT: &[char] = &[
     '总', '显', '变',
 ];
 
+const NOT_QUITE: &[Word] = &words(["不太"]);
+const DEGREE_FIRSTS: u128 = firsts(&[PLAIN_DEGREE, EXCESS, NOT_ENOUGH, NOT_QUITE]);
+
 /// Whether a clause is built as a verdict on something: a degree adverb
 /// followed by a word (很立体, 比较老套, 有点松), or a verb and a 得
 /// complement (写得真实, 看得津津有味).
@@ -567,13 +576,18 @@ fn evaluative(text: &Text, clause: &Clause) -> bool {
     let norm = &text.norm;
     let (start, end) = (clause.start, clause.end);
     (start..end).any(|i| {
-        let degree = PLAIN_DEGREE
-            .iter()
-            .chain(EXCESS)
-            .chain(["不够", "不太"].iter())
-            .filter(|w| at_str(norm, i, w))
-            .map(|w| i + w.chars().count())
-            .max();
+        let degree = may_start(DEGREE_FIRSTS, norm[i])
+            .then(|| {
+                PLAIN_DEGREE
+                    .iter()
+                    .chain(EXCESS)
+                    .chain(NOT_ENOUGH)
+                    .chain(NOT_QUITE)
+                    .filter(|w| w.at(norm, i))
+                    .map(|w| i + w.len)
+                    .max()
+            })
+            .flatten();
         // 好 alone is too many things (好几次, 好像): only with what follows.
         let degree = degree.filter(|_| norm[i] != '好' && norm[i] != '真' && norm[i] != '超');
         let followed = |k: usize| k < end && is_han(norm[k]);
@@ -589,7 +603,7 @@ fn evaluative(text: &Text, clause: &Clause) -> bool {
 }
 
 /// What was promised or expected, said before it is found wrong.
-const PROMISED: &[&str] = &[
+const PROMISED: &[Word] = &words([
     "以为",
     "说好",
     "说是",
@@ -606,9 +620,9 @@ const PROMISED: &[&str] = &[
     "图片上",
     "照片上",
     "简介",
-];
+]);
 /// How the finding is introduced (结果, 到了才知道).
-const FOUND: &[&str] = &[
+const FOUND: &[Word] = &words([
     "结果",
     "其实",
     "实际",
@@ -618,7 +632,10 @@ const FOUND: &[&str] = &[
     "竟然",
     "居然",
     "却",
-];
+]);
+
+const PROMISED_FIRSTS: u128 = firsts(&[PROMISED]);
+const FOUND_FIRSTS: u128 = firsts(&[FOUND]);
 
 /// An expectation found wrong: "网上说有停车位，到了才知道要停到外面去".
 /// The finding needs no opinion word: that it contradicts what was
@@ -627,8 +644,10 @@ const FOUND: &[&str] = &[
 /// this is not asked.
 fn unmet(text: &Text, clause: &Clause) -> Option<Contribution> {
     let norm = &text.norm;
-    let found = (clause.start..clause.end).find(|&i| FOUND.iter().any(|w| at_str(norm, i, w)))?;
-    let promised = (0..found).any(|i| PROMISED.iter().any(|w| at_str(norm, i, w)));
+    let found = (clause.start..clause.end)
+        .find(|&i| may_start(FOUND_FIRSTS, norm[i]) && FOUND.iter().any(|w| w.at(norm, i)))?;
+    let promised = (0..found)
+        .any(|i| may_start(PROMISED_FIRSTS, norm[i]) && PROMISED.iter().any(|w| w.at(norm, i)));
     promised.then_some(Contribution {
         start: found,
         end: found + 1,
@@ -637,36 +656,38 @@ fn unmet(text: &Text, clause: &Clause) -> Option<Contribution> {
 }
 
 /// Prices, where a small number is praise (只要九十九).
-const PRICES: &[&str] = &[
+const PRICES: &[Word] = &words([
     "价格", "价钱", "只要", "只需", "只用", "才花", "只花", "元", "块",
-];
+]);
+
+const PRICE_FIRSTS: u128 = firsts(&[PRICES]);
+
+/// "Only" so many or so much.
+const ONLY: &[Word] = &words([
+    "只有",
+    "只给",
+    "只送",
+    "只剩",
+    "只来",
+    "仅有",
+    "就给了",
+    "才给",
+    "只能",
+]);
+const ONLY_FIRSTS: u128 = firsts(&[ONLY]);
 
 /// Too few of something: 只有几个台, 只送来一份, 内存只有8G. A price or a
 /// time that is "only" so much is praise instead (只要几秒, 价格只有一百).
 fn scant(text: &Text, clause: &Clause) -> Option<Contribution> {
     let norm = &text.norm;
     let (start, end) = (clause.start, clause.end);
-    let i = (start..end).find(|&i| {
-        [
-            "只有",
-            "只给",
-            "只送",
-            "只剩",
-            "只来",
-            "仅有",
-            "就给了",
-            "才给",
-            "只能",
-        ]
-        .iter()
-        .any(|w| at_str(norm, i, w))
-    })?;
+    let i = (start..end)
+        .find(|&i| may_start(ONLY_FIRSTS, norm[i]) && ONLY.iter().any(|w| w.at(norm, i)))?;
     // The number after, within a few characters: 只送来一份, 只有两个.
     let number = (i + 2..(i + 5).min(end)).any(|k| is_count(norm[k]));
     if !number
-        || PRICES
-            .iter()
-            .any(|w| (start..end).any(|k| at_str(norm, k, w)))
+        || (start..end)
+            .any(|k| may_start(PRICE_FIRSTS, norm[k]) && PRICES.iter().any(|w| w.at(norm, k)))
     {
         return None;
     }
@@ -678,7 +699,7 @@ fn scant(text: &Text, clause: &Clause) -> Option<Contribution> {
 }
 
 /// Coming back, or never again: 下次还会选这里, 以后不会再订了.
-const AGAIN: &[&str] = &[
+const AGAIN: &[Word] = &words([
     "还会再",
     "还会",
     "会再",
@@ -689,8 +710,8 @@ const AGAIN: &[&str] = &[
     "还要再",
     "还得再",
     "还愿意",
-];
-const NEVER_AGAIN: &[&str] = &[
+]);
+const NEVER_AGAIN: &[Word] = &words([
     "不会再",
     "再也不",
     "不再",
@@ -700,29 +721,32 @@ const NEVER_AGAIN: &[&str] = &[
     "再不",
     "不想再",
     "不敢再",
-];
+]);
 /// What one comes back to do.
-const RETURN_VERBS: &[&str] = &[
+const RETURN_VERBS: &[Word] = &words([
     "来", "住", "选", "订", "买", "点", "光顾", "入住", "回购", "看", "读", "用", "入", "支持",
     "关注", "去", "找", "推荐",
-];
+]);
+
+const INTENT_FIRSTS: u128 = firsts(&[AGAIN, NEVER_AGAIN]);
+const RETURN_FIRSTS: u128 = firsts(&[RETURN_VERBS]);
 
 fn intent(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
     let norm = &text.norm;
     let (start, end) = (clause.start, clause.end);
     for i in start..end {
+        if !may_start(INTENT_FIRSTS, norm[i]) {
+            continue;
+        }
         for (words, value) in [(NEVER_AGAIN, -0.8), (AGAIN, 0.7)] {
-            let Some(w) = words
-                .iter()
-                .filter(|w| at_str(norm, i, w))
-                .max_by_key(|w| w.len())
-            else {
+            let Some(w) = words.iter().filter(|w| w.at(norm, i)).max_by_key(|w| w.len) else {
                 continue;
             };
-            let after = i + w.chars().count();
+            let after = i + w.len;
             // The verb right after, or after one more word (还会再选择).
-            let verb = (after..(after + 2).min(end))
-                .find(|&k| RETURN_VERBS.iter().any(|v| at_str(norm, k, v)));
+            let verb = (after..(after + 2).min(end)).find(|&k| {
+                may_start(RETURN_FIRSTS, norm[k]) && RETURN_VERBS.iter().any(|v| v.at(norm, k))
+            });
             let Some(k) = verb else { continue };
             if out.iter().any(|c| c.end > i && c.start < k + 1) {
                 return;
@@ -828,6 +852,98 @@ fn at_str(norm: &[char], i: usize, word: &str) -> bool {
     word.chars()
         .enumerate()
         .all(|(k, c)| norm.get(i + k) == Some(&c))
+}
+
+/// The first characters of the words in `lists`, as bits of their code
+/// points modulo 128: most positions start none of them, and one shift and
+/// mask is all those cost before the words themselves are compared (a rare
+/// false hit is checked properly after).
+const fn firsts(lists: &[&[Word]]) -> u128 {
+    let mut mask = 0u128;
+    let mut l = 0;
+    while l < lists.len() {
+        let mut w = 0;
+        while w < lists[l].len() {
+            mask |= 1 << (lists[l][w].chars[0] as u32 % 128);
+            w += 1;
+        }
+        l += 1;
+    }
+    mask
+}
+
+/// The longest word of a list kept as text.
+const WORD_CHARS: usize = 4;
+
+/// A word of a list kept as text, decoded to characters when compiling so
+/// that matching compares characters rather than decoding UTF-8 at every
+/// position.
+struct Word {
+    chars: [char; WORD_CHARS],
+    len: usize,
+}
+
+impl Word {
+    /// Whether the word is written at `i`.
+    #[inline]
+    fn at(&self, norm: &[char], i: usize) -> bool {
+        norm.get(i) == Some(&self.chars[0])
+            && norm.get(i..i + self.len) == self.chars.get(..self.len)
+    }
+}
+
+/// `list` as [`Word`]s; a word longer than [`WORD_CHARS`] fails the build.
+const fn words<const N: usize>(list: [&str; N]) -> [Word; N] {
+    let mut out = [const {
+        Word {
+            chars: ['\0'; WORD_CHARS],
+            len: 0,
+        }
+    }; N];
+    let mut w = 0;
+    while w < N {
+        let b = list[w].as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let lead = b[i] as u32;
+            let (code, width) = if lead < 0x80 {
+                (lead, 1)
+            } else if lead < 0xe0 {
+                ((lead & 0x1f) << 6 | cont(b, i + 1), 2)
+            } else if lead < 0xf0 {
+                (
+                    (lead & 0x0f) << 12 | cont(b, i + 1) << 6 | cont(b, i + 2),
+                    3,
+                )
+            } else {
+                (
+                    (lead & 0x07) << 18
+                        | cont(b, i + 1) << 12
+                        | cont(b, i + 2) << 6
+                        | cont(b, i + 3),
+                    4,
+                )
+            };
+            let Some(c) = char::from_u32(code) else {
+                panic!("not UTF-8");
+            };
+            out[w].chars[out[w].len] = c;
+            out[w].len += 1;
+            i += width;
+        }
+        assert!(out[w].len > 0, "empty word");
+        w += 1;
+    }
+    out
+}
+
+const fn cont(b: &[u8], k: usize) -> u32 {
+    b[k] as u32 & 0x3f
+}
+
+#[inline]
+fn may_start(firsts: u128, c: char) -> bool {
+    firsts >> (c as u32 % 128) & 1 != 0
 }
 
 /// Whether `word` is written at `i`. Most positions differ in their first

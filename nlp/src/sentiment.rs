@@ -1342,6 +1342,16 @@ mod tests {
     }
 
     #[test]
+    fn one_side_that_outweighs_the_other_is_the_verdict_not_mixed() {
+        // Four complaints and one word of praise: negative, as the review
+        // it comes from would be labelled.
+        let s = message("质量太差了，做工粗糙，穿一次就起球，非常失望，物流倒是很快");
+        assert_eq!(s.label, SentimentLabel::Negative, "{s:?}");
+        let s = message("东西很好，但是上次发错东西，拍照给客服就是死活不承认，失望了");
+        assert_eq!(s.label, SentimentLabel::Negative, "{s:?}");
+    }
+
+    #[test]
     fn the_model_reads_what_the_lexicon_misses_and_stays_out_of_english() {
         let (seg, lex, model) = tools();
         let full = |s: &str| {

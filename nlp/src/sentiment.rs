@@ -310,14 +310,18 @@ pub(crate) fn score_clause_into(
     }
     // A question without opinion words (到底什么时候能发货) asks more than it
     // judges: the model needs to be surer there.
-    let needed = if clause.question {
-        MODEL_OPINION_QUESTION
-    } else if evaluative(text, clause) {
-        MODEL_EVALUATIVE
-    } else {
-        MODEL_OPINION
+    // Only asked where the lexicon found nothing: the clause scans behind
+    // it cost more than the rest of the rules.
+    let needed = || {
+        if clause.question {
+            MODEL_OPINION_QUESTION
+        } else if evaluative(text, clause) {
+            MODEL_EVALUATIVE
+        } else {
+            MODEL_OPINION
+        }
     };
-    if contributions.is_empty() && (learned.abs() < needed || formula(text, clause, units)) {
+    if contributions.is_empty() && (learned.abs() < needed() || formula(text, clause, units)) {
         learned = 0.0;
     }
     let described_only = lexicon_words == 0 && !contributions.is_empty();

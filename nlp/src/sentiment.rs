@@ -476,7 +476,25 @@ fn dimension_at(norm: &[char], i: usize, end: usize) -> Option<f64> {
     let next = norm.get(i + 1).copied().filter(|_| i + 1 < end);
     match next {
         None => Some(sign),
-        Some(c) if !is_han(c) || "了的啊呀吧哦啦点些呢嘛喔哈得".contains(c) => {
+        Some(c)
+            if !is_han(c)
+                || matches!(
+                    c,
+                    '了' | '的'
+                        | '啊'
+                        | '呀'
+                        | '吧'
+                        | '哦'
+                        | '啦'
+                        | '点'
+                        | '些'
+                        | '呢'
+                        | '嘛'
+                        | '喔'
+                        | '哈'
+                        | '得'
+                ) =>
+        {
             Some(sign)
         }
         _ => None,
@@ -500,27 +518,59 @@ fn described(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
     let mut found: Vec<Contribution> = Vec::new();
     // Degree adverbs, read off the text: the segmenter keeps 很多 and 太少
     // as words, where the lexicon's 很 and 太 do not match.
-    let mut markers: Vec<(usize, usize, bool)> = Vec::new();
-    for i in start..end {
-        if !may_start(MARKER_FIRSTS, norm[i]) {
+    for m_start in start..end {
+        if !may_start(MARKER_FIRSTS, norm[m_start]) {
             continue;
         }
-        let plain = PLAIN_DEGREE.iter().map(|w| (w, false));
-        if let Some((w, excess)) = plain
-            .chain(EXCESS.iter().map(|w| (w, true)))
-            .chain(NOT_ENOUGH.iter().map(|w| (w, true)))
-            .filter(|(w, _)| w.at(norm, i))
-            .max_by_key(|(w, _)| w.len)
-        {
-            markers.push((i, i + w.len, excess));
+        // The longest word here; of equal ones the last listed.
+        let mut marker: Option<(usize, bool)> = None;
+        for (list, excess) in [(PLAIN_DEGREE, false), (EXCESS, true), (NOT_ENOUGH, true)] {
+            for w in list {
+                if w.at(norm, m_start) && marker.is_none_or(|(len, _)| w.len >= len) {
+                    marker = Some((w.len, excess));
+                }
+            }
         }
-    }
-    for (m_start, m_end, excess) in markers {
+        let Some((len, excess)) = marker else {
+            continue;
+        };
+        let m_end = m_start + len;
         // 薄很多, 降了很多: "a lot" after an adjective or a change says how
         // much, not how many.
         if m_start > start
-            && "了得薄厚好差贵快慢强弱轻重高低大小多少长短新旧宽窄深浅亮暗软硬"
-                .contains(norm[m_start - 1])
+            && matches!(
+                norm[m_start - 1],
+                '了' | '得'
+                    | '薄'
+                    | '厚'
+                    | '好'
+                    | '差'
+                    | '贵'
+                    | '快'
+                    | '慢'
+                    | '强'
+                    | '弱'
+                    | '轻'
+                    | '重'
+                    | '高'
+                    | '低'
+                    | '大'
+                    | '小'
+                    | '多'
+                    | '少'
+                    | '长'
+                    | '短'
+                    | '新'
+                    | '旧'
+                    | '宽'
+                    | '窄'
+                    | '深'
+                    | '浅'
+                    | '亮'
+                    | '暗'
+                    | '软'
+                    | '硬'
+            )
         {
             continue;
         }
@@ -1052,7 +1102,28 @@ fn at(norm: &[char], i: usize, word: &[char]) -> bool {
 }
 
 fn is_count(c: char) -> bool {
-    c.is_ascii_digit() || "一二两三四五六七八九十百千几半成多".contains(c)
+    // A `matches!` rather than a string search: this is asked at every
+    // character of a possible wait.
+    c.is_ascii_digit()
+        || matches!(
+            c,
+            '一' | '二'
+                | '两'
+                | '三'
+                | '四'
+                | '五'
+                | '六'
+                | '七'
+                | '八'
+                | '九'
+                | '十'
+                | '百'
+                | '千'
+                | '几'
+                | '半'
+                | '成'
+                | '多'
+        )
 }
 
 /// The first wait (三天, 一个多小时, 成个钟, 好久) in `from..to`, if any.
@@ -1148,10 +1219,22 @@ fn waiting(
         })
     };
     let wait = here.or_else(|| {
-        let sentence_start = norm[..clause.start]
-            .iter()
-            .rposition(|&c| matches!(c, '。' | '！' | '？' | '!' | '?' | '\n'))
-            .map_or(0, |p| p + 1);
+        // Back to the sentence's start, noting whether anything on the way
+        // can end a wait: mostly nothing does, and the search is skipped.
+        let mut sentence_start = clause.start;
+        let mut may_wait = false;
+        while sentence_start > 0
+            && !matches!(
+                norm[sentence_start - 1],
+                '。' | '！' | '？' | '!' | '?' | '\n'
+            )
+        {
+            sentence_start -= 1;
+            may_wait |= may_end_wait(norm[sentence_start]);
+        }
+        if !may_wait {
+            return None;
+        }
         wait_span(norm, sentence_start, clause.start).map(|_| (clause.start, clause.start))
     })?;
     if let Some(still) = found(STILL_NOT, wait.1, clause.end) {

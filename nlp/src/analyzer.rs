@@ -370,9 +370,12 @@ impl Analyzer {
         let themes = self.themes(text, clauses, scores, theme_hits, themes);
         self.markers(text, clauses, units, marker_hits, flags, emotions);
         let waited = scores.iter().any(|s| s.unfinished_wait);
-        for (e, implied) in self.implied.iter().enumerate() {
-            if implied.flags.iter().any(|f| flags.contains(f)) || (waited && implied.wait) {
-                emotions.push(e);
+        // Most messages raise no flag and no wait, and so imply nothing.
+        if waited || !flags.is_empty() {
+            for (e, implied) in self.implied.iter().enumerate() {
+                if implied.flags.iter().any(|f| flags.contains(f)) || (waited && implied.wait) {
+                    emotions.push(e);
+                }
             }
         }
         emotions.retain(|&e| {

@@ -176,17 +176,23 @@ pub(crate) fn split_into(
                 continue;
             }
             let last = k == cuts.len() - 2;
-            let own = units_in(units, start, end);
-            let has = |f: fn(&Unit) -> bool| own.iter().any(|h| f(&h.payload));
+            // One pass over the clause's units for all three kinds.
+            let (mut concessive, mut question, mut rhetorical) = (false, false, false);
+            for h in units_in(units, start, end) {
+                match h.payload {
+                    Unit::Concessive => concessive = true,
+                    Unit::Question => question = true,
+                    Unit::Rhetorical => rhetorical = true,
+                    _ => {}
+                }
+            }
             clauses.push(Clause {
                 start,
                 end,
                 contrast: if k == 0 { contrast_at_start } else { true },
-                concessive: has(|u| matches!(u, Unit::Concessive)),
-                question: (last && seg.question_mark)
-                    || text.norm[end - 1] == '吗'
-                    || has(|u| matches!(u, Unit::Question)),
-                rhetorical: has(|u| matches!(u, Unit::Rhetorical)),
+                concessive,
+                question: (last && seg.question_mark) || text.norm[end - 1] == '吗' || question,
+                rhetorical,
             });
         }
     });

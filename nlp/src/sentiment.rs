@@ -245,7 +245,12 @@ pub(crate) fn score_clause_into(
     // what no opinion word does. The rules found nothing after the "not"
     // (没修好 is already negated praise, 一年没出问题 is praise), and the 快
     // inside 等了快一小时 means "nearly", not "fast".
-    let here = wait_span(&text.norm, clause.start, clause.end);
+    // Which rules can find anything here: most find nothing in most
+    // clauses, and are then not run at all.
+    let present = bits_in(&text.norm, clause.start, clause.end);
+    let here = (present & WAIT_END != 0)
+        .then(|| wait_span(&text.norm, clause.start, clause.end))
+        .flatten();
     // 送了快一个小时: a 快 right before a wait means "nearly", not "fast".
     if here.is_some() {
         contributions.retain(|c| {
@@ -255,7 +260,7 @@ pub(crate) fn score_clause_into(
                 && wait_span(&text.norm, c.end, clause.end).is_some_and(|(s, _)| s == c.end))
         });
     }
-    let wait = waiting(text, clause, here);
+    let wait = waiting(text, clause, here, present);
     let unfinished_wait = wait.is_some();
     if let Some(w) = wait {
         let from = w.wait.0.min(w.complaint.0);
@@ -281,13 +286,22 @@ pub(crate) fn score_clause_into(
     }
     let asks = clause.question && !clause.rhetorical;
     if !asks {
-        intent(text, clause, contributions);
+        if present & INTENT_FIRSTS != 0 {
+            intent(text, clause, contributions);
+        }
         if contributions.is_empty() {
-            contributions.extend(unmet(text, clause).or_else(|| scant(text, clause)));
+            let unmet = (present & FOUND_FIRSTS != 0)
+                .then(|| unmet(text, clause))
+                .flatten();
+            contributions.extend(unmet.or_else(|| {
+                (present & ONLY_FIRSTS != 0)
+                    .then(|| scant(text, clause))
+                    .flatten()
+            }));
         }
     }
     let lexicon_words = contributions.len();
-    if !asks {
+    if !asks && present & (MARKER_FIRSTS | COMPARE) != 0 {
         described(text, clause, contributions);
     }
     // The model reads Chinese (and emoji); English is the lexicon's alone.
@@ -310,14 +324,18 @@ pub(crate) fn score_clause_into(
     }
     // A question without opinion words (到底什么时候能发货) asks more than it
     // judges: the model needs to be surer there.
-    let needed = if clause.question {
-        MODEL_OPINION_QUESTION
-    } else if evaluative(text, clause) {
-        MODEL_EVALUATIVE
-    } else {
-        MODEL_OPINION
+    // Only asked where the lexicon found nothing: the clause scans behind
+    // it cost more than the rest of the rules.
+    let needed = || {
+        if clause.question {
+            MODEL_OPINION_QUESTION
+        } else if present & (DEGREE_FIRSTS | COMPLEMENT) != 0 && evaluative(text, clause) {
+            MODEL_EVALUATIVE
+        } else {
+            MODEL_OPINION
+        }
     };
-    if contributions.is_empty() && (learned.abs() < needed || formula(text, clause, units)) {
+    if contributions.is_empty() && (learned.abs() < needed() || formula(text, clause, units)) {
         learned = 0.0;
     }
     let described_only = lexicon_words == 0 && !contributions.is_empty();
@@ -442,9 +460,9 @@ const PLAIN_DEGREE: &[Word] = &words([
     "很", "挺", "蛮", "非常", "特别", "比较", "相当", "超", "真", "十分", "极其", "巨", "好",
 ]);
 
-const BAD_FIRSTS: u128 = firsts(&[BAD_THINGS]);
+const BAD_FIRSTS: u16 = 1;
 const NOT_ENOUGH: &[Word] = &words(["不够"]);
-const MARKER_FIRSTS: u128 = firsts(&[PLAIN_DEGREE, EXCESS, NOT_ENOUGH]);
+const MARKER_FIRSTS: u16 = 1 << 1;
 
 /// Expectations a comparison can be made against (比想象的大).
 const EXPECTED: &[Word] = &words([
@@ -458,7 +476,25 @@ fn dimension_at(norm: &[char], i: usize, end: usize) -> Option<f64> {
     let next = norm.get(i + 1).copied().filter(|_| i + 1 < end);
     match next {
         None => Some(sign),
-        Some(c) if !is_han(c) || "了的啊呀吧哦啦点些呢嘛喔哈得".contains(c) => {
+        Some(c)
+            if !is_han(c)
+                || matches!(
+                    c,
+                    '了' | '的'
+                        | '啊'
+                        | '呀'
+                        | '吧'
+                        | '哦'
+                        | '啦'
+                        | '点'
+                        | '些'
+                        | '呢'
+                        | '嘛'
+                        | '喔'
+                        | '哈'
+                        | '得'
+                ) =>
+        {
             Some(sign)
         }
         _ => None,
@@ -482,27 +518,59 @@ fn described(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
     let mut found: Vec<Contribution> = Vec::new();
     // Degree adverbs, read off the text: the segmenter keeps 很多 and 太少
     // as words, where the lexicon's 很 and 太 do not match.
-    let mut markers: Vec<(usize, usize, bool)> = Vec::new();
-    for i in start..end {
-        if !may_start(MARKER_FIRSTS, norm[i]) {
+    for m_start in start..end {
+        if !may_start(MARKER_FIRSTS, norm[m_start]) {
             continue;
         }
-        let plain = PLAIN_DEGREE.iter().map(|w| (w, false));
-        if let Some((w, excess)) = plain
-            .chain(EXCESS.iter().map(|w| (w, true)))
-            .chain(NOT_ENOUGH.iter().map(|w| (w, true)))
-            .filter(|(w, _)| w.at(norm, i))
-            .max_by_key(|(w, _)| w.len)
-        {
-            markers.push((i, i + w.len, excess));
+        // The longest word here; of equal ones the last listed.
+        let mut marker: Option<(usize, bool)> = None;
+        for (list, excess) in [(PLAIN_DEGREE, false), (EXCESS, true), (NOT_ENOUGH, true)] {
+            for w in list {
+                if w.at(norm, m_start) && marker.is_none_or(|(len, _)| w.len >= len) {
+                    marker = Some((w.len, excess));
+                }
+            }
         }
-    }
-    for (m_start, m_end, excess) in markers {
+        let Some((len, excess)) = marker else {
+            continue;
+        };
+        let m_end = m_start + len;
         // 薄很多, 降了很多: "a lot" after an adjective or a change says how
         // much, not how many.
         if m_start > start
-            && "了得薄厚好差贵快慢强弱轻重高低大小多少长短新旧宽窄深浅亮暗软硬"
-                .contains(norm[m_start - 1])
+            && matches!(
+                norm[m_start - 1],
+                '了' | '得'
+                    | '薄'
+                    | '厚'
+                    | '好'
+                    | '差'
+                    | '贵'
+                    | '快'
+                    | '慢'
+                    | '强'
+                    | '弱'
+                    | '轻'
+                    | '重'
+                    | '高'
+                    | '低'
+                    | '大'
+                    | '小'
+                    | '多'
+                    | '少'
+                    | '长'
+                    | '短'
+                    | '新'
+                    | '旧'
+                    | '宽'
+                    | '窄'
+                    | '深'
+                    | '浅'
+                    | '亮'
+                    | '暗'
+                    | '软'
+                    | '硬'
+            )
         {
             continue;
         }
@@ -567,7 +635,7 @@ const NOT_COMPLEMENT: &[char] = &[
 ];
 
 const NOT_QUITE: &[Word] = &words(["不太"]);
-const DEGREE_FIRSTS: u128 = firsts(&[PLAIN_DEGREE, EXCESS, NOT_ENOUGH, NOT_QUITE]);
+const DEGREE_FIRSTS: u16 = 1 << 2;
 
 /// Whether a clause is built as a verdict on something: a degree adverb
 /// followed by a word (很立体, 比较老套, 有点松), or a verb and a 得
@@ -634,8 +702,8 @@ const FOUND: &[Word] = &words([
     "却",
 ]);
 
-const PROMISED_FIRSTS: u128 = firsts(&[PROMISED]);
-const FOUND_FIRSTS: u128 = firsts(&[FOUND]);
+const PROMISED_FIRSTS: u16 = 1 << 3;
+const FOUND_FIRSTS: u16 = 1 << 4;
 
 /// An expectation found wrong: "网上说有停车位，到了才知道要停到外面去".
 /// The finding needs no opinion word: that it contradicts what was
@@ -660,7 +728,7 @@ const PRICES: &[Word] = &words([
     "价格", "价钱", "只要", "只需", "只用", "才花", "只花", "元", "块",
 ]);
 
-const PRICE_FIRSTS: u128 = firsts(&[PRICES]);
+const PRICE_FIRSTS: u16 = 1 << 5;
 
 /// "Only" so many or so much.
 const ONLY: &[Word] = &words([
@@ -674,7 +742,7 @@ const ONLY: &[Word] = &words([
     "才给",
     "只能",
 ]);
-const ONLY_FIRSTS: u128 = firsts(&[ONLY]);
+const ONLY_FIRSTS: u16 = 1 << 6;
 
 /// Too few of something: 只有几个台, 只送来一份, 内存只有8G. A price or a
 /// time that is "only" so much is praise instead (只要几秒, 价格只有一百).
@@ -728,8 +796,8 @@ const RETURN_VERBS: &[Word] = &words([
     "关注", "去", "找", "推荐",
 ]);
 
-const INTENT_FIRSTS: u128 = firsts(&[AGAIN, NEVER_AGAIN]);
-const RETURN_FIRSTS: u128 = firsts(&[RETURN_VERBS]);
+const INTENT_FIRSTS: u16 = 1 << 7;
+const RETURN_FIRSTS: u16 = 1 << 8;
 
 fn intent(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
     let norm = &text.norm;
@@ -854,22 +922,103 @@ fn at_str(norm: &[char], i: usize, word: &str) -> bool {
         .all(|(k, c)| norm.get(i + k) == Some(&c))
 }
 
-/// The first characters of the words in `lists`, as bits of their code
-/// points modulo 128: most positions start none of them, and one shift and
-/// mask is all those cost before the words themselves are compared (a rare
-/// false hit is checked properly after).
-const fn firsts(lists: &[&[Word]]) -> u128 {
-    let mut mask = 0u128;
-    let mut l = 0;
-    while l < lists.len() {
-        let mut w = 0;
-        while w < lists[l].len() {
-            mask |= 1 << (lists[l][w].chars[0] as u32 % 128);
-            w += 1;
+/// A wait ends here (三天, 好久): see `wait_span`.
+const WAIT_END: u16 = 1 << 9;
+/// A "still not" starts here (see `STILL_NOT`).
+const STILL_FIRSTS: u16 = 1 << 10;
+/// 比, which starts a comparison with what was expected (see `described`).
+const COMPARE: u16 = 1 << 11;
+/// 得, which starts a verb's complement (see `evaluative`).
+const COMPLEMENT: u16 = 1 << 12;
+
+/// Each rule's word lists under the bit that stands for their first
+/// characters.
+const FIRST_WORDS: &[(u16, &[&[Word]])] = &[
+    (BAD_FIRSTS, &[BAD_THINGS]),
+    (MARKER_FIRSTS, &[PLAIN_DEGREE, EXCESS, NOT_ENOUGH]),
+    (
+        DEGREE_FIRSTS,
+        &[PLAIN_DEGREE, EXCESS, NOT_ENOUGH, NOT_QUITE],
+    ),
+    (PROMISED_FIRSTS, &[PROMISED]),
+    (FOUND_FIRSTS, &[FOUND]),
+    (PRICE_FIRSTS, &[PRICES]),
+    (ONLY_FIRSTS, &[ONLY]),
+    (INTENT_FIRSTS, &[AGAIN, NEVER_AGAIN]),
+    (RETURN_FIRSTS, &[RETURN_VERBS]),
+];
+
+/// Single characters under their bit, as in `FIRST_WORDS`.
+const FIRST_CHARS: &[(u16, &[char])] = &[
+    (
+        WAIT_END,
+        &[
+            '钟', '时', '头', '天', '周', '期', '拜', '月', '年', '久', '耐', '间',
+        ],
+    ),
+    (STILL_FIRSTS, &['还', '都', '也', '仍', '未', '没', '冇']),
+    (COMPARE, &['比']),
+    (COMPLEMENT, &['得']),
+];
+
+const FIRST_START: u32 = 0x4E00;
+const FIRST_END: u32 = 0xA000;
+
+/// Per character of the basic CJK block, the rules whose words start with
+/// it. One load answers for every rule at once, without the false hits a
+/// hashed mask has on common characters, and a clause's characters ORed
+/// together tell which rules can find anything in it at all. A first
+/// character outside the block fails the build.
+static FIRST_BITS: [u16; (FIRST_END - FIRST_START) as usize] = {
+    let mut table = [0u16; (FIRST_END - FIRST_START) as usize];
+    let mut g = 0;
+    while g < FIRST_WORDS.len() {
+        let (bit, lists) = FIRST_WORDS[g];
+        let mut l = 0;
+        while l < lists.len() {
+            let mut w = 0;
+            while w < lists[l].len() {
+                let cp = lists[l][w].chars[0] as u32;
+                assert!(
+                    cp >= FIRST_START && cp < FIRST_END,
+                    "first character outside the table"
+                );
+                table[(cp - FIRST_START) as usize] |= bit;
+                w += 1;
+            }
+            l += 1;
         }
-        l += 1;
+        g += 1;
     }
-    mask
+    let mut g = 0;
+    while g < FIRST_CHARS.len() {
+        let (bit, chars) = FIRST_CHARS[g];
+        let mut i = 0;
+        while i < chars.len() {
+            let cp = chars[i] as u32;
+            assert!(
+                cp >= FIRST_START && cp < FIRST_END,
+                "first character outside the table"
+            );
+            table[(cp - FIRST_START) as usize] |= bit;
+            i += 1;
+        }
+        g += 1;
+    }
+    table
+};
+
+#[inline]
+fn first_bits(c: char) -> u16 {
+    let i = (c as u32).wrapping_sub(FIRST_START) as usize;
+    FIRST_BITS.get(i).copied().unwrap_or(0)
+}
+
+/// The rule bits of every character in `norm[from..to]`.
+fn bits_in(norm: &[char], from: usize, to: usize) -> u16 {
+    norm[from..to]
+        .iter()
+        .fold(0, |bits, &c| bits | first_bits(c))
 }
 
 /// The longest word of a list kept as text.
@@ -942,8 +1091,8 @@ const fn cont(b: &[u8], k: usize) -> u32 {
 }
 
 #[inline]
-fn may_start(firsts: u128, c: char) -> bool {
-    firsts >> (c as u32 % 128) & 1 != 0
+fn may_start(bits: u16, c: char) -> bool {
+    first_bits(c) & bits != 0
 }
 
 /// Whether `word` is written at `i`. Most positions differ in their first
@@ -953,7 +1102,28 @@ fn at(norm: &[char], i: usize, word: &[char]) -> bool {
 }
 
 fn is_count(c: char) -> bool {
-    c.is_ascii_digit() || "一二两三四五六七八九十百千几半成多".contains(c)
+    // A `matches!` rather than a string search: this is asked at every
+    // character of a possible wait.
+    c.is_ascii_digit()
+        || matches!(
+            c,
+            '一' | '二'
+                | '两'
+                | '三'
+                | '四'
+                | '五'
+                | '六'
+                | '七'
+                | '八'
+                | '九'
+                | '十'
+                | '百'
+                | '千'
+                | '几'
+                | '半'
+                | '成'
+                | '多'
+        )
 }
 
 /// The first wait (三天, 一个多小时, 成个钟, 好久) in `from..to`, if any.
@@ -987,34 +1157,9 @@ fn wait_span(norm: &[char], from: usize, to: usize) -> Option<(usize, usize)> {
     None
 }
 
-/// The characters every wait ends in, as bits of their code points modulo
-/// 64: most clauses hold none, and one shift and mask per character is
-/// all they cost (a rare false hit is checked properly after).
-const WAIT_ENDS: u64 = {
-    let ends = [
-        '钟', '时', '头', '天', '周', '期', '拜', '月', '年', '久', '耐', '间',
-    ];
-    let mut mask = 0u64;
-    let mut i = 0;
-    while i < ends.len() {
-        mask |= 1 << (ends[i] as u32 % 64);
-        i += 1;
-    }
-    mask
-};
-
 #[inline]
 fn may_end_wait(c: char) -> bool {
-    WAIT_ENDS & (1 << (c as u32 % 64)) != 0
-        && matches!(
-            c,
-            '钟' | '时' | '头' | '天' | '周' | '期' | '拜' | '月' | '年' | '久' | '耐' | '间'
-        )
-}
-
-/// Characters a "still not" starts with (see `STILL_NOT`).
-fn may_start_still_not(c: char) -> bool {
-    matches!(c, '还' | '都' | '也' | '仍' | '未' | '没' | '冇')
+    may_start(WAIT_END, c)
 }
 
 /// A wait complained about: the span of the wait and of the words that
@@ -1052,15 +1197,16 @@ const ABOUT: &[&[char]] = &[
 /// A wait (in the clause, or earlier in the same sentence) followed by a
 /// "still not", or a wait that 等了/排了 complain about. "一个小时不到就
 /// 送来了" is praise, so a bare 不 does not count.
-fn waiting(text: &Text, clause: &Clause, here: Option<(usize, usize)>) -> Option<Waiting> {
+fn waiting(
+    text: &Text,
+    clause: &Clause,
+    here: Option<(usize, usize)>,
+    present: u16,
+) -> Option<Waiting> {
     let norm = &text.norm;
     // A wait said in an earlier clause ("等了三天，还没到") only matters
     // to a clause that says "still not".
-    if here.is_none()
-        && !norm[clause.start..clause.end]
-            .iter()
-            .any(|&c| may_start_still_not(c))
-    {
+    if here.is_none() && present & STILL_FIRSTS == 0 {
         return None;
     }
     let found = |words: &[&[char]], from: usize, to: usize| {
@@ -1073,10 +1219,22 @@ fn waiting(text: &Text, clause: &Clause, here: Option<(usize, usize)>) -> Option
         })
     };
     let wait = here.or_else(|| {
-        let sentence_start = norm[..clause.start]
-            .iter()
-            .rposition(|&c| matches!(c, '。' | '！' | '？' | '!' | '?' | '\n'))
-            .map_or(0, |p| p + 1);
+        // Back to the sentence's start, noting whether anything on the way
+        // can end a wait: mostly nothing does, and the search is skipped.
+        let mut sentence_start = clause.start;
+        let mut may_wait = false;
+        while sentence_start > 0
+            && !matches!(
+                norm[sentence_start - 1],
+                '。' | '！' | '？' | '!' | '?' | '\n'
+            )
+        {
+            sentence_start -= 1;
+            may_wait |= may_end_wait(norm[sentence_start]);
+        }
+        if !may_wait {
+            return None;
+        }
         wait_span(norm, sentence_start, clause.start).map(|_| (clause.start, clause.start))
     })?;
     if let Some(still) = found(STILL_NOT, wait.1, clause.end) {

@@ -217,10 +217,7 @@ fn bare_consumer(brokers: &str, topic: &str) -> Result<Drained> {
 
 /// The process's peak resident set size (`VmHWM`), in KiB.
 fn peak_rss_kib() -> Result<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").context("/proc/self/status")?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    tongdian_ingest::peak_resident_bytes()
+        .map(|bytes| bytes / 1024)
         .context("no VmHWM in /proc/self/status")
 }

@@ -38,6 +38,7 @@ pub use config::{
 };
 pub use dlq::producer;
 pub use error::IngestError;
+pub use memory::peak_resident_bytes;
 pub use metrics::Metrics;
 pub use pipeline::{run, Enricher, NoObserver, Observer, RunOptions, RunStats};
 pub use sink::{

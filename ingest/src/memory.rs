@@ -99,13 +99,24 @@ impl MemoryGuard {
 }
 
 /// The process's resident set size in bytes, where the platform tells
-/// (Linux `/proc/self/status`, in KiB, so no page size is assumed); `None`
-/// elsewhere, which leaves the bound to the flush sizes.
+/// (Linux); `None` elsewhere, which leaves the bound to the flush sizes.
 pub fn resident_bytes() -> Option<u64> {
+    status_bytes("VmRSS:")
+}
+
+/// The process's peak resident set size in bytes, where the platform tells
+/// (Linux), for the benchmark's report.
+pub fn peak_resident_bytes() -> Option<u64> {
+    status_bytes("VmHWM:")
+}
+
+/// A size field of `/proc/self/status`, which gives KiB, so no page size is
+/// assumed.
+fn status_bytes(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kib: u64 = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .find_map(|l| l.strip_prefix(field))?
         .trim()
         .trim_end_matches("kB")
         .trim()
@@ -183,6 +194,8 @@ mod tests {
             // A test binary is resident in at least a megabyte and less
             // than the machine.
             assert!((MIB..64 * 1024 * MIB).contains(&rss), "{rss}");
+            let peak = peak_resident_bytes().expect("VmHWM on Linux");
+            assert!(peak >= rss, "peak {peak} below current {rss}");
         }
     }
 }

@@ -30,26 +30,24 @@ def main() -> None:
     def one(sql):
         return con.execute(sql).fetchone()[0]
 
+    def by_key(sql):
+        """A two-column query as a dict of its first column to its second."""
+        return dict(con.execute(sql).fetchall())
+
     facts = {"feedback_rows": one("select count(*) from feedback")}
     # Every grain's `all` rows count each message once.
-    facts["messages_by_grain"] = dict(
-        con.execute(
-            "select grain, sum(messages) from rollups where theme = 'all' group by grain"
-        ).fetchall()
+    facts["messages_by_grain"] = by_key(
+        "select grain, sum(messages) from rollups where theme = 'all' group by grain"
     )
     facts["late_correction_rows"] = one("select count(*) from rollups where is_late_correction")
     # Complaints per theme from the rollups (daily) and recomputed from feedback.
-    facts["rollup_complaints"] = dict(
-        con.execute(
-            "select theme, sum(complaints) from rollups where grain = '1d' and theme <> 'all'"
-            " group by theme order by theme"
-        ).fetchall()
+    facts["rollup_complaints"] = by_key(
+        "select theme, sum(complaints) from rollups where grain = '1d' and theme <> 'all'"
+        " group by theme order by theme"
     )
-    facts["feedback_complaints"] = dict(
-        con.execute(
-            "select t.id, count(distinct f.id) from feedback f, unnest(f.themes) as u(t)"
-            " where t.polarity = 'negative' group by t.id order by t.id"
-        ).fetchall()
+    facts["feedback_complaints"] = by_key(
+        "select t.id, count(distinct f.id) from feedback f, unnest(f.themes) as u(t)"
+        " where t.polarity = 'negative' group by t.id order by t.id"
     )
     facts["rollup_promoters"] = one(
         "select sum(promoters) from rollups where grain = '1d' and theme = 'all'"
@@ -65,9 +63,7 @@ def main() -> None:
         " or list_contains(flags, 'escalation')"
         " or (list_contains(flags, 'churn_risk') and segment = 'high_value')"
     )
-    facts["alerts_by_kind"] = dict(
-        con.execute("select kind, count(*) from alerts group by kind").fetchall()
-    )
+    facts["alerts_by_kind"] = by_key("select kind, count(*) from alerts group by kind")
     facts["alert_ids_distinct"] = one("select count(distinct alert_id) from alerts")
     facts["alert_rows"] = one("select count(*) from alerts")
     facts["critical_messages_alerted"] = one(
@@ -86,11 +82,9 @@ def main() -> None:
         "select count(*) from (select grain, window_start, theme from pain_points"
         " group by all having count(*) > 1)"
     )
-    facts["pain_point_complaints_1d"] = dict(
-        con.execute(
-            "select theme, sum(complaints) from pain_points where grain = '1d'"
-            " group by theme order by theme"
-        ).fetchall()
+    facts["pain_point_complaints_1d"] = by_key(
+        "select theme, sum(complaints) from pain_points where grain = '1d'"
+        " group by theme order by theme"
     )
     facts["moscow_values"] = sorted(
         r[0] for r in con.execute("select distinct moscow from pain_points").fetchall()
@@ -107,11 +101,9 @@ def main() -> None:
         "select sum(csat_responses) from channel_kpis where grain = '1d'"
     )
     facts["feedback_csat_responses"] = one("select count(csat) from feedback")
-    facts["view_theme_complaints_1d"] = dict(
-        con.execute(
-            "select theme, sum(complaints) from theme_kpis where grain = '1d'"
-            " group by theme order by theme"
-        ).fetchall()
+    facts["view_theme_complaints_1d"] = by_key(
+        "select theme, sum(complaints) from theme_kpis where grain = '1d'"
+        " group by theme order by theme"
     )
     facts["view_stages_with_nps"] = sorted(
         r[0]

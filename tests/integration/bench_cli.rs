@@ -2,7 +2,7 @@
 //! twice (bare consumer, pipeline) and prints figures; the pipeline's run
 //! really lands every message in the tables. No timing is asserted.
 
-use crate::support::{read_tables, tongdian, Tansu};
+use crate::support::{read_tables, stdout_of, tongdian, Tansu};
 
 #[test]
 #[ignore = "needs tansu and the Python readers; run through scripts/test.sh"]
@@ -11,17 +11,11 @@ fn the_backlog_benchmark_runs_on_a_tiny_topic() {
     let tansu = Tansu::start_sqlite(broker_dir.path());
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("tables");
-    let out = tongdian()
-        .args(["bench", "backlog", "--produce", "--messages", "2000"])
-        .args(["--brokers", &tansu.brokers, "--output"])
-        .arg(&output)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = stdout_of(
+        tongdian()
+            .args(["bench", "backlog", "--produce", "--messages", "2000"])
+            .args(["--brokers", &tansu.brokers, "--output"])
+            .arg(&output),
     );
     let figure = |label: &str| -> f64 {
         let line = stdout

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    assert_exactly_once, create_topics, produce, read_tables, review, run_to_end, Tansu, Worker,
+    assert_exactly_once, produce, read_tables, review, run_to_end, Tansu, Worker,
 };
 
 const TOPIC: &str = "feedback.reviews";
@@ -111,8 +111,7 @@ fn feedback_writes(log: &str) -> usize {
 #[ignore = "needs tansu and the Python readers; run through scripts/test.sh"]
 async fn sigkill_during_a_hundred_thousand_message_backlog_loses_and_duplicates_nothing() {
     let broker_dir = tempfile::tempdir().unwrap();
-    let tansu = Tansu::start_sqlite(broker_dir.path());
-    create_topics(&tansu.brokers, &[(TOPIC, 4), ("feedback.dlq", 1)]).await;
+    let tansu = Tansu::with_input(broker_dir.path(), TOPIC, 4).await;
     const TOTAL: usize = 100_000;
     let is_invalid = |i: usize| i % 20 == 7;
     let invalid = (0..TOTAL).filter(|&i| is_invalid(i)).count();

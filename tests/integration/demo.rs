@@ -1,23 +1,13 @@
 //! `tongdian demo`: the embedded default, checked with an independent reader.
 
-use crate::support::{assert_exactly_once, read_tables, tongdian};
+use crate::support::{assert_exactly_once, read_tables, stdout_of, tongdian};
 
 #[test]
 #[ignore = "needs the Python readers; run through scripts/test.sh"]
 fn demo_fills_tables_that_deltalake_and_duckdb_read() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("tables");
-    let out = tongdian()
-        .args(["demo", "--output"])
-        .arg(&output)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = stdout_of(tongdian().args(["demo", "--output"]).arg(&output));
     assert!(stdout.contains("produced 2400 sample messages"), "{stdout}");
     assert!(stdout.contains("messages     2376"), "{stdout}");
     assert!(stdout.contains("dead letters 24"), "{stdout}");

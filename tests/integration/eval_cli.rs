@@ -1,6 +1,6 @@
 //! `tongdian eval`: scoring the analysis against labelled messages.
 
-use crate::support::{repo_root, tongdian};
+use crate::support::{repo_root, stdout_of, tongdian};
 
 fn metric(report: &str, name: &str) -> f64 {
     let line = report
@@ -17,19 +17,13 @@ fn metric(report: &str, name: &str) -> f64 {
 
 /// `tongdian eval` over the shipped labelled set; its report.
 fn eval_shipped_set(args: &[&str]) -> String {
-    let out = tongdian()
-        .arg("eval")
-        .args(args)
-        .arg("--labels")
-        .arg(repo_root().join("nlp/eval/labelled.jsonl"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    stdout_of(
+        tongdian()
+            .arg("eval")
+            .args(args)
+            .arg("--labels")
+            .arg(repo_root().join("nlp/eval/labelled.jsonl")),
+    )
 }
 
 #[test]

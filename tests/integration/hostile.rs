@@ -11,9 +11,7 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 
-use crate::support::{
-    app_ids, create_topics, read_tables_with, review, wait_tables_cover, Tansu, Worker,
-};
+use crate::support::{app_ids, read_tables_with, review, wait_tables_cover, Tansu, Worker};
 
 const TOPIC: &str = "feedback.reviews";
 const TS: &str = "2026-11-03T10:00:00Z";
@@ -370,8 +368,7 @@ fn read_dead_letter_topic(brokers: &str, expected: usize) -> Vec<Letter> {
 #[ignore = "needs tansu and the Python readers; run through scripts/test.sh"]
 async fn every_hostile_message_becomes_a_dead_letter_and_the_worker_goes_on() {
     let broker_dir = tempfile::tempdir().unwrap();
-    let tansu = Tansu::start_sqlite(broker_dir.path());
-    create_topics(&tansu.brokers, &[(TOPIC, 1), ("feedback.dlq", 1)]).await;
+    let tansu = Tansu::with_input(broker_dir.path(), TOPIC, 1).await;
 
     // One at a time, so each message's offset is known from its delivery.
     let producer: FutureProducer = ClientConfig::new()

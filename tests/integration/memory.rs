@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{create_topics, produce, read_tables, Tansu, Worker};
+use crate::support::{assert_exactly_once, produce, read_tables, Tansu, Worker};
 
 const TOPIC: &str = "feedback.reviews";
 
@@ -26,8 +26,7 @@ fn peak_kib(pid: u32) -> Option<u64> {
 #[ignore = "needs tansu and the Python readers; run through scripts/test.sh"]
 async fn a_worker_commits_early_to_stay_under_its_memory_limit() {
     let broker_dir = tempfile::tempdir().unwrap();
-    let tansu = Tansu::start_sqlite(broker_dir.path());
-    create_topics(&tansu.brokers, &[(TOPIC, 2), ("feedback.dlq", 1)]).await;
+    let tansu = Tansu::with_input(broker_dir.path(), TOPIC, 2).await;
     const TOTAL: usize = 20_000;
     let clauses = [
         "物流很快，但是客服态度很差",
@@ -74,22 +73,16 @@ async fn a_worker_commits_early_to_stay_under_its_memory_limit() {
         ],
     );
     let pid = worker.child.id();
-    let deadline = Instant::now() + Duration::from_secs(180);
     let mut peak = 0;
-    let status = loop {
-        if let Some(kib) = peak_kib(pid) {
-            peak = peak.max(kib);
-        }
-        if let Some(status) = worker.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the worker did not drain {TOTAL} messages in 180 s:\n{}",
-            worker.log_tail()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = worker.wait_exit(
+        Instant::now() + Duration::from_secs(180),
+        &format!("the worker did not drain {TOTAL} messages in 180 s"),
+        || {
+            if let Some(kib) = peak_kib(pid) {
+                peak = peak.max(kib);
+            }
+        },
+    );
     let log = worker.log();
     assert!(
         status.success(),
@@ -113,6 +106,5 @@ async fn a_worker_commits_early_to_stay_under_its_memory_limit() {
     eprintln!("{early} early commits; peak resident {peak_mib} MiB (limit {limit_mib} MiB)");
 
     let facts = read_tables(&output, &[]);
-    assert_eq!(facts["feedback_rows"], TOTAL);
-    assert_eq!(facts["feedback_distinct_ids"], TOTAL);
+    assert_exactly_once(&facts, TOTAL, 0);
 }

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    app_ids, create_topics, metric_value, produce, read_tables_with, review, wait_tables_cover,
-    S3Server, Tansu, Worker,
+    app_ids, metric_value, produce, read_tables_with, review, wait_tables_cover, S3Server, Tansu,
+    Worker,
 };
 
 const TOPIC: &str = "feedback.reviews";
@@ -57,9 +57,8 @@ fn assert_exactly_once(facts: &serde_json::Value, total: usize) {
 #[ignore = "needs tansu and the Python readers; run through scripts/test.sh"]
 async fn a_broker_outage_of_thirty_seconds_loses_and_duplicates_nothing() {
     let broker_dir = tempfile::tempdir().unwrap();
-    let tansu = Tansu::start_sqlite(broker_dir.path());
+    let tansu = Tansu::with_input(broker_dir.path(), TOPIC, 4).await;
     let (brokers, port) = (tansu.brokers.clone(), tansu.port);
-    create_topics(&brokers, &[(TOPIC, 4), ("feedback.dlq", 1)]).await;
     const BEFORE: usize = 20_000;
     const AFTER: usize = 5_000;
     produce(&brokers, &messages(0..BEFORE)).await;
@@ -126,8 +125,7 @@ fn metric(worker: &Worker, name: &str) -> f64 {
 #[ignore = "needs tansu, s3s-fs and the Python readers; run through scripts/test.sh"]
 async fn a_store_outage_of_thirty_seconds_is_retried_with_backoff() {
     let broker_dir = tempfile::tempdir().unwrap();
-    let tansu = Tansu::start_sqlite(broker_dir.path());
-    create_topics(&tansu.brokers, &[(TOPIC, 4), ("feedback.dlq", 1)]).await;
+    let tansu = Tansu::with_input(broker_dir.path(), TOPIC, 4).await;
     let store_dir = tempfile::tempdir().unwrap();
     let s3 = S3Server::start(store_dir.path(), &["lake"]);
     let (s3_env, s3_port) = (s3.env(), s3.port);

@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use crate::support::{
-    app_ids, assert_exactly_once, create_topics, metric_value, produce, read_tables, review,
-    signal, wait_tables_cover, Tansu, Worker,
+    app_ids, assert_exactly_once, metric_value, produce, read_tables, review, signal,
+    wait_tables_cover, Tansu, Worker,
 };
 
 const TOPIC: &str = "feedback.reviews";
@@ -51,8 +51,7 @@ fn count(log: &str, needle: &str) -> usize {
 #[ignore = "needs tansu and the Python readers; run through scripts/test.sh"]
 async fn scaling_one_three_one_under_load_keeps_exactly_once() {
     let broker_dir = tempfile::tempdir().unwrap();
-    let tansu = Tansu::start_sqlite(broker_dir.path());
-    create_topics(&tansu.brokers, &[(TOPIC, 4), ("feedback.dlq", 1)]).await;
+    let tansu = Tansu::with_input(broker_dir.path(), TOPIC, 4).await;
     const BACKLOG: usize = 20_000;
     const LIVE: usize = 20_000;
     const TOTAL: usize = BACKLOG + LIVE;
@@ -165,8 +164,7 @@ async fn scaling_one_three_one_under_load_keeps_exactly_once() {
 #[ignore = "needs tansu and the Python readers; run through scripts/test.sh"]
 async fn a_writer_whose_offsets_were_advanced_by_another_commits_nothing_for_them() {
     let broker_dir = tempfile::tempdir().unwrap();
-    let tansu = Tansu::start_sqlite(broker_dir.path());
-    create_topics(&tansu.brokers, &[(TOPIC, 2), ("feedback.dlq", 1)]).await;
+    let tansu = Tansu::with_input(broker_dir.path(), TOPIC, 2).await;
     const TOTAL: usize = 10_000;
     produce(&tansu.brokers, &(0..TOTAL).map(message).collect::<Vec<_>>()).await;
 
@@ -189,7 +187,8 @@ async fn a_writer_whose_offsets_were_advanced_by_another_commits_nothing_for_the
         })
         .collect();
     for w in &mut workers {
-        let status = wait_exit(w, Duration::from_secs(240));
+        let deadline = std::time::Instant::now() + Duration::from_secs(240);
+        let status = w.wait_exit(deadline, "the worker did not finish within 240 s", || {});
         assert!(status.success(), "a worker failed:\n{}", w.log_tail());
     }
     let fenced: usize = workers
@@ -201,19 +200,4 @@ async fn a_writer_whose_offsets_were_advanced_by_another_commits_nothing_for_the
     let invalid = (0..TOTAL).filter(|i| i % 25 == 13).count();
     assert_exactly_once(&facts, TOTAL - invalid, invalid);
     eprintln!("two groups on one table: {fenced} fenced commits, exactly once");
-}
-
-fn wait_exit(worker: &mut Worker, timeout: Duration) -> std::process::ExitStatus {
-    let deadline = std::time::Instant::now() + timeout;
-    loop {
-        if let Some(status) = worker.child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the worker did not finish within {timeout:?}:\n{}",
-            worker.log_tail()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }

@@ -5,20 +5,15 @@
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    create_topics, http_get, metric_value, produce, read_tables, read_tables_with, review,
-    run_to_end, signal, S3Server, Tansu, Worker,
+    http_get, metric_value, produce, read_tables, read_tables_with, review, run_to_end, signal,
+    S3Server, Tansu, Worker,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs tansu and the Python readers; run through scripts/test.sh"]
 async fn sigterm_commits_the_buffer_and_exits_within_ten_seconds() {
     let broker_dir = tempfile::tempdir().unwrap();
-    let tansu = Tansu::start_sqlite(broker_dir.path());
-    create_topics(
-        &tansu.brokers,
-        &[("feedback.reviews", 2), ("feedback.dlq", 1)],
-    )
-    .await;
+    let tansu = Tansu::with_input(broker_dir.path(), "feedback.reviews", 2).await;
     let messages: Vec<_> = (0..500)
         .map(|i| {
             let payload = format!(
@@ -54,21 +49,12 @@ async fn sigterm_commits_the_buffer_and_exits_within_ten_seconds() {
     assert_eq!(http_get(&address, "/healthz").map(|r| r.0), Some(200));
 
     let signalled = Instant::now();
-    let kill = std::process::Command::new("kill")
-        .args(["-TERM", &worker.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let status = loop {
-        if let Some(status) = worker.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            signalled.elapsed() < Duration::from_secs(10),
-            "still running 10 s after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    signal(&worker.child, "TERM");
+    let status = worker.wait_exit(
+        signalled + Duration::from_secs(10),
+        "still running 10 s after SIGTERM",
+        || {},
+    );
     assert!(status.success(), "{status}");
 
     let facts = read_tables(&output, &[]);
@@ -84,12 +70,7 @@ async fn sigterm_commits_the_buffer_and_exits_within_ten_seconds() {
 #[ignore = "needs tansu, s3s-fs and the Python readers; run through scripts/test.sh"]
 async fn the_shutdown_bound_is_configurable_and_holds_while_the_store_is_down() {
     let broker_dir = tempfile::tempdir().unwrap();
-    let tansu = Tansu::start_sqlite(broker_dir.path());
-    create_topics(
-        &tansu.brokers,
-        &[("feedback.reviews", 2), ("feedback.dlq", 1)],
-    )
-    .await;
+    let tansu = Tansu::with_input(broker_dir.path(), "feedback.reviews", 2).await;
     let messages: Vec<_> = (0..300)
         .map(|i| review("feedback.reviews", "sb-", i))
         .collect();
@@ -116,17 +97,11 @@ async fn the_shutdown_bound_is_configurable_and_holds_while_the_store_is_down() 
 
     let signalled = Instant::now();
     signal(&worker.child, "TERM");
-    let status = loop {
-        if let Some(status) = worker.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            signalled.elapsed() < Duration::from_secs(11),
-            "still running 11 s after SIGTERM with a 6 s bound:\n{}",
-            worker.log_tail()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = worker.wait_exit(
+        signalled + Duration::from_secs(11),
+        "still running 11 s after SIGTERM with a 6 s bound",
+        || {},
+    );
     let took = signalled.elapsed();
     // It tried to commit for the whole bound, then gave up, saying so.
     assert!(took >= Duration::from_secs(6), "{took:?}");

@@ -16,25 +16,10 @@ pub fn tongdian() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tongdian"))
 }
 
-/// `tongdian run --exit-at-end` with group timeouts short enough for tests
-/// (tansu waits for a departed member's session to expire); returns its
-/// standard output and fails the test, with the log, if the run fails.
-pub fn run_to_end(brokers: &str, output: &str, args: &[&str], env: &[(&str, String)]) -> String {
-    let out = tongdian()
-        .args([
-            "run",
-            "--exit-at-end",
-            "--brokers",
-            brokers,
-            "--output",
-            output,
-        ])
-        .args(args)
-        .env("TONGDIAN_KAFKA_SESSION_TIMEOUT_MS", "6000")
-        .env("TONGDIAN_KAFKA_HEARTBEAT_INTERVAL_MS", "1000")
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .output()
-        .unwrap();
+/// Runs `command` and returns its standard output; fails the test, with
+/// both outputs, if it does not succeed.
+pub fn stdout_of(command: &mut Command) -> String {
+    let out = command.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -42,6 +27,27 @@ pub fn run_to_end(brokers: &str, output: &str, args: &[&str], env: &[(&str, Stri
         String::from_utf8_lossy(&out.stderr)
     );
     stdout
+}
+
+/// `tongdian run --exit-at-end` with group timeouts short enough for tests
+/// (tansu waits for a departed member's session to expire); returns its
+/// standard output and fails the test, with the log, if the run fails.
+pub fn run_to_end(brokers: &str, output: &str, args: &[&str], env: &[(&str, String)]) -> String {
+    stdout_of(
+        tongdian()
+            .args([
+                "run",
+                "--exit-at-end",
+                "--brokers",
+                brokers,
+                "--output",
+                output,
+            ])
+            .args(args)
+            .env("TONGDIAN_KAFKA_SESSION_TIMEOUT_MS", "6000")
+            .env("TONGDIAN_KAFKA_HEARTBEAT_INTERVAL_MS", "1000")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str()))),
+    )
 }
 
 /// Waits until something listens on `address`.
@@ -88,6 +94,15 @@ impl Tansu {
     /// `--exit-at-end`; its SQL engines answer correctly.)
     pub fn start_sqlite(dir: &Path) -> Tansu {
         Tansu::start_sqlite_with(dir, None, &[])
+    }
+
+    /// `start_sqlite` with the worker's input topic (`partitions` of it)
+    /// and a one-partition `feedback.dlq` created: what most tests start
+    /// from.
+    pub async fn with_input(dir: &Path, topic: &str, partitions: i32) -> Tansu {
+        let tansu = Tansu::start_sqlite(dir);
+        create_topics(&tansu.brokers, &[(topic, partitions), ("feedback.dlq", 1)]).await;
+        tansu
     }
 
     /// The same on a given port: a restarted broker must be found where the
@@ -434,6 +449,25 @@ impl Worker {
         }
     }
 
+    /// Waits for the worker to exit, calling `each` between polls; fails
+    /// the test, saying `what` and showing the log, if it still runs at
+    /// `deadline`.
+    pub fn wait_exit(
+        &mut self,
+        deadline: Instant,
+        what: &str,
+        mut each: impl FnMut(),
+    ) -> std::process::ExitStatus {
+        loop {
+            each();
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "{what}:\n{}", self.log_tail());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Waits, watching `/metrics`, until the worker has read at least
     /// `messages`; returns that exposition. Fails the test if the worker
     /// exits or `timeout` passes first.
@@ -559,4 +593,19 @@ pub fn assert_exactly_once(facts: &Value, valid: usize, invalid: usize) {
     assert_eq!(facts["feedback_distinct_ids"], valid);
     assert_eq!(facts["dead_letter_rows"], invalid);
     assert_eq!(facts["dead_letter_positions"], invalid);
+}
+
+/// The rollups the independent reader summed agree with what it recomputed
+/// from `feedback`: each window size counts every message once in its
+/// `all` rows, and complaints per theme and promoters match.
+pub fn assert_rollups_match_feedback(f: &Value, rows: u64) {
+    for grain in ["1h", "1d"] {
+        assert_eq!(
+            f["messages_by_grain"][grain].as_u64(),
+            Some(rows),
+            "{grain}: {f}"
+        );
+    }
+    assert_eq!(f["rollup_complaints"], f["feedback_complaints"], "{f}");
+    assert_eq!(f["rollup_promoters"], f["feedback_promoters"]);
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::ClientConfig;
 
-use crate::support::{tongdian, Tansu};
+use crate::support::{stdout_of, tongdian, Tansu};
 
 const ALL: [&str; 6] = [
     "feedback.reviews",
@@ -19,18 +19,11 @@ const ALL: [&str; 6] = [
 ];
 
 fn topics_create(brokers: &str, args: &[&str]) -> String {
-    let out = tongdian()
-        .args(["topics", "create", "--brokers", brokers])
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    stdout_of(
+        tongdian()
+            .args(["topics", "create", "--brokers", brokers])
+            .args(args),
+    )
 }
 
 /// Partitions per topic as the broker reports them, `None` if absent.

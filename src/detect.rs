@@ -29,8 +29,8 @@ use tongdian_aggregator::{
     WindowCounts,
 };
 use tongdian_ingest::{
-    alert_json, Advance, DeltaSink, IngestError, KafkaConfig, TableId, TableLocation, TableSet,
-    TopicPartition,
+    alert_json, Advance, DeltaSink, IngestError, KafkaConfig, Retry, TableId, TableLocation,
+    TableSet, TopicPartition,
 };
 use tongdian_schemas::analytics::{self, AlertRecord, PainPointRecord};
 
@@ -369,8 +369,7 @@ impl Detector {
                 from,
                 to: position,
             };
-            let started = tokio::time::Instant::now();
-            let mut backoff = Duration::from_millis(500);
+            let mut retry = Retry::new(STORE_RETRY_LIMIT);
             loop {
                 match self
                     .sink
@@ -397,10 +396,12 @@ impl Detector {
                         self.committed[i] = found;
                         break;
                     }
-                    Err(e @ IngestError::Table { .. }) if started.elapsed() < STORE_RETRY_LIMIT => {
-                        tracing::warn!(table = table.name(), error = %e, retry_in = ?backoff, "detector commit failed; retrying");
-                        tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(Duration::from_secs(30));
+                    Err(e @ IngestError::Table { .. }) => {
+                        let Some(wait) = retry.next_wait() else {
+                            return Err(e.into());
+                        };
+                        tracing::warn!(table = table.name(), error = %e, retry_in = ?wait, "detector commit failed; retrying");
+                        tokio::time::sleep(wait).await;
                     }
                     Err(e) => return Err(e.into()),
                 }

@@ -13,7 +13,7 @@
 //! waits meanwhile, so no offset moves past an unsent dead letter.
 
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
@@ -23,6 +23,7 @@ use tongdian_schemas::DeadLetter;
 
 use crate::config::KafkaConfig;
 use crate::error::IngestError;
+use crate::retry::Retry;
 
 /// The worker's producer (dead letters, alerts, counts): idempotent, and
 /// patient, since a commit waits for it and a broker outage should be
@@ -41,11 +42,6 @@ pub struct DeadLetterTopic {
     producer: Mutex<FutureProducer>,
     retry_limit: Duration,
 }
-
-/// Resends after a failure: doubling from this…
-const RETRY_BACKOFF_START: Duration = Duration::from_millis(500);
-/// …up to this.
-const RETRY_BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 impl DeadLetterTopic {
     /// `None` when the configuration disables the topic.
@@ -68,8 +64,7 @@ impl DeadLetterTopic {
     /// Sends every dead letter and waits until the broker has them all,
     /// retrying the failed ones with backoff for up to the retry limit.
     pub async fn send_all(&self, letters: &[DeadLetter]) -> Result<(), IngestError> {
-        let started = Instant::now();
-        let mut backoff = RETRY_BACKOFF_START;
+        let mut retry = Retry::new(self.retry_limit);
         let mut left: Vec<&DeadLetter> = letters.iter().collect();
         loop {
             let producer = self.producer.lock().expect("producer lock").clone();
@@ -84,20 +79,19 @@ impl DeadLetterTopic {
                 }
             }
             let Some(error) = last_error else {
-                if backoff > RETRY_BACKOFF_START {
+                if retry.retried() {
                     tracing::info!(topic = %self.topic, "the dead-letter topic is back; sent");
                 }
                 return Ok(());
             };
-            if started.elapsed() >= self.retry_limit {
+            let Some(wait) = retry.next_wait() else {
                 return Err(error);
-            }
+            };
             tracing::warn!(
-                topic = %self.topic, %error, unsent = failed.len(), retry_in = ?backoff,
+                topic = %self.topic, %error, unsent = failed.len(), retry_in = ?wait,
                 "sending dead letters failed; retrying"
             );
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(RETRY_BACKOFF_MAX);
+            tokio::time::sleep(wait).await;
             match self.config.create::<FutureProducer>() {
                 Ok(fresh) => *self.producer.lock().expect("producer lock") = fresh,
                 Err(e) => tracing::warn!(error = %e, "recreating the dead-letter producer"),

@@ -11,6 +11,7 @@
 //! - `ledger.rs`: pure bookkeeping (owned partitions, per-table offsets,
 //!   the buffer and when it is due); all of the delivery rules live here.
 //! - `source.rs`: the consumer and its rebalance hook (tables decide offsets).
+//! - `retry.rs`: [`Retry`], the backoff schedule every retry loop shares.
 //! - `sink.rs`: Delta tables: create, commit with `txn` offsets, read offsets.
 //! - `dlq.rs`: the dead-letter topic.
 //! - `topics.rs`: `tongdian topics create`.
@@ -27,6 +28,7 @@ mod ledger;
 mod memory;
 mod metrics;
 mod pipeline;
+mod retry;
 mod sink;
 mod source;
 mod topics;
@@ -41,6 +43,7 @@ pub use error::IngestError;
 pub use memory::peak_resident_bytes;
 pub use metrics::Metrics;
 pub use pipeline::{run, Enricher, NoObserver, Observer, RunOptions, RunStats};
+pub use retry::Retry;
 pub use sink::{
     Advance, DeltaSink, TableId, TableLocation, TableOffsets, TableSet, TopicPartition,
 };

@@ -33,6 +33,7 @@ use crate::error::IngestError;
 use crate::ledger::{Admission, FlushPolicy, IdCheck, Ledger, Pending, RecentIds};
 use crate::memory::{release_freed, resident_bytes, MemoryGuard, Pressure};
 use crate::metrics::Metrics;
+use crate::retry::Retry;
 use crate::sink::{Advance, DeltaSink, TableId, TableLocation, TableSet, TopicPartition};
 use crate::source::{
     create_consumer, end_offsets, existing_topics, RebalanceEvent, WorkerConsumer,
@@ -95,10 +96,6 @@ pub struct RunOptions {
 /// How the loop paused while idle, and how long to wait after a Kafka error.
 const IDLE_TICK: Duration = Duration::from_millis(200);
 const KAFKA_ERROR_BACKOFF: Duration = Duration::from_millis(500);
-/// Commit retries while the store fails: doubling from this…
-const COMMIT_BACKOFF_START: Duration = Duration::from_millis(500);
-/// …up to this.
-const COMMIT_BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 /// Runs one worker until `shutdown` resolves (or, with `exit_at_end`, until
 /// the backlog it started with is in the tables).
@@ -459,7 +456,7 @@ impl Worker<'_> {
         let mut counts = Vec::new();
         let mut alerts: Vec<AlertRecord> = Vec::new();
         for table in self.tables.iter() {
-            let mut retrying: Option<(Instant, Duration)> = None;
+            let mut retrying: Option<Retry> = None;
             // Derived once per set of rows: the aggregator's state moves
             // with each call, and a retried commit carries the same rows.
             let mut derived: Option<Derived> = None;
@@ -562,16 +559,17 @@ impl Worker<'_> {
                     // The store failed (outage, throttling): nothing was
                     // committed and no offset moved, so trying again is safe.
                     Err(e @ IngestError::Table { .. }) => {
-                        let (since, backoff) =
-                            retrying.unwrap_or((Instant::now(), COMMIT_BACKOFF_START));
-                        if since.elapsed() >= self.commit_retry_limit {
+                        let limit = self.commit_retry_limit;
+                        let Some(wait) = retrying
+                            .get_or_insert_with(|| Retry::new(limit))
+                            .next_wait()
+                        else {
                             return Err(e);
-                        }
+                        };
                         self.metrics.store_ok(false);
                         self.metrics.commit_retry();
-                        tracing::warn!(table = table.name(), error = %e, retry_in = ?backoff, "commit failed; retrying");
-                        tokio::time::sleep(backoff).await;
-                        retrying = Some((since, (backoff * 2).min(COMMIT_BACKOFF_MAX)));
+                        tracing::warn!(table = table.name(), error = %e, retry_in = ?wait, "commit failed; retrying");
+                        tokio::time::sleep(wait).await;
                     }
                     Err(e) => return Err(e),
                 }

@@ -84,13 +84,14 @@ async fn post(
     backoff: Backoff,
     alert: &AlertRecord,
 ) -> bool {
-    let body = webhook_body(alert, format);
+    // Serialised once: every attempt sends the same bytes.
+    let body = webhook_body(alert, format).to_string();
     let mut attempt = 0;
     loop {
         let outcome = client
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.to_string())
+            .body(body.clone())
             .send()
             .await;
         let retry = match &outcome {

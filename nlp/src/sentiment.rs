@@ -580,7 +580,7 @@ fn described(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
         if taken(m_end, out) {
             continue;
         }
-        let negated = at_str(norm, m_start, "不够");
+        let negated = at(norm, m_start, &['不', '够']);
         let value = if negated {
             -sign.abs()
         } else if excess {
@@ -605,8 +605,8 @@ fn described(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
             continue;
         };
         let mut k = i + 1 + w.len;
-        for filler in ["中", "上", "的", "要", "还", "更"] {
-            if at_str(norm, k, filler) {
+        for filler in ['中', '上', '的', '要', '还', '更'] {
+            if norm.get(k) == Some(&filler) {
                 k += 1;
             }
         }
@@ -915,13 +915,6 @@ const DONE: &[&[char]] = &[
     &['就', '到', '了'],
 ];
 
-/// Whether `word` is written at `i`, for the word lists kept as text.
-fn at_str(norm: &[char], i: usize, word: &str) -> bool {
-    word.chars()
-        .enumerate()
-        .all(|(k, c)| norm.get(i + k) == Some(&c))
-}
-
 /// A wait ends here (三天, 好久): see `wait_span`.
 const WAIT_END: u16 = 1 << 9;
 /// A "still not" starts here (see `STILL_NOT`).
@@ -1036,8 +1029,7 @@ impl Word {
     /// Whether the word is written at `i`.
     #[inline]
     fn at(&self, norm: &[char], i: usize) -> bool {
-        norm.get(i) == Some(&self.chars[0])
-            && norm.get(i..i + self.len) == self.chars.get(..self.len)
+        at(norm, i, &self.chars[..self.len])
     }
 }
 

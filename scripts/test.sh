@@ -15,6 +15,27 @@ root=$(pwd)
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "training file (the sentiment model's tests rebuild it from the CSV)"
+# The project keeps it in ../shared/data beside the repository; a clone made
+# elsewhere (a temporary directory) finds it beside the repository it was
+# cloned from.
+csv=shared/data/online_shopping_7_cats.csv
+if [ -z "${TD_TRAINING_CSV:-}" ]; then
+    origin=$(git remote get-url origin 2>/dev/null || true)
+    for candidate in "$root/../$csv" "${origin:+$origin/../$csv}"; do
+        if [ -n "$candidate" ] && [ -f "$candidate" ]; then
+            TD_TRAINING_CSV=$(cd "$(dirname "$candidate")" && pwd)/$(basename "$candidate")
+            break
+        fi
+    done
+fi
+if [ -z "${TD_TRAINING_CSV:-}" ] || [ ! -f "$TD_TRAINING_CSV" ]; then
+    echo "the training file ../$csv is missing; set TD_TRAINING_CSV to its path" >&2
+    exit 1
+fi
+export TD_TRAINING_CSV
+echo "using $TD_TRAINING_CSV"
+
 step "perl and openssl (the vendored OpenSSL build; the TLS test's certificates)"
 # rdkafka's ssl-vendored feature builds OpenSSL from source with perl; the
 # Kafka security test makes its CA and certificates with the openssl CLI.

@@ -9,6 +9,8 @@
 
 use std::sync::OnceLock;
 
+mod common;
+
 use tongdian_nlp::eval::{evaluate, parse_jsonl, EvalReport, LabelledExample};
 use tongdian_nlp::{Analyzer, Script};
 
@@ -162,10 +164,7 @@ fn the_tuning_sets_meet_their_bar() {
 fn real_reviews_get_their_verdict() {
     use tongdian_nlp::model::read_training_csv;
     use tongdian_nlp::SentimentLabel;
-    let csv = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/online_shopping_7_cats.csv");
-    let src = std::fs::read_to_string(&csv)
-        .unwrap_or_else(|e| panic!("training file {}: {e}", csv.display()));
+    let src = common::training_csv();
     let reviews = read_training_csv(&src, "online_shopping_7_cats.csv").unwrap();
     let analyzer = Analyzer::with_default_taxonomy().expect("default analyzer");
     let (mut right, mut mixed, mut total) = (0, 0, 0);

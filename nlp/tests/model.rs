@@ -1,20 +1,13 @@
 //! The shipped sentiment weights are exactly what the training program
 //! builds from the training file: retraining reproduces them byte for byte.
 
-use std::path::Path;
+mod common;
 
 use tongdian_nlp::model::{read_training_csv, SentimentModel};
 
 #[test]
 fn shipped_weights_rebuild_bit_for_bit() {
-    let csv =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/online_shopping_7_cats.csv");
-    let src = std::fs::read_to_string(&csv).unwrap_or_else(|e| {
-        panic!(
-            "training file {} is part of the project: {e}",
-            csv.display()
-        )
-    });
+    let src = common::training_csv();
     let examples = read_training_csv(&src, "online_shopping_7_cats.csv").unwrap();
     assert!(examples.len() > 44_000, "{} examples", examples.len());
     let rebuilt = SentimentModel::train(&examples).to_bytes();

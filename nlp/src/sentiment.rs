@@ -1125,7 +1125,9 @@ fn wait_span(norm: &[char], from: usize, to: usize) -> Option<(usize, usize)> {
             continue;
         }
         let starting = |w: &[char]| {
-            (end >= from + w.len() && norm[end - w.len()..end] == *w).then_some(end - w.len())
+            // `then`, not `then_some`: the start exists only when the word
+            // fits, and `end - w.len()` must not be computed otherwise.
+            (end >= from + w.len() && norm[end - w.len()..end] == *w).then(|| end - w.len())
         };
         if let Some(start) = LONG_WAITS.iter().find_map(|w| starting(w)) {
             return Some((start, end));

@@ -457,7 +457,10 @@ pub struct SinkConfig {
     /// workers writing one table on S3 need atomic commits: on a store with
     /// conditional writes (AWS S3, MinIO, R2) set `conditional_put = "etag"`
     /// (`AWS_CONDITIONAL_PUT=etag`); `AWS_S3_ALLOW_UNSAFE_RENAME = "true"`
-    /// is for a single writer only. Default empty.
+    /// is for a single writer only. The store client's own request retries
+    /// default to `max_retries = "3"` and `retry_timeout = "5s"` here
+    /// (object_store's are 10 and 3 min), because the worker retries whole
+    /// commits itself; set them to override. Default empty.
     pub storage_options: BTreeMap<String, String>,
 }
 

@@ -206,8 +206,21 @@ pub struct TableLocation {
     tables: TableSet,
 }
 
+/// object_store retries a failed request up to 10 times over as long as
+/// 3 minutes, inside one commit attempt, before the worker even hears of it.
+/// The worker retries whole commits itself (`sink.commit_retry_secs`),
+/// logging and counting each, so the store's own retries are cut to a few
+/// seconds: an outage shows in the metrics at once and the shutdown bound
+/// leaves room for several of the worker's tries. Options the user sets win.
+pub const STORE_RETRY_DEFAULTS: [(&str, &str); 2] = [("max_retries", "3"), ("retry_timeout", "5s")];
+
 impl TableLocation {
-    pub fn new(root: &str, storage_options: HashMap<String, String>) -> Self {
+    pub fn new(root: &str, mut storage_options: HashMap<String, String>) -> Self {
+        for (key, value) in STORE_RETRY_DEFAULTS {
+            storage_options
+                .entry(key.to_owned())
+                .or_insert_with(|| value.to_owned());
+        }
         TableLocation {
             root: root.trim_end_matches('/').to_owned(),
             storage_options,
@@ -462,6 +475,22 @@ mod tests {
             from,
             to,
         }
+    }
+
+    #[test]
+    fn the_stores_own_retries_are_cut_unless_the_user_sets_them() {
+        let user = HashMap::from([("max_retries".to_owned(), "7".to_owned())]);
+        let location = TableLocation::new("s3://lake/tongdian", user);
+        assert_eq!(location.storage_options["max_retries"], "7");
+        assert_eq!(location.storage_options["retry_timeout"], "5s");
+        // delta-rs reads both as its S3 client's retry settings...
+        location.handle(TableId::Feedback).unwrap();
+        // ...and refuses a value it cannot parse, so the keys do reach it.
+        let bad = HashMap::from([("retry_timeout".to_owned(), "soon".to_owned())]);
+        let err = TableLocation::new("s3://lake/tongdian", bad)
+            .handle(TableId::Feedback)
+            .unwrap_err();
+        assert!(err.to_string().contains("soon"), "{err}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -82,8 +82,9 @@ async fn the_shutdown_bound_is_configurable_and_holds_while_the_store_is_down() 
     let mut env: Vec<(&str, &str)> = s3_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     env.extend([
         ("TONGDIAN_SINK_FLUSH_INTERVAL_SECS", "3600"),
-        // The object store's client retries a refused connection for about
-        // 3 s before the worker sees the failure and logs its own retry.
+        // The object store's client retries a refused connection for a
+        // second or so (tongdian's default `max_retries = 3`) before the
+        // worker sees the failure and logs its own retry.
         ("TONGDIAN_SINK_SHUTDOWN_TIMEOUT_SECS", "6"),
     ]);
     let mut worker = Worker::spawn(

@@ -339,10 +339,20 @@ pub(crate) fn score_clause_into(
         learned = 0.0;
     }
     let described_only = lexicon_words == 0 && !contributions.is_empty();
-    out.score = (sum + learned).tanh();
+    out.score = tanh(sum + learned);
     out.model = learned;
     out.unfinished_wait = unfinished_wait;
     out.described_only = described_only;
+}
+
+/// The hyperbolic tangent through one `exp` and one division: glibc's
+/// `tanh` goes through `expm1` and two dependent divisions, and took a
+/// quarter of the clause scoring's time. Within 2.3e-16 of it for every
+/// input (a million-fold below the four decimals a score is rounded to),
+/// exact at 0 and saturating to ±1 the same way.
+pub(crate) fn tanh(x: f64) -> f64 {
+    let e = (2.0 * x.abs()).exp();
+    (1.0 - 2.0 / (e + 1.0)).copysign(x)
 }
 
 /// What a size, amount or other dimension said with a degree adverb
@@ -1599,6 +1609,18 @@ mod tests {
             SentimentLabel::Negative
         );
         assert_eq!(message("这个好用吗？").label, SentimentLabel::Neutral);
+    }
+
+    #[test]
+    fn tanh_matches_the_library_one() {
+        let mut x = -30.0f64;
+        while x < 30.0 {
+            assert!((tanh(x) - x.tanh()).abs() < 1e-15, "{x}");
+            x += 0.000_37;
+        }
+        assert_eq!(tanh(0.0), 0.0);
+        assert_eq!(tanh(800.0), 1.0);
+        assert_eq!(tanh(-800.0), -1.0);
     }
 
     #[test]

@@ -391,10 +391,12 @@ const PRIME_CUBED: u32 = PRIME.wrapping_mul(PRIME).wrapping_mul(PRIME);
 /// For each character of the basic CJK block, where nearly all of a
 /// message's characters fall: its unigram bucket and the hash state after
 /// the bigram kind and the character. Turns the per-character n-gram
-/// hashing from some twenty multiplications into a handful.
+/// hashing from some twenty multiplications into a handful. Buckets take
+/// 18 bits, so the unigram's word also carries `NEGATOR_START`.
 fn char_table() -> &'static [[u32; 2]] {
     static TABLE: std::sync::OnceLock<Vec<[u32; 2]>> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
+        let negator_start = |c: char| NEGATORS.iter().any(|n| n.starts_with(c));
         (TABLE_START..TABLE_END)
             .map(|cp| {
                 let c = char::from_u32(cp).unwrap_or('\0');
@@ -403,11 +405,16 @@ fn char_table() -> &'static [[u32; 2]] {
                     f.char(c);
                     f
                 };
-                [state(CHAR1).finish(), state(CHAR2).0]
+                let flag = if negator_start(c) { NEGATOR_START } else { 0 };
+                [state(CHAR1).finish() | flag, state(CHAR2).0]
             })
             .collect()
     })
 }
+
+/// Set in a `char_table` entry whose character starts a negator: most
+/// tokens start with none, and are then not looked up among them.
+const NEGATOR_START: u32 = 1 << 31;
 
 const TABLE_START: u32 = 0x4E00;
 const TABLE_END: u32 = 0xA000;
@@ -503,6 +510,13 @@ fn pack(chars: impl IntoIterator<Item = char>) -> Option<u64> {
     Some(key)
 }
 
+/// Whether a negator may start with `c` (all of them are in the table).
+#[inline]
+fn may_negate(table: &[[u32; 2]], c: char) -> bool {
+    let i = (c as u32).wrapping_sub(TABLE_START) as usize;
+    table.get(i).is_some_and(|e| e[0] & NEGATOR_START != 0)
+}
+
 /// `NEGATORS` packed and sorted: a token is checked with one binary search
 /// over integers.
 fn negators() -> &'static [u64] {
@@ -525,7 +539,7 @@ fn extract(text: &Text, start: usize, end: usize, mut out: impl FnMut(u32)) {
             continue;
         };
         let [one, two] = char_entry(table, m);
-        out(one);
+        out(one & !NEGATOR_START);
         if run >= 1 {
             let mut bigram = open;
             bigram.char(m);
@@ -563,7 +577,9 @@ fn extract(text: &Text, start: usize, end: usize, mut out: impl FnMut(u32)) {
         out(word.finish());
         negation = negation.saturating_sub(1);
         // Negators hold no digits, so the unmapped token compares the same.
-        if pack(token.iter().copied()).is_some_and(|k| negators.binary_search(&k).is_ok()) {
+        if may_negate(table, token[0])
+            && pack(token.iter().copied()).is_some_and(|k| negators.binary_search(&k).is_ok())
+        {
             negation = NEGATION_REACH;
         }
     }
@@ -705,6 +721,9 @@ mod tests {
     #[test]
     fn every_negator_is_recognised() {
         assert_eq!(negators().len(), NEGATORS.len());
+        for n in NEGATORS {
+            assert!(may_negate(char_table(), n.chars().next().unwrap()), "{n}");
+        }
     }
 
     #[test]

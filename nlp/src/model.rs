@@ -396,8 +396,7 @@ const PRIME_CUBED: u32 = PRIME.wrapping_mul(PRIME).wrapping_mul(PRIME);
 fn char_table() -> &'static [[u32; 2]] {
     static TABLE: std::sync::OnceLock<Vec<[u32; 2]>> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
-        let negator_start = |c: char| NEGATORS.iter().any(|n| n.starts_with(c));
-        (TABLE_START..TABLE_END)
+        let mut table: Vec<[u32; 2]> = (TABLE_START..TABLE_END)
             .map(|cp| {
                 let c = char::from_u32(cp).unwrap_or('\0');
                 let state = |kind| {
@@ -405,10 +404,16 @@ fn char_table() -> &'static [[u32; 2]] {
                     f.char(c);
                     f
                 };
-                let flag = if negator_start(c) { NEGATOR_START } else { 0 };
-                [state(CHAR1).finish() | flag, state(CHAR2).0]
+                [state(CHAR1).finish(), state(CHAR2).0]
             })
-            .collect()
+            .collect();
+        for n in NEGATORS {
+            let cp = n.chars().next().map_or(0, u32::from);
+            if let Some(e) = table.get_mut(cp.wrapping_sub(TABLE_START) as usize) {
+                e[0] |= NEGATOR_START;
+            }
+        }
+        table
     })
 }
 

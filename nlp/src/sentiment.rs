@@ -1039,7 +1039,9 @@ impl Word {
     /// Whether the word is written at `i`.
     #[inline]
     fn at(&self, norm: &[char], i: usize) -> bool {
-        at(norm, i, &self.chars[..self.len])
+        // The first character straight from the array: most positions
+        // differ there, and the rules ask at every position of a clause.
+        norm.get(i) == Some(&self.chars[0]) && at(norm, i, &self.chars[..self.len])
     }
 }
 
@@ -1098,9 +1100,14 @@ fn may_start(bits: u16, c: char) -> bool {
 }
 
 /// Whether `word` is written at `i`. Most positions differ in their first
-/// character, so that one is compared before the rest.
+/// character, so that one is compared before the rest, and characters are
+/// compared one by one: words have a few, too few for a `memcmp` call.
+#[inline]
 fn at(norm: &[char], i: usize, word: &[char]) -> bool {
-    norm.get(i) == word.first() && norm.get(i..i + word.len()) == Some(word)
+    norm.get(i) == word.first()
+        && norm
+            .get(i..i + word.len())
+            .is_some_and(|s| s.iter().zip(word).all(|(a, b)| a == b))
 }
 
 fn is_count(c: char) -> bool {
@@ -1137,7 +1144,7 @@ fn wait_span(norm: &[char], from: usize, to: usize) -> Option<(usize, usize)> {
         let starting = |w: &[char]| {
             // `then`, not `then_some`: the start exists only when the word
             // fits, and `end - w.len()` must not be computed otherwise.
-            (end >= from + w.len() && norm[end - w.len()..end] == *w).then(|| end - w.len())
+            (end >= from + w.len() && at(norm, end - w.len(), w)).then(|| end - w.len())
         };
         if let Some(start) = LONG_WAITS.iter().find_map(|w| starting(w)) {
             return Some((start, end));

@@ -94,7 +94,9 @@ const SEED: u64 = 0x7464_7365_6e74_0001;
 /// reads back as exactly the `f32` training measured.
 #[derive(Clone, PartialEq)]
 pub struct SentimentModel {
-    quantised: Vec<i16>,
+    /// An array rather than a `Vec`: every feature is a bucket, so a
+    /// lookup needs no bounds check.
+    quantised: Box<[i16; BUCKETS]>,
     scale: f32,
     bias: f32,
 }
@@ -145,7 +147,9 @@ impl SentimentModel {
         let quantised = body
             .chunks_exact(2)
             .map(|q| i16::from_le_bytes([q[0], q[1]]))
-            .collect();
+            .collect::<Box<[i16]>>()
+            .try_into()
+            .map_err(|_| bad("truncated or corrupt weights"))?;
         Ok(SentimentModel {
             quantised,
             scale,
@@ -162,8 +166,12 @@ impl SentimentModel {
         } else {
             1.0
         };
+        let mut quantised = Box::new([0i16; BUCKETS]);
+        for (q, w) in quantised.iter_mut().zip(weights) {
+            *q = (w / scale).round() as i16;
+        }
         SentimentModel {
-            quantised: weights.iter().map(|w| (w / scale).round() as i16).collect(),
+            quantised,
             scale,
             bias,
         }
@@ -177,7 +185,7 @@ impl SentimentModel {
         out.extend_from_slice(&BITS.to_le_bytes());
         out.extend_from_slice(&self.scale.to_bits().to_le_bytes());
         out.extend_from_slice(&self.bias.to_bits().to_le_bytes());
-        for q in &self.quantised {
+        for q in self.quantised.iter() {
             out.extend_from_slice(&q.to_le_bytes());
         }
         out
@@ -185,7 +193,7 @@ impl SentimentModel {
 
     #[inline]
     fn weight(&self, feature: u32) -> f32 {
-        f32::from(self.quantised[feature as usize]) * self.scale
+        f32::from(self.quantised[feature as usize & (BUCKETS - 1)]) * self.scale
     }
 
     /// Log-odds that the span `start..end` of `text` is positive.

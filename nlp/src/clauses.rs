@@ -94,8 +94,9 @@ fn segments(norm: &[char], mut out: impl FnMut(Segment)) {
     while i < norm.len() {
         let c = norm[i];
         // Most characters are Chinese, which neither end a clause nor are
-        // emoji: settled with one range check.
-        if is_han(c) {
+        // emoji: settled with one range check. So are Latin letters and
+        // digits, the bulk of the rest.
+        if is_han(c) || c.is_ascii_alphanumeric() {
             i += 1;
             continue;
         }

@@ -1138,13 +1138,16 @@ fn is_count(c: char) -> bool {
 /// The first wait (三天, 一个多小时, 成个钟, 好久) in `from..to`, if any.
 fn wait_span(norm: &[char], from: usize, to: usize) -> Option<(usize, usize)> {
     for end in from + 1..=to {
-        if !may_end_wait(norm[end - 1]) {
+        let last = norm[end - 1];
+        if !may_end_wait(last) {
             continue;
         }
         let starting = |w: &[char]| {
             // `then`, not `then_some`: the start exists only when the word
-            // fits, and `end - w.len()` must not be computed otherwise.
-            (end >= from + w.len() && at(norm, end - w.len(), w)).then(|| end - w.len())
+            // fits, and `end - w.len()` must not be computed otherwise. The
+            // last character is compared first: most words end in another.
+            (w.last() == Some(&last) && end >= from + w.len() && at(norm, end - w.len(), w))
+                .then(|| end - w.len())
         };
         if let Some(start) = LONG_WAITS.iter().find_map(|w| starting(w)) {
             return Some((start, end));

@@ -400,18 +400,17 @@ impl<P: Copy + PartialEq> Matcher<P> {
     pub fn covers_where(&self, chars: &[char], counts: impl Fn(&P) -> bool) -> bool {
         let mut pos = 0;
         while pos < chars.len() {
-            let mut node = 0usize;
             let mut longest = 0;
-            for (k, &c) in chars[pos..].iter().enumerate() {
-                match self.child(node, c) {
-                    Some(next) => node = next,
-                    None => break,
-                }
-                if let Some(p) = self.nodes[node].pattern {
+            let mut node = self.child(0, chars[pos]);
+            let mut k = 1;
+            while let Some(id) = node {
+                if let Some(p) = self.nodes[id].pattern {
                     if self.payloads[p as usize].iter().any(&counts) {
-                        longest = k + 1;
+                        longest = k;
                     }
                 }
+                node = chars.get(pos + k).and_then(|&c| self.sparse_child(id, c));
+                k += 1;
             }
             if longest == 0 {
                 return false;

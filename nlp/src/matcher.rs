@@ -209,7 +209,8 @@ impl<P: Copy + PartialEq> Matcher<P> {
     fn walk_raw(&self, text: &Text, start: usize, mut f: impl FnMut(usize, usize)) {
         let norm = &text.norm;
         let first = norm[start];
-        // Most positions start no pattern at all: one load settles them.
+        // The root step first: one load, and the end of the walk wherever
+        // no pattern starts with the character.
         let mut node = match dense_slot(first) {
             Some(slot) => self.root_dense_child(slot),
             None => self.sparse_child(0, first),

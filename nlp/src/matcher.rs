@@ -163,10 +163,21 @@ impl<P: Copy + PartialEq> Matcher<P> {
     fn child(&self, node: usize, c: char) -> Option<usize> {
         if node == 0 {
             if let Some(slot) = dense_slot(c) {
-                let id = self.root_dense[slot];
-                return (id != 0).then(|| id as usize - 1);
+                return self.root_dense_child(slot);
             }
         }
+        self.sparse_child(node, c)
+    }
+
+    #[inline]
+    fn root_dense_child(&self, slot: usize) -> Option<usize> {
+        let id = self.root_dense[slot];
+        (id != 0).then(|| id as usize - 1)
+    }
+
+    /// A child found in the node's own list.
+    #[inline]
+    fn sparse_child(&self, node: usize, c: char) -> Option<usize> {
         let children = &self.nodes[node].children;
         // Below the root most nodes have a handful of children, where a
         // scan beats the branching of a binary search.
@@ -196,45 +207,64 @@ impl<P: Copy + PartialEq> Matcher<P> {
     /// shortest first, before any word-boundary rule is applied.
     #[inline]
     fn walk_raw(&self, text: &Text, start: usize, mut f: impl FnMut(usize, usize)) {
+        let norm = &text.norm;
+        let first = norm[start];
+        // The root step first: one load, and the end of the walk wherever
+        // no pattern starts with the character.
+        let mut node = match dense_slot(first) {
+            Some(slot) => self.root_dense_child(slot),
+            None => self.sparse_child(0, first),
+        };
         // Mid-word in Latin text nothing can match: a pattern starting with
         // a letter needs a word boundary before it.
-        if start > 0 && is_word_char(text.norm[start]) && is_word_char(text.norm[start - 1]) {
+        if start > 0 && is_word_char(first) && is_word_char(norm[start - 1]) {
             return;
         }
-        let mut node = 0usize;
-        for j in start..text.len() {
-            match self.child(node, text.norm[j]) {
-                Some(next) => node = next,
-                None => return,
+        let mut j = start;
+        while let Some(id) = node {
+            j += 1;
+            if let Some(p) = self.nodes[id].pattern {
+                f(p as usize, j);
             }
-            if let Some(p) = self.nodes[node].pattern {
-                f(p as usize, j + 1);
-            }
+            node = match norm.get(j) {
+                Some(&c) => self.sparse_child(id, c),
+                None => None,
+            };
+        }
+    }
+
+    /// Where an occurrence of `p` at `s..e` ends once Latin word rules are
+    /// applied (an inflection ending may lengthen it), or `None` when they
+    /// reject it. These rules do not depend on the word boundaries.
+    #[inline(always)]
+    fn latin_end(p: &Pattern, norm: &[char], s: usize, e: usize) -> Option<usize> {
+        if p.starts_with_word_char && s > 0 && is_word_char(norm[s - 1]) {
+            return None;
+        }
+        if p.ends_with_word_char && e < norm.len() && is_word_char(norm[e]) {
+            return english::inflected_end(norm, e, &p.chars);
+        }
+        Some(e)
+    }
+
+    /// Whether an occurrence of `p` at `s..e` respects `words`.
+    #[inline(always)]
+    fn fits_words(p: &Pattern, s: usize, e: usize, words: Words) -> bool {
+        if !p.has_han {
+            return true;
+        }
+        let aligned = words.boundary[s] && words.boundary[e];
+        if e - s == 1 {
+            aligned || words.single_ok[s]
+        } else {
+            let inside_one_word = !words.boundary[s + 1..e].iter().any(|&b| b);
+            inside_one_word || aligned
         }
     }
 
     fn accept(&self, p: &Pattern, text: &Text, s: usize, e: usize, words: Words) -> Option<usize> {
-        let norm = &text.norm;
-        if p.starts_with_word_char && s > 0 && is_word_char(norm[s - 1]) {
-            return None;
-        }
-        let mut end = e;
-        if p.ends_with_word_char && e < norm.len() && is_word_char(norm[e]) {
-            end = english::inflected_end(norm, e, &p.chars)?;
-        }
-        if p.has_han {
-            let aligned = words.boundary[s] && words.boundary[e];
-            let ok = if e - s == 1 {
-                aligned || words.single_ok[s]
-            } else {
-                let inside_one_word = !words.boundary[s + 1..e].iter().any(|&b| b);
-                inside_one_word || aligned
-            };
-            if !ok {
-                return None;
-            }
-        }
-        Some(end)
+        let end = Self::latin_end(p, &text.norm, s, e)?;
+        Self::fits_words(p, s, e, words).then_some(end)
     }
 
     #[cfg(test)]
@@ -315,23 +345,29 @@ impl<P: Copy + PartialEq> Matcher<P> {
             self.walk_raw(text, start, |p, e| {
                 let pattern = &self.patterns[p];
                 let payloads = &self.payloads[p];
-                if !payloads.iter().all(&longest) {
-                    if let Some(end) = self.accept(pattern, text, start, e, words) {
-                        for &payload in payloads.iter().filter(|x| !longest(x)) {
-                            on_each(Hit {
-                                start,
-                                end,
-                                payload,
-                            });
-                        }
+                let each = !payloads.iter().all(&longest);
+                let read = read_longest && payloads.iter().any(&longest);
+                if !(each || read) {
+                    return;
+                }
+                // The Latin rules are the same for both kinds: ask once.
+                let Some(end) = Self::latin_end(pattern, &text.norm, start, e) else {
+                    return;
+                };
+                if each && Self::fits_words(pattern, start, e, words) {
+                    for &payload in payloads.iter().filter(|x| !longest(x)) {
+                        on_each(Hit {
+                            start,
+                            end,
+                            payload,
+                        });
                     }
                 }
-                if read_longest && payloads.iter().any(&longest) {
-                    if let Some(end) = self.accept(pattern, text, start, e, longest_words) {
-                        if found.is_none_or(|(_, longest_end)| end >= longest_end) {
-                            found = Some((p, end));
-                        }
-                    }
+                if read
+                    && Self::fits_words(pattern, start, e, longest_words)
+                    && found.is_none_or(|(_, longest_end)| end >= longest_end)
+                {
+                    found = Some((p, end));
                 }
             });
             if !read_longest {
@@ -365,18 +401,17 @@ impl<P: Copy + PartialEq> Matcher<P> {
     pub fn covers_where(&self, chars: &[char], counts: impl Fn(&P) -> bool) -> bool {
         let mut pos = 0;
         while pos < chars.len() {
-            let mut node = 0usize;
             let mut longest = 0;
-            for (k, &c) in chars[pos..].iter().enumerate() {
-                match self.child(node, c) {
-                    Some(next) => node = next,
-                    None => break,
-                }
-                if let Some(p) = self.nodes[node].pattern {
+            let mut node = self.child(0, chars[pos]);
+            let mut k = 1;
+            while let Some(id) = node {
+                if let Some(p) = self.nodes[id].pattern {
                     if self.payloads[p as usize].iter().any(&counts) {
-                        longest = k + 1;
+                        longest = k;
                     }
                 }
+                node = chars.get(pos + k).and_then(|&c| self.sparse_child(id, c));
+                k += 1;
             }
             if longest == 0 {
                 return false;

@@ -75,6 +75,15 @@ impl HanCounts {
         }
     }
 
+    /// [`add_class`](Self::add_class) with the class already weighed, as
+    /// `text.rs`'s per-character table stores it.
+    #[inline]
+    pub fn add_counted(&mut self, traditional: bool, simplified: bool) {
+        self.han += 1;
+        self.traditional += usize::from(traditional);
+        self.simplified += usize::from(simplified);
+    }
+
     #[cfg(test)]
     pub fn of(original: &[char]) -> HanCounts {
         let mut counts = HanCounts::default();

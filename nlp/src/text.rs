@@ -97,13 +97,17 @@ fn basic_table() -> &'static [u32] {
                     HanClass::Shared
                 };
                 let phrase = u32::from(phrases::starts_phrase(c)) << PHRASE_BIT;
-                let cantonese = u32::from(is_cantonese(c)) << CANTONESE_BIT;
                 let modifier = u32::from(is_modifier(c)) << MODIFIER_BIT;
+                let counts_traditional = class == HanClass::TraditionalOnly
+                    || (class == HanClass::Shared && is_cantonese(c));
+                let traditional = u32::from(counts_traditional) << TRADITIONAL_BIT;
+                let simplified = u32::from(class == HanClass::SimplifiedOnly) << SIMPLIFIED_BIT;
                 traditional::to_simplified(c) as u32
                     | (class as u32) << 24
                     | phrase
-                    | cantonese
                     | modifier
+                    | traditional
+                    | simplified
             })
             .collect()
     })
@@ -112,10 +116,14 @@ fn basic_table() -> &'static [u32] {
 /// Bit of a `basic_table` entry set when a phrase of `phrases.rs` starts
 /// with the character.
 const PHRASE_BIT: u32 = 26;
-/// Bit of a `basic_table` entry set for written Cantonese characters.
-const CANTONESE_BIT: u32 = 27;
 /// Bit of a `basic_table` entry set for the characters `is_modifier` names.
 const MODIFIER_BIT: u32 = 28;
+/// Bit of a `basic_table` entry set when the character counts towards
+/// Traditional script (see `HanCounts::add_class`).
+const TRADITIONAL_BIT: u32 = 29;
+/// Bit of a `basic_table` entry set when the character counts towards
+/// Simplified script.
+const SIMPLIFIED_BIT: u32 = 30;
 
 /// [`is_modifier`] by table: every modifier is in the basic block.
 #[inline]
@@ -207,23 +215,38 @@ impl Text {
         let table = basic_table();
         for c in input.chars() {
             let cp = c as u32;
-            let mut han_char = true;
-            let n = if (BASIC_START..BASIC_END).contains(&cp) {
-                // One load answers all this loop asks of the characters
-                // nearly every message is made of.
+            // Each branch settles everything this loop asks of a character
+            // with the fewest tests for its kind: ASCII and the basic block
+            // are nearly every character of nearly every message.
+            let (n, letter) = if cp < 0x80 {
+                let n = c.to_ascii_lowercase();
+                // Only capitals change, and a capital joins its neighbours.
+                changed |= n != c;
+                (n, c.is_ascii_alphabetic())
+            } else if (BASIC_START..BASIC_END).contains(&cp) {
                 let entry = table[(cp - BASIC_START) as usize];
-                han.add_class(class_of(entry), entry & (1 << CANTONESE_BIT) != 0);
+                han.add_counted(
+                    entry & (1 << TRADITIONAL_BIT) != 0,
+                    entry & (1 << SIMPLIFIED_BIT) != 0,
+                );
                 phrase |= entry & (1 << PHRASE_BIT) != 0;
-                simplified_of(entry, c)
+                let n = simplified_of(entry, c);
+                // A Han character never stands alone, so any change counts.
+                changed |= n != c;
+                (n, false)
             } else if is_han(c) {
-                let (simplified, class) = han_info(c);
+                let (n, class) = han_info(c);
                 han.add(c, class);
-                simplified
+                changed |= n != c;
+                (n, false)
             } else {
-                han_char = false;
-                normalize_char(c)
+                let n = normalize_char(c);
+                // Full-width commas and curly quotes change in nearly every
+                // message but are cut out alone either way.
+                changed |= n != c && !(stands_alone(c) && stands_alone(n));
+                (n, is_word_char(c) && c.is_alphabetic())
             };
-            if !han_char && is_word_char(c) && c.is_alphabetic() {
+            if letter {
                 run += 1;
             } else {
                 if run >= 2 {
@@ -232,9 +255,6 @@ impl Text {
                 }
                 run = 0;
             }
-            // Full-width commas and curly quotes change in nearly every
-            // message but are cut out alone either way.
-            changed |= n != c && !(stands_alone(c) && stands_alone(n));
             original.push(c);
             norm.push(n);
         }
@@ -260,24 +280,27 @@ impl Text {
         boundary.clear();
         boundary.resize(n + 1, false);
         boundary[n] = true;
-        for &(s, _) in tokens.iter() {
-            boundary[s] = true;
-        }
         single_ok.clear();
         single_ok.resize(n, false);
+        let is_modifier = |c: char| is_modifier_in(table, c);
         for &(s, e) in tokens.iter() {
-            if e - s < 2 {
-                continue;
-            }
-            let modifiers = norm[s..e]
-                .iter()
-                .filter(|&&c| is_modifier_in(table, c))
-                .count();
-            for (i, &c) in norm[s..e].iter().enumerate() {
-                // Every character other than this one must be a modifier.
-                let others = modifiers - usize::from(is_modifier_in(table, c));
-                if others == e - s - 1 {
-                    single_ok[s + i] = true;
+            boundary[s] = true;
+            match e - s {
+                0 | 1 => {}
+                // Most words of two characters or more are two long: each
+                // character needs only the other to be a modifier.
+                2 => {
+                    single_ok[s] = is_modifier(norm[s + 1]);
+                    single_ok[s + 1] = is_modifier(norm[s]);
+                }
+                len => {
+                    let modifiers = norm[s..e].iter().filter(|&&c| is_modifier(c)).count();
+                    for (i, &c) in norm[s..e].iter().enumerate() {
+                        // Every character other than this one must be a
+                        // modifier.
+                        let others = modifiers - usize::from(is_modifier(c));
+                        single_ok[s + i] = others == len - 1;
+                    }
                 }
             }
         }
@@ -409,6 +432,15 @@ mod tests {
             let c = char::from_u32(cp).unwrap();
             let (simp, class) = han_info(c);
             assert_eq!(is_modifier_in(basic_table(), c), is_modifier(c));
+            let entry = basic_table()[(cp - BASIC_START) as usize];
+            let mut by_class = HanCounts::default();
+            by_class.add(c, class_of(entry));
+            let mut by_bits = HanCounts::default();
+            by_bits.add_counted(
+                entry & (1 << TRADITIONAL_BIT) != 0,
+                entry & (1 << SIMPLIFIED_BIT) != 0,
+            );
+            assert_eq!(by_class, by_bits);
             assert_eq!(simp, traditional::to_simplified(c));
             assert_eq!(
                 class == HanClass::TraditionalOnly,

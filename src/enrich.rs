@@ -39,30 +39,32 @@ impl Enricher for NlpEnricher {
 }
 
 fn to_contract(a: tongdian_nlp::Analysis) -> Analysis {
+    // The analyzer shares its names between results; the table rows own theirs.
+    let owned = |s: &str| s.to_owned();
     Analysis {
         script: a.script.as_str().to_owned(),
         sentiment_label: a.sentiment.label.as_str().to_owned(),
         sentiment_score: a.sentiment.score,
         themes: a
             .themes
-            .into_iter()
+            .iter()
             .map(|t| ThemeMention {
-                id: t.id,
-                category: t.category,
-                stage: t.stage,
+                id: owned(&t.id),
+                category: owned(&t.category),
+                stage: owned(&t.stage),
                 polarity: t.polarity.as_str().to_owned(),
                 evidence: t
                     .evidence
-                    .into_iter()
+                    .iter()
                     .map(|e| Evidence {
-                        text: e.text,
+                        text: owned(&e.text),
                         start: e.start as u32,
                         end: e.end as u32,
                     })
                     .collect(),
             })
             .collect(),
-        flags: a.flags,
-        emotions: a.emotions,
+        flags: a.flags.iter().map(|f| owned(f)).collect(),
+        emotions: a.emotions.iter().map(|e| owned(e)).collect(),
     }
 }

@@ -2,6 +2,12 @@
 //! writes to its tables, so it is kept stable even as the analysis behind it
 //! improves: every enum serialises as the same lowercase string its
 //! `as_str` returns.
+//!
+//! Ids and names are `Arc<str>` shared with the analyzer's tables, so a
+//! result costs no string copies; they serialise and debug-print as plain
+//! strings.
+
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -13,9 +19,9 @@ pub struct Analysis {
     /// One entry per theme mentioned, in order of first mention.
     pub themes: Vec<ThemeMention>,
     /// Flag ids (`churn_risk`, `escalation` …), sorted and unique.
-    pub flags: Vec<String>,
+    pub flags: Vec<Arc<str>>,
     /// Emotion ids (`anger`, `delight` …), sorted and unique.
-    pub emotions: Vec<String>,
+    pub emotions: Vec<Arc<str>>,
 }
 
 /// Writing system of a message.
@@ -125,9 +131,9 @@ impl std::str::FromStr for Polarity {
 /// A theme of the taxonomy found in a message.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ThemeMention {
-    pub id: String,
-    pub category: String,
-    pub stage: String,
+    pub id: Arc<str>,
+    pub category: Arc<str>,
+    pub stage: Arc<str>,
     pub polarity: Polarity,
     /// The keyword occurrences that triggered the theme, in text order.
     pub evidence: Vec<Evidence>,
@@ -139,7 +145,7 @@ pub struct ThemeMention {
 /// Traditional message shows its Traditional characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Evidence {
-    pub text: String,
+    pub text: Arc<str>,
     pub start: usize,
     pub end: usize,
 }

@@ -3,6 +3,8 @@
 //! but the read-only matchers; each thread keeps its own working buffers.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::analysis::{Analysis, Evidence, SentimentLabel, ThemeMention};
 use crate::chinese::Segmenter;
@@ -14,7 +16,7 @@ use crate::model::{self, SentimentModel};
 use crate::script;
 use crate::sentiment::{self, words_between, ClauseSentiment, POLARITY_THRESHOLD};
 use crate::taxonomy::{Marker, Taxonomy};
-use crate::text::Text;
+use crate::text::{normalize_pattern, Text};
 
 /// Analyses customer messages against a taxonomy. Cheap to share between
 /// threads (`Send + Sync`, `analyze` takes `&self`); building one costs a
@@ -41,6 +43,20 @@ pub struct Analyzer {
     /// Flags and emotions in the order of their ids, for output.
     flag_order: IdOrder,
     emotion_order: IdOrder,
+    /// Per theme, the strings its mentions report.
+    theme_names: Vec<ThemeNames>,
+    /// Per normalised theme keyword (`ThemeRef::spelling`), the ways the
+    /// taxonomy writes it: evidence that reads exactly as one of them, as
+    /// nearly all does, shares that string instead of allocating its own.
+    spellings: Vec<Vec<Arc<str>>>,
+}
+
+/// A theme's id, category and stage, shared by all its mentions.
+#[derive(Debug, Clone)]
+struct ThemeNames {
+    id: Arc<str>,
+    category: Arc<str>,
+    stage: Arc<str>,
 }
 
 /// What implies an emotion: flags (by index) and an unfinished wait; and
@@ -58,6 +74,8 @@ struct Implied {
 #[derive(Debug, Clone)]
 struct IdOrder {
     rank: Vec<usize>,
+    /// Per marker, its id as results carry it.
+    ids: Vec<Arc<str>>,
 }
 
 impl IdOrder {
@@ -70,18 +88,19 @@ impl IdOrder {
                 .iter()
                 .map(|m| ids.binary_search(&m.id.as_str()).unwrap_or(0))
                 .collect(),
+            ids: markers.iter().map(|m| Arc::from(m.id.as_str())).collect(),
         }
     }
 
-    /// The ids of the markers `found` (indices into `markers`, repeats
+    /// The ids of the markers `found` (indices into the markers, repeats
     /// allowed), sorted and unique. Sorts `found` in place.
-    fn ids(&self, markers: &[Marker], found: &mut [usize]) -> Vec<String> {
+    fn ids(&self, found: &mut [usize]) -> Vec<Arc<str>> {
         found.sort_unstable_by_key(|&i| self.rank[i]);
         let mut out = Vec::with_capacity(found.len());
         let mut last = None;
         for &i in found.iter() {
             if last != Some(self.rank[i]) {
-                out.push(markers[i].id.clone());
+                out.push(self.ids[i].clone());
                 last = Some(self.rank[i]);
             }
         }
@@ -162,6 +181,9 @@ impl Entry {
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct ThemeRef {
     theme: usize,
+    /// Index into `Analyzer::spellings`; a function of the normalised
+    /// keyword, so it adds no payloads to the matcher.
+    spelling: u32,
     exclude: bool,
 }
 
@@ -182,6 +204,7 @@ struct MarkerRef {
 #[derive(Debug, Clone, Copy)]
 struct ThemeHit {
     theme: usize,
+    spelling: u32,
     clause: usize,
     start: usize,
     end: usize,
@@ -202,12 +225,29 @@ impl Analyzer {
         for (word, unit) in lexicon.entries() {
             words.insert(word, Entry::Unit(unit));
         }
+        let mut spellings: Vec<Vec<Arc<str>>> = Vec::new();
+        let mut spelling_of: HashMap<String, u32> = HashMap::new();
+        let mut spelling = |word: &str| {
+            let i = *spelling_of
+                .entry(normalize_pattern(word))
+                .or_insert_with(|| {
+                    spellings.push(Vec::new());
+                    (spellings.len() - 1) as u32
+                });
+            let known = &mut spellings[i as usize];
+            let word = word.trim();
+            if !known.iter().any(|k| &**k == word) {
+                known.push(Arc::from(word));
+            }
+            i
+        };
         for (theme, t) in taxonomy.themes().iter().enumerate() {
             for word in t.all_keywords() {
                 words.insert(
                     word,
                     Entry::Theme(ThemeRef {
                         theme,
+                        spelling: spelling(word),
                         exclude: false,
                     }),
                 );
@@ -217,6 +257,7 @@ impl Analyzer {
                     word,
                     Entry::Theme(ThemeRef {
                         theme,
+                        spelling: spelling(word),
                         exclude: true,
                     }),
                 );
@@ -263,6 +304,15 @@ impl Analyzer {
             .collect();
         let flag_order = IdOrder::new(taxonomy.flags());
         let emotion_order = IdOrder::new(taxonomy.emotions());
+        let theme_names = taxonomy
+            .themes()
+            .iter()
+            .map(|t| ThemeNames {
+                id: Arc::from(t.id.as_str()),
+                category: Arc::from(t.category.as_str()),
+                stage: Arc::from(t.stage.as_str()),
+            })
+            .collect();
         Ok(Analyzer {
             taxonomy,
             segmenter,
@@ -272,6 +322,8 @@ impl Analyzer {
             implied,
             flag_order,
             emotion_order,
+            theme_names,
+            spellings,
         })
     }
 
@@ -392,8 +444,8 @@ impl Analyzer {
             script: script::detect_counted(text.han, text.latin),
             sentiment,
             themes,
-            flags: self.flag_order.ids(self.taxonomy.flags(), flags),
-            emotions: self.emotion_order.ids(self.taxonomy.emotions(), emotions),
+            flags: self.flag_order.ids(flags),
+            emotions: self.emotion_order.ids(emotions),
         }
     }
 
@@ -474,6 +526,7 @@ impl Analyzer {
             let theme = h.payload.theme;
             (!vetoed.contains(&(clause, theme))).then_some(ThemeHit {
                 theme,
+                spelling: h.payload.spelling,
                 clause,
                 start: h.start,
                 end: h.end,
@@ -507,18 +560,44 @@ impl Analyzer {
                     best = s;
                 }
             }
-            let def = &self.taxonomy.themes()[theme];
+            let names = &self.theme_names[theme];
             mentions.push(ThemeMention {
-                id: def.id.clone(),
-                category: def.category.clone(),
-                stage: def.stage.clone(),
+                id: names.id.clone(),
+                category: names.category.clone(),
+                stage: names.stage.clone(),
                 polarity: sentiment::polarity(best),
-                evidence: evidence(text, group),
+                evidence: self.evidence(text, group),
             });
         }
         // Stable sort: equal first positions keep taxonomy order.
         mentions.sort_by_key(|m| m.evidence[0].start);
         mentions
+    }
+
+    /// Evidence for one theme: its keyword occurrences in text order,
+    /// dropping ones inside a longer occurrence (客服 inside 客服电话).
+    /// `hits` are sorted by start, longest first.
+    fn evidence(&self, text: &Text, hits: &[ThemeHit]) -> Vec<Evidence> {
+        let mut kept: Vec<Evidence> = Vec::with_capacity(hits.len());
+        for h in hits {
+            if kept.iter().any(|e| h.start >= e.start && h.end <= e.end) {
+                continue;
+            }
+            let original = &text.original[h.start..h.end];
+            let known = self.spellings[h.spelling as usize]
+                .iter()
+                .find(|k| k.chars().eq(original.iter().copied()));
+            let text = match known {
+                Some(k) => k.clone(),
+                None => Arc::from(text.original_slice(h.start, h.end)),
+            };
+            kept.push(Evidence {
+                text,
+                start: h.start,
+                end: h.end,
+            });
+        }
+        kept
     }
 
     /// Flags and emotions found, before any sentiment-based filtering.
@@ -653,24 +732,6 @@ fn attribute(hits: &[ThemeHit], scores: &[ClauseSentiment], sums: &mut Vec<((usi
     }
 }
 
-/// Evidence for one theme: its keyword occurrences in text order, dropping
-/// ones inside a longer occurrence (客服 inside 客服电话).
-/// `hits` are sorted by start, longest first.
-fn evidence(text: &Text, hits: &[ThemeHit]) -> Vec<Evidence> {
-    let mut kept: Vec<Evidence> = Vec::with_capacity(hits.len());
-    for h in hits {
-        if kept.iter().any(|e| h.start >= e.start && h.end <= e.end) {
-            continue;
-        }
-        kept.push(Evidence {
-            text: text.original_slice(h.start, h.end),
-            start: h.start,
-            end: h.end,
-        });
-    }
-    kept
-}
-
 #[cfg(test)]
 pub(crate) fn shared() -> &'static Analyzer {
     static ANALYZER: std::sync::OnceLock<Analyzer> = std::sync::OnceLock::new();
@@ -683,7 +744,7 @@ mod tests {
     use crate::analysis::Polarity;
 
     fn polarity_of(a: &Analysis, id: &str) -> Option<Polarity> {
-        a.themes.iter().find(|t| t.id == id).map(|t| t.polarity)
+        a.themes.iter().find(|t| &*t.id == id).map(|t| t.polarity)
     }
 
     #[test]
@@ -750,29 +811,26 @@ mod tests {
         assert!(shared()
             .analyze("吃了以后过敏了")
             .flags
-            .contains(&"safety".to_string()));
+            .contains(&Arc::from("safety")));
         assert!(!shared()
             .analyze("吃了没有过敏")
             .flags
-            .contains(&"safety".to_string()));
+            .contains(&Arc::from("safety")));
     }
 
     #[test]
     fn emotions_follow_the_message_sentiment() {
         let a = shared().analyze("本来很担心，结果物流超快，太惊喜了");
-        assert_eq!(a.emotions, vec!["delight"], "{a:#?}");
+        assert_eq!(a.emotions, [Arc::from("delight")], "{a:#?}");
         let a = shared().analyze("等了一个月还没发货，急死了，客服也不理人");
-        assert!(a.emotions.contains(&"anxiety".to_string()), "{a:#?}");
-        assert!(
-            a.emotions.contains(&"feeling_ignored".to_string()),
-            "{a:#?}"
-        );
+        assert!(a.emotions.contains(&Arc::from("anxiety")), "{a:#?}");
+        assert!(a.emotions.contains(&Arc::from("feeling_ignored")), "{a:#?}");
     }
 
     #[test]
     fn flags_and_unfinished_waits_imply_emotions() {
         let a = shared();
-        let has = |text: &str, id: &str| a.analyze(text).emotions.iter().any(|e| e == id);
+        let has = |text: &str, id: &str| a.analyze(text).emotions.iter().any(|e| &**e == id);
         // No anger word, but taking it to 12315 is an angry act.
         assert!(has("我要投诉到12315", "anger"));
         assert!(has("快递三天都没到", "frustration"));
@@ -787,8 +845,8 @@ mod tests {
         let cs = a
             .themes
             .iter()
-            .find(|t| t.id == "customer_service")
+            .find(|t| &*t.id == "customer_service")
             .unwrap();
-        assert_eq!(cs.evidence[0].text, "客服电话", "{a:#?}");
+        assert_eq!(&*cs.evidence[0].text, "客服电话", "{a:#?}");
     }
 }

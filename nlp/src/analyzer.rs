@@ -48,7 +48,15 @@ pub struct Analyzer {
     /// Per normalised theme keyword (`ThemeRef::spelling`), the ways the
     /// taxonomy writes it: evidence that reads exactly as one of them, as
     /// nearly all does, shares that string instead of allocating its own.
-    spellings: Vec<Vec<Arc<str>>>,
+    spellings: Vec<Vec<Spelling>>,
+}
+
+/// One way of writing a keyword, as characters to compare with a message
+/// and as the string evidence reports.
+#[derive(Debug, Clone)]
+struct Spelling {
+    chars: Box<[char]>,
+    text: Arc<str>,
 }
 
 /// A theme's id, category and stage, shared by all its mentions.
@@ -225,7 +233,7 @@ impl Analyzer {
         for (word, unit) in lexicon.entries() {
             words.insert(word, Entry::Unit(unit));
         }
-        let mut spellings: Vec<Vec<Arc<str>>> = Vec::new();
+        let mut spellings: Vec<Vec<Spelling>> = Vec::new();
         let mut spelling_of: HashMap<String, u32> = HashMap::new();
         let mut spelling = |word: &str| {
             let i = *spelling_of
@@ -236,8 +244,11 @@ impl Analyzer {
                 });
             let known = &mut spellings[i as usize];
             let word = word.trim();
-            if !known.iter().any(|k| &**k == word) {
-                known.push(Arc::from(word));
+            if !known.iter().any(|k| &*k.text == word) {
+                known.push(Spelling {
+                    chars: word.chars().collect(),
+                    text: Arc::from(word),
+                });
             }
             i
         };
@@ -586,9 +597,9 @@ impl Analyzer {
             let original = &text.original[h.start..h.end];
             let known = self.spellings[h.spelling as usize]
                 .iter()
-                .find(|k| k.chars().eq(original.iter().copied()));
+                .find(|k| *k.chars == *original);
             let text = match known {
-                Some(k) => k.clone(),
+                Some(k) => k.text.clone(),
                 None => Arc::from(text.original_slice(h.start, h.end)),
             };
             kept.push(Evidence {

@@ -39,32 +39,30 @@ impl Enricher for NlpEnricher {
 }
 
 fn to_contract(a: tongdian_nlp::Analysis) -> Analysis {
-    // The analyzer shares its names between results; the table rows own theirs.
-    let owned = |s: &str| s.to_owned();
     Analysis {
         script: a.script.as_str().to_owned(),
         sentiment_label: a.sentiment.label.as_str().to_owned(),
         sentiment_score: a.sentiment.score,
         themes: a
             .themes
-            .iter()
+            .into_iter()
             .map(|t| ThemeMention {
-                id: owned(&t.id),
-                category: owned(&t.category),
-                stage: owned(&t.stage),
+                id: t.id.to_owned(),
+                category: t.category.to_owned(),
+                stage: t.stage.to_owned(),
                 polarity: t.polarity.as_str().to_owned(),
                 evidence: t
                     .evidence
-                    .iter()
+                    .into_iter()
                     .map(|e| Evidence {
-                        text: owned(&e.text),
+                        text: e.text.into_owned(),
                         start: e.start as u32,
                         end: e.end as u32,
                     })
                     .collect(),
             })
             .collect(),
-        flags: a.flags.iter().map(|f| owned(f)).collect(),
-        emotions: a.emotions.iter().map(|e| owned(e)).collect(),
+        flags: a.flags.iter().map(|&f| f.to_owned()).collect(),
+        emotions: a.emotions.iter().map(|&e| e.to_owned()).collect(),
     }
 }

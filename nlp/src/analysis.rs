@@ -3,11 +3,12 @@
 //! improves: every enum serialises as the same lowercase string its
 //! `as_str` returns.
 //!
-//! Ids and names are `Arc<str>` shared with the analyzer's tables, so a
-//! result costs no string copies; they serialise and debug-print as plain
-//! strings.
+//! Taxonomy names (theme, flag and emotion ids, categories, stages) are
+//! `&'static str`: the analyzer keeps one copy of each for the life of the
+//! process (see [`Analyzer`](crate::Analyzer)), so a result neither
+//! allocates nor counts references for them.
 
-use std::sync::Arc;
+use std::borrow::Cow;
 
 use serde::Serialize;
 
@@ -19,9 +20,9 @@ pub struct Analysis {
     /// One entry per theme mentioned, in order of first mention.
     pub themes: Vec<ThemeMention>,
     /// Flag ids (`churn_risk`, `escalation` …), sorted and unique.
-    pub flags: Vec<Arc<str>>,
+    pub flags: Vec<&'static str>,
     /// Emotion ids (`anger`, `delight` …), sorted and unique.
-    pub emotions: Vec<Arc<str>>,
+    pub emotions: Vec<&'static str>,
 }
 
 /// Writing system of a message.
@@ -131,9 +132,9 @@ impl std::str::FromStr for Polarity {
 /// A theme of the taxonomy found in a message.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ThemeMention {
-    pub id: Arc<str>,
-    pub category: Arc<str>,
-    pub stage: Arc<str>,
+    pub id: &'static str,
+    pub category: &'static str,
+    pub stage: &'static str,
     pub polarity: Polarity,
     /// The keyword occurrences that triggered the theme, in text order.
     pub evidence: Vec<Evidence>,
@@ -142,10 +143,11 @@ pub struct ThemeMention {
 /// Where a theme was found. Offsets count characters (Unicode scalar
 /// values), not bytes, into the original message; `end` is exclusive and
 /// `text` is exactly the original characters in that range, so a
-/// Traditional message shows its Traditional characters.
+/// Traditional message shows its Traditional characters. Borrowed when the
+/// message writes the keyword as the taxonomy does, which is the usual case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Evidence {
-    pub text: Arc<str>,
+    pub text: Cow<'static, str>,
     pub start: usize,
     pub end: usize,
 }

@@ -2,9 +2,10 @@
 //! each message into an [`Analysis`]. Nothing is shared between threads
 //! but the read-only matchers; each thread keeps its own working buffers.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, PoisonError};
 
 use crate::analysis::{Analysis, Evidence, SentimentLabel, ThemeMention};
 use crate::chinese::Segmenter;
@@ -23,6 +24,10 @@ use crate::text::{normalize_pattern, Text};
 /// jieba dictionary load (~0.1–0.2 s), so build it once. Each thread that
 /// analyses keeps buffers the size of the longest message it has seen (up
 /// to 64Ki characters) for the next one.
+///
+/// A taxonomy's names and keyword spellings are kept for the life of the
+/// process, once each however many analyzers use them, so that results
+/// carry them as `&'static str`.
 ///
 /// Emotions are only reported when they fit the message: none of the
 /// negative ones on a positive message, and the emotion with id `delight`
@@ -56,15 +61,15 @@ pub struct Analyzer {
 #[derive(Debug, Clone)]
 struct Spelling {
     chars: Box<[char]>,
-    text: Arc<str>,
+    text: &'static str,
 }
 
 /// A theme's id, category and stage, shared by all its mentions.
 #[derive(Debug, Clone)]
 struct ThemeNames {
-    id: Arc<str>,
-    category: Arc<str>,
-    stage: Arc<str>,
+    id: &'static str,
+    category: &'static str,
+    stage: &'static str,
 }
 
 /// What implies an emotion: flags (by index) and an unfinished wait; and
@@ -83,7 +88,7 @@ struct Implied {
 struct IdOrder {
     rank: Vec<usize>,
     /// Per marker, its id as results carry it.
-    ids: Vec<Arc<str>>,
+    ids: Vec<&'static str>,
 }
 
 impl IdOrder {
@@ -96,19 +101,19 @@ impl IdOrder {
                 .iter()
                 .map(|m| ids.binary_search(&m.id.as_str()).unwrap_or(0))
                 .collect(),
-            ids: markers.iter().map(|m| Arc::from(m.id.as_str())).collect(),
+            ids: markers.iter().map(|m| intern(&m.id)).collect(),
         }
     }
 
     /// The ids of the markers `found` (indices into the markers, repeats
     /// allowed), sorted and unique. Sorts `found` in place.
-    fn ids(&self, found: &mut [usize]) -> Vec<Arc<str>> {
+    fn ids(&self, found: &mut [usize]) -> Vec<&'static str> {
         found.sort_unstable_by_key(|&i| self.rank[i]);
         let mut out = Vec::with_capacity(found.len());
         let mut last = None;
         for &i in found.iter() {
             if last != Some(self.rank[i]) {
-                out.push(self.ids[i].clone());
+                out.push(self.ids[i]);
                 last = Some(self.rank[i]);
             }
         }
@@ -244,10 +249,10 @@ impl Analyzer {
                 });
             let known = &mut spellings[i as usize];
             let word = word.trim();
-            if !known.iter().any(|k| &*k.text == word) {
+            if !known.iter().any(|k| k.text == word) {
                 known.push(Spelling {
                     chars: word.chars().collect(),
-                    text: Arc::from(word),
+                    text: intern(word),
                 });
             }
             i
@@ -319,9 +324,9 @@ impl Analyzer {
             .themes()
             .iter()
             .map(|t| ThemeNames {
-                id: Arc::from(t.id.as_str()),
-                category: Arc::from(t.category.as_str()),
-                stage: Arc::from(t.stage.as_str()),
+                id: intern(&t.id),
+                category: intern(&t.category),
+                stage: intern(&t.stage),
             })
             .collect();
         Ok(Analyzer {
@@ -573,9 +578,9 @@ impl Analyzer {
             }
             let names = &self.theme_names[theme];
             mentions.push(ThemeMention {
-                id: names.id.clone(),
-                category: names.category.clone(),
-                stage: names.stage.clone(),
+                id: names.id,
+                category: names.category,
+                stage: names.stage,
                 polarity: sentiment::polarity(best),
                 evidence: self.evidence(text, group),
             });
@@ -599,8 +604,8 @@ impl Analyzer {
                 .iter()
                 .find(|k| *k.chars == *original);
             let text = match known {
-                Some(k) => k.text.clone(),
-                None => Arc::from(text.original_slice(h.start, h.end)),
+                Some(k) => Cow::Borrowed(k.text),
+                None => Cow::Owned(text.original_slice(h.start, h.end)),
             };
             kept.push(Evidence {
                 text,
@@ -638,6 +643,23 @@ impl Analyzer {
             out.push(h.payload.index);
         }
     }
+}
+
+/// The process's one copy of `s`, for the taxonomy names results carry:
+/// with them `&'static`, a result costs no allocation or reference count
+/// per name (counting references was a twentieth of the analysis in wall
+/// time). Each distinct string is kept once however many analyzers use it,
+/// so memory grows only with the distinct taxonomy text ever loaded (tens
+/// of KB for the built-in taxonomy).
+fn intern(s: &str) -> &'static str {
+    static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(&name) = names.get(s) {
+        return name;
+    }
+    let name: &'static str = Box::leak(s.into());
+    names.insert(name);
+    name
 }
 
 /// "没有过敏", "not angry": a negator right before a flag or emotion keyword
@@ -755,7 +777,14 @@ mod tests {
     use crate::analysis::Polarity;
 
     fn polarity_of(a: &Analysis, id: &str) -> Option<Polarity> {
-        a.themes.iter().find(|t| &*t.id == id).map(|t| t.polarity)
+        a.themes.iter().find(|t| t.id == id).map(|t| t.polarity)
+    }
+
+    #[test]
+    fn names_are_kept_once() {
+        // Analyzers built again and again from one taxonomy add no memory.
+        let name = String::from("interned_name");
+        assert!(std::ptr::eq(intern(&name), intern("interned_name")));
     }
 
     #[test]
@@ -819,29 +848,23 @@ mod tests {
 
     #[test]
     fn negated_markers_do_not_fire() {
-        assert!(shared()
-            .analyze("吃了以后过敏了")
-            .flags
-            .contains(&Arc::from("safety")));
-        assert!(!shared()
-            .analyze("吃了没有过敏")
-            .flags
-            .contains(&Arc::from("safety")));
+        assert!(shared().analyze("吃了以后过敏了").flags.contains(&"safety"));
+        assert!(!shared().analyze("吃了没有过敏").flags.contains(&"safety"));
     }
 
     #[test]
     fn emotions_follow_the_message_sentiment() {
         let a = shared().analyze("本来很担心，结果物流超快，太惊喜了");
-        assert_eq!(a.emotions, [Arc::from("delight")], "{a:#?}");
+        assert_eq!(a.emotions, vec!["delight"], "{a:#?}");
         let a = shared().analyze("等了一个月还没发货，急死了，客服也不理人");
-        assert!(a.emotions.contains(&Arc::from("anxiety")), "{a:#?}");
-        assert!(a.emotions.contains(&Arc::from("feeling_ignored")), "{a:#?}");
+        assert!(a.emotions.contains(&"anxiety"), "{a:#?}");
+        assert!(a.emotions.contains(&"feeling_ignored"), "{a:#?}");
     }
 
     #[test]
     fn flags_and_unfinished_waits_imply_emotions() {
         let a = shared();
-        let has = |text: &str, id: &str| a.analyze(text).emotions.iter().any(|e| &**e == id);
+        let has = |text: &str, id: &str| a.analyze(text).emotions.contains(&id);
         // No anger word, but taking it to 12315 is an angry act.
         assert!(has("我要投诉到12315", "anger"));
         assert!(has("快递三天都没到", "frustration"));
@@ -856,8 +879,8 @@ mod tests {
         let cs = a
             .themes
             .iter()
-            .find(|t| &*t.id == "customer_service")
+            .find(|t| t.id == "customer_service")
             .unwrap();
-        assert_eq!(&*cs.evidence[0].text, "客服电话", "{a:#?}");
+        assert_eq!(cs.evidence[0].text, "客服电话", "{a:#?}");
     }
 }

@@ -10,7 +10,7 @@
 //! let analyzer = Analyzer::with_default_taxonomy()?;
 //! let a = analyzer.analyze("物流很快，但是客服态度很差");
 //! assert_eq!(a.sentiment.label, SentimentLabel::Mixed);
-//! let delivery = a.themes.iter().find(|t| &*t.id == "delivery").unwrap();
+//! let delivery = a.themes.iter().find(|t| t.id == "delivery").unwrap();
 //! assert_eq!(delivery.polarity, Polarity::Positive);
 //! # Ok::<(), tongdian_nlp::NlpError>(())
 //! ```

@@ -56,10 +56,10 @@ fn check_invariants(text: &str, a: &Analysis) {
                 "{e:?} out of range"
             );
             let quoted: String = text.chars().skip(e.start).take(e.end - e.start).collect();
-            assert_eq!(quoted, *e.text, "evidence must quote the original text");
+            assert_eq!(quoted, e.text, "evidence must quote the original text");
         }
     }
-    let mut ids: Vec<&str> = a.themes.iter().map(|t| &*t.id).collect();
+    let mut ids: Vec<&str> = a.themes.iter().map(|t| t.id).collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), a.themes.len(), "one mention per theme");
@@ -79,7 +79,7 @@ fn check_invariants(text: &str, a: &Analysis) {
 fn check(text: &str, expectations: &[Expect]) {
     let a = analyzer().analyze(text);
     check_invariants(text, &a);
-    let find = |id: &str| a.themes.iter().find(|t| &*t.id == id);
+    let find = |id: &str| a.themes.iter().find(|t| t.id == id);
     for e in expectations {
         let ok = match e {
             Script(s) => a.script == *s,
@@ -89,13 +89,13 @@ fn check(text: &str, expectations: &[Expect]) {
             NoTheme(id) => find(id).is_none(),
             NoThemes => a.themes.is_empty(),
             Evidence(id, text) => {
-                find(id).is_some_and(|t| t.evidence.iter().any(|e| &*e.text == *text))
+                find(id).is_some_and(|t| t.evidence.iter().any(|e| e.text == *text))
             }
-            Flag(id) => a.flags.iter().any(|f| &**f == *id),
-            NoFlag(id) => !a.flags.iter().any(|f| &**f == *id),
+            Flag(id) => a.flags.iter().any(|f| f == id),
+            NoFlag(id) => !a.flags.iter().any(|f| f == id),
             NoFlags => a.flags.is_empty(),
-            Emotion(id) => a.emotions.iter().any(|f| &**f == *id),
-            NoEmotion(id) => !a.emotions.iter().any(|f| &**f == *id),
+            Emotion(id) => a.emotions.iter().any(|f| f == id),
+            NoEmotion(id) => !a.emotions.iter().any(|f| f == id),
             NoEmotions => a.emotions.is_empty(),
         };
         assert!(ok, "expected {e:?} for {text:?}, got {a:#?}");
@@ -335,17 +335,17 @@ fn evidence_offsets_are_characters_not_bytes_for_traditional_and_emoji() {
     let delivery = a
         .themes
         .iter()
-        .find(|t| &*t.id == "delivery")
+        .find(|t| t.id == "delivery")
         .expect("delivery");
     // The keyword is 快递还没到; evidence quotes the Traditional original.
-    assert_eq!(&*delivery.evidence[0].text, "快遞還沒到");
+    assert_eq!(delivery.evidence[0].text, "快遞還沒到");
     assert_eq!(delivery.evidence[0].start, 10);
     let cs = a
         .themes
         .iter()
-        .find(|t| &*t.id == "customer_service")
+        .find(|t| t.id == "customer_service")
         .expect("customer_service");
-    assert_eq!(&*cs.evidence[0].text, "客服電話");
+    assert_eq!(cs.evidence[0].text, "客服電話");
 }
 
 #[test]

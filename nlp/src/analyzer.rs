@@ -720,17 +720,15 @@ fn effective_clause_scores(hits: &[ThemeHit], scores: &[ClauseSentiment], out: &
 /// (clause, theme); themes that got nothing fall back to the clause score.
 fn attribute(hits: &[ThemeHit], scores: &[ClauseSentiment], sums: &mut Vec<((usize, usize), f64)>) {
     sums.clear();
-    for (clause, score) in scores.iter().enumerate() {
-        // Found once: the closure is called for every opinion word.
-        let here = in_clause(hits, clause);
+    // Hits are in text order, hence grouped by clause: only clauses with
+    // hits are visited.
+    for here in hits.chunk_by(|a, b| a.clause == b.clause) {
+        let clause = here[0].clause;
         let in_clause = || here.iter();
-        let Some(first) = in_clause().next() else {
-            continue;
-        };
-        if !in_clause().any(|h| h.theme != first.theme) {
+        if !in_clause().any(|h| h.theme != here[0].theme) {
             continue;
         }
-        for c in &score.contributions {
+        for c in &scores[clause].contributions {
             // Distance from each theme's nearest preceding (or overlapping)
             // keyword; following keywords only when nothing precedes.
             let preceding = in_clause().any(|h| h.start <= c.start);

@@ -47,22 +47,22 @@ fn to_contract(a: tongdian_nlp::Analysis) -> Analysis {
             .themes
             .into_iter()
             .map(|t| ThemeMention {
-                id: t.id,
-                category: t.category,
-                stage: t.stage,
+                id: t.id.to_owned(),
+                category: t.category.to_owned(),
+                stage: t.stage.to_owned(),
                 polarity: t.polarity.as_str().to_owned(),
                 evidence: t
                     .evidence
                     .into_iter()
                     .map(|e| Evidence {
-                        text: e.text,
+                        text: e.text.into_owned(),
                         start: e.start as u32,
                         end: e.end as u32,
                     })
                     .collect(),
             })
             .collect(),
-        flags: a.flags,
-        emotions: a.emotions,
+        flags: a.flags.iter().map(|&f| f.to_owned()).collect(),
+        emotions: a.emotions.iter().map(|&e| e.to_owned()).collect(),
     }
 }

@@ -2,6 +2,13 @@
 //! writes to its tables, so it is kept stable even as the analysis behind it
 //! improves: every enum serialises as the same lowercase string its
 //! `as_str` returns.
+//!
+//! Taxonomy names (theme, flag and emotion ids, categories, stages) are
+//! `&'static str`: the analyzer keeps one copy of each for the life of the
+//! process (see [`Analyzer`](crate::Analyzer)), so a result neither
+//! allocates nor counts references for them.
+
+use std::borrow::Cow;
 
 use serde::Serialize;
 
@@ -13,9 +20,9 @@ pub struct Analysis {
     /// One entry per theme mentioned, in order of first mention.
     pub themes: Vec<ThemeMention>,
     /// Flag ids (`churn_risk`, `escalation` …), sorted and unique.
-    pub flags: Vec<String>,
+    pub flags: Vec<&'static str>,
     /// Emotion ids (`anger`, `delight` …), sorted and unique.
-    pub emotions: Vec<String>,
+    pub emotions: Vec<&'static str>,
 }
 
 /// Writing system of a message.
@@ -125,9 +132,9 @@ impl std::str::FromStr for Polarity {
 /// A theme of the taxonomy found in a message.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ThemeMention {
-    pub id: String,
-    pub category: String,
-    pub stage: String,
+    pub id: &'static str,
+    pub category: &'static str,
+    pub stage: &'static str,
     pub polarity: Polarity,
     /// The keyword occurrences that triggered the theme, in text order.
     pub evidence: Vec<Evidence>,
@@ -136,10 +143,11 @@ pub struct ThemeMention {
 /// Where a theme was found. Offsets count characters (Unicode scalar
 /// values), not bytes, into the original message; `end` is exclusive and
 /// `text` is exactly the original characters in that range, so a
-/// Traditional message shows its Traditional characters.
+/// Traditional message shows its Traditional characters. Borrowed when the
+/// message writes the keyword as the taxonomy does, which is the usual case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Evidence {
-    pub text: String,
+    pub text: Cow<'static, str>,
     pub start: usize,
     pub end: usize,
 }

@@ -2,7 +2,10 @@
 //! each message into an [`Analysis`]. Nothing is shared between threads
 //! but the read-only matchers; each thread keeps its own working buffers.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, PoisonError};
 
 use crate::analysis::{Analysis, Evidence, SentimentLabel, ThemeMention};
 use crate::chinese::Segmenter;
@@ -14,13 +17,17 @@ use crate::model::{self, SentimentModel};
 use crate::script;
 use crate::sentiment::{self, words_between, ClauseSentiment, POLARITY_THRESHOLD};
 use crate::taxonomy::{Marker, Taxonomy};
-use crate::text::Text;
+use crate::text::{normalize_pattern, Text};
 
 /// Analyses customer messages against a taxonomy. Cheap to share between
 /// threads (`Send + Sync`, `analyze` takes `&self`); building one costs a
 /// jieba dictionary load (~0.1–0.2 s), so build it once. Each thread that
 /// analyses keeps buffers the size of the longest message it has seen (up
 /// to 64Ki characters) for the next one.
+///
+/// A taxonomy's names and keyword spellings are kept for the life of the
+/// process, once each however many analyzers use them, so that results
+/// carry them as `&'static str`.
 ///
 /// Emotions are only reported when they fit the message: none of the
 /// negative ones on a positive message, and the emotion with id `delight`
@@ -41,6 +48,28 @@ pub struct Analyzer {
     /// Flags and emotions in the order of their ids, for output.
     flag_order: IdOrder,
     emotion_order: IdOrder,
+    /// Per theme, the strings its mentions report.
+    theme_names: Vec<ThemeNames>,
+    /// Per normalised theme keyword (`ThemeRef::spelling`), the ways the
+    /// taxonomy writes it: evidence that reads exactly as one of them, as
+    /// nearly all does, shares that string instead of allocating its own.
+    spellings: Vec<Vec<Spelling>>,
+}
+
+/// One way of writing a keyword, as characters to compare with a message
+/// and as the string evidence reports.
+#[derive(Debug, Clone)]
+struct Spelling {
+    chars: Box<[char]>,
+    text: &'static str,
+}
+
+/// A theme's id, category and stage, shared by all its mentions.
+#[derive(Debug, Clone)]
+struct ThemeNames {
+    id: &'static str,
+    category: &'static str,
+    stage: &'static str,
 }
 
 /// What implies an emotion: flags (by index) and an unfinished wait; and
@@ -58,6 +87,8 @@ struct Implied {
 #[derive(Debug, Clone)]
 struct IdOrder {
     rank: Vec<usize>,
+    /// Per marker, its id as results carry it.
+    ids: Vec<&'static str>,
 }
 
 impl IdOrder {
@@ -70,18 +101,19 @@ impl IdOrder {
                 .iter()
                 .map(|m| ids.binary_search(&m.id.as_str()).unwrap_or(0))
                 .collect(),
+            ids: markers.iter().map(|m| intern(&m.id)).collect(),
         }
     }
 
-    /// The ids of the markers `found` (indices into `markers`, repeats
+    /// The ids of the markers `found` (indices into the markers, repeats
     /// allowed), sorted and unique. Sorts `found` in place.
-    fn ids(&self, markers: &[Marker], found: &mut [usize]) -> Vec<String> {
+    fn ids(&self, found: &mut [usize]) -> Vec<&'static str> {
         found.sort_unstable_by_key(|&i| self.rank[i]);
         let mut out = Vec::with_capacity(found.len());
         let mut last = None;
         for &i in found.iter() {
             if last != Some(self.rank[i]) {
-                out.push(markers[i].id.clone());
+                out.push(self.ids[i]);
                 last = Some(self.rank[i]);
             }
         }
@@ -162,6 +194,9 @@ impl Entry {
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct ThemeRef {
     theme: usize,
+    /// Index into `Analyzer::spellings`; a function of the normalised
+    /// keyword, so it adds no payloads to the matcher.
+    spelling: u32,
     exclude: bool,
 }
 
@@ -182,6 +217,7 @@ struct MarkerRef {
 #[derive(Debug, Clone, Copy)]
 struct ThemeHit {
     theme: usize,
+    spelling: u32,
     clause: usize,
     start: usize,
     end: usize,
@@ -197,26 +233,63 @@ impl Analyzer {
                 .iter()
                 .flat_map(|t| t.dictionary.iter().map(String::as_str)),
         );
+        // Theme keywords' spellings are settled, and this map freed, before
+        // the trie grows: built while it grew, they left the heap fragmented
+        // enough that every later allocation cost more (a bare jieba cut in
+        // the same process took 3% more instructions).
+        let mut spellings: Vec<Vec<Spelling>> = Vec::new();
+        let mut spelling_of: HashMap<String, u32> = HashMap::new();
+        let mut spelling = |word: &str| {
+            let i = *spelling_of
+                .entry(normalize_pattern(word))
+                .or_insert_with(|| {
+                    spellings.push(Vec::new());
+                    (spellings.len() - 1) as u32
+                });
+            let known = &mut spellings[i as usize];
+            let word = word.trim();
+            if !known.iter().any(|k| k.text == word) {
+                known.push(Spelling {
+                    chars: word.chars().collect(),
+                    text: intern(word),
+                });
+            }
+            i
+        };
+        // Per theme, its keywords' and its exclusions' spellings.
+        let theme_spellings: Vec<(Vec<u32>, Vec<u32>)> = taxonomy
+            .themes()
+            .iter()
+            .map(|t| {
+                (
+                    t.all_keywords().map(&mut spelling).collect(),
+                    t.exclude.iter().map(|w| spelling(w)).collect(),
+                )
+            })
+            .collect();
+        drop(spelling_of);
         // Lexicon words first: each kind keeps its own order of payloads.
         let mut words = Matcher::new();
         for (word, unit) in lexicon.entries() {
             words.insert(word, Entry::Unit(unit));
         }
         for (theme, t) in taxonomy.themes().iter().enumerate() {
-            for word in t.all_keywords() {
+            for (word, &spelling) in t.all_keywords().zip(&theme_spellings[theme].0) {
                 words.insert(
                     word,
                     Entry::Theme(ThemeRef {
                         theme,
+                        spelling,
                         exclude: false,
                     }),
                 );
             }
-            for word in &t.exclude {
+            for (word, &spelling) in t.exclude.iter().zip(&theme_spellings[theme].1) {
                 words.insert(
                     word,
                     Entry::Theme(ThemeRef {
                         theme,
+                        spelling,
                         exclude: true,
                     }),
                 );
@@ -263,6 +336,15 @@ impl Analyzer {
             .collect();
         let flag_order = IdOrder::new(taxonomy.flags());
         let emotion_order = IdOrder::new(taxonomy.emotions());
+        let theme_names = taxonomy
+            .themes()
+            .iter()
+            .map(|t| ThemeNames {
+                id: intern(&t.id),
+                category: intern(&t.category),
+                stage: intern(&t.stage),
+            })
+            .collect();
         Ok(Analyzer {
             taxonomy,
             segmenter,
@@ -272,6 +354,8 @@ impl Analyzer {
             implied,
             flag_order,
             emotion_order,
+            theme_names,
+            spellings,
         })
     }
 
@@ -392,8 +476,8 @@ impl Analyzer {
             script: script::detect_counted(text.han, text.latin),
             sentiment,
             themes,
-            flags: self.flag_order.ids(self.taxonomy.flags(), flags),
-            emotions: self.emotion_order.ids(self.taxonomy.emotions(), emotions),
+            flags: self.flag_order.ids(flags),
+            emotions: self.emotion_order.ids(emotions),
         }
     }
 
@@ -474,6 +558,7 @@ impl Analyzer {
             let theme = h.payload.theme;
             (!vetoed.contains(&(clause, theme))).then_some(ThemeHit {
                 theme,
+                spelling: h.payload.spelling,
                 clause,
                 start: h.start,
                 end: h.end,
@@ -507,18 +592,44 @@ impl Analyzer {
                     best = s;
                 }
             }
-            let def = &self.taxonomy.themes()[theme];
+            let names = &self.theme_names[theme];
             mentions.push(ThemeMention {
-                id: def.id.clone(),
-                category: def.category.clone(),
-                stage: def.stage.clone(),
+                id: names.id,
+                category: names.category,
+                stage: names.stage,
                 polarity: sentiment::polarity(best),
-                evidence: evidence(text, group),
+                evidence: self.evidence(text, group),
             });
         }
         // Stable sort: equal first positions keep taxonomy order.
         mentions.sort_by_key(|m| m.evidence[0].start);
         mentions
+    }
+
+    /// Evidence for one theme: its keyword occurrences in text order,
+    /// dropping ones inside a longer occurrence (客服 inside 客服电话).
+    /// `hits` are sorted by start, longest first.
+    fn evidence(&self, text: &Text, hits: &[ThemeHit]) -> Vec<Evidence> {
+        let mut kept: Vec<Evidence> = Vec::with_capacity(hits.len());
+        for h in hits {
+            if kept.iter().any(|e| h.start >= e.start && h.end <= e.end) {
+                continue;
+            }
+            let original = &text.original[h.start..h.end];
+            let known = self.spellings[h.spelling as usize]
+                .iter()
+                .find(|k| *k.chars == *original);
+            let text = match known {
+                Some(k) => Cow::Borrowed(k.text),
+                None => Cow::Owned(text.original_slice(h.start, h.end)),
+            };
+            kept.push(Evidence {
+                text,
+                start: h.start,
+                end: h.end,
+            });
+        }
+        kept
     }
 
     /// Flags and emotions found, before any sentiment-based filtering.
@@ -548,6 +659,23 @@ impl Analyzer {
             out.push(h.payload.index);
         }
     }
+}
+
+/// The process's one copy of `s`, for the taxonomy names results carry:
+/// with them `&'static`, a result costs no allocation or reference count
+/// per name (counting references was a twentieth of the analysis in wall
+/// time). Each distinct string is kept once however many analyzers use it,
+/// so memory grows only with the distinct taxonomy text ever loaded (tens
+/// of KB for the built-in taxonomy).
+fn intern(s: &str) -> &'static str {
+    static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(&name) = names.get(s) {
+        return name;
+    }
+    let name: &'static str = Box::leak(s.into());
+    names.insert(name);
+    name
 }
 
 /// "没有过敏", "not angry": a negator right before a flag or emotion keyword
@@ -608,17 +736,15 @@ fn effective_clause_scores(hits: &[ThemeHit], scores: &[ClauseSentiment], out: &
 /// (clause, theme); themes that got nothing fall back to the clause score.
 fn attribute(hits: &[ThemeHit], scores: &[ClauseSentiment], sums: &mut Vec<((usize, usize), f64)>) {
     sums.clear();
-    for (clause, score) in scores.iter().enumerate() {
-        // Found once: the closure is called for every opinion word.
-        let here = in_clause(hits, clause);
+    // Hits are in text order, hence grouped by clause: only clauses with
+    // hits are visited.
+    for here in hits.chunk_by(|a, b| a.clause == b.clause) {
+        let clause = here[0].clause;
         let in_clause = || here.iter();
-        let Some(first) = in_clause().next() else {
-            continue;
-        };
-        if !in_clause().any(|h| h.theme != first.theme) {
+        if !in_clause().any(|h| h.theme != here[0].theme) {
             continue;
         }
-        for c in &score.contributions {
+        for c in &scores[clause].contributions {
             // Distance from each theme's nearest preceding (or overlapping)
             // keyword; following keywords only when nothing precedes.
             let preceding = in_clause().any(|h| h.start <= c.start);
@@ -653,24 +779,6 @@ fn attribute(hits: &[ThemeHit], scores: &[ClauseSentiment], sums: &mut Vec<((usi
     }
 }
 
-/// Evidence for one theme: its keyword occurrences in text order, dropping
-/// ones inside a longer occurrence (客服 inside 客服电话).
-/// `hits` are sorted by start, longest first.
-fn evidence(text: &Text, hits: &[ThemeHit]) -> Vec<Evidence> {
-    let mut kept: Vec<Evidence> = Vec::with_capacity(hits.len());
-    for h in hits {
-        if kept.iter().any(|e| h.start >= e.start && h.end <= e.end) {
-            continue;
-        }
-        kept.push(Evidence {
-            text: text.original_slice(h.start, h.end),
-            start: h.start,
-            end: h.end,
-        });
-    }
-    kept
-}
-
 #[cfg(test)]
 pub(crate) fn shared() -> &'static Analyzer {
     static ANALYZER: std::sync::OnceLock<Analyzer> = std::sync::OnceLock::new();
@@ -684,6 +792,13 @@ mod tests {
 
     fn polarity_of(a: &Analysis, id: &str) -> Option<Polarity> {
         a.themes.iter().find(|t| t.id == id).map(|t| t.polarity)
+    }
+
+    #[test]
+    fn names_are_kept_once() {
+        // Analyzers built again and again from one taxonomy add no memory.
+        let name = String::from("interned_name");
+        assert!(std::ptr::eq(intern(&name), intern("interned_name")));
     }
 
     #[test]
@@ -747,14 +862,8 @@ mod tests {
 
     #[test]
     fn negated_markers_do_not_fire() {
-        assert!(shared()
-            .analyze("吃了以后过敏了")
-            .flags
-            .contains(&"safety".to_string()));
-        assert!(!shared()
-            .analyze("吃了没有过敏")
-            .flags
-            .contains(&"safety".to_string()));
+        assert!(shared().analyze("吃了以后过敏了").flags.contains(&"safety"));
+        assert!(!shared().analyze("吃了没有过敏").flags.contains(&"safety"));
     }
 
     #[test]
@@ -762,17 +871,14 @@ mod tests {
         let a = shared().analyze("本来很担心，结果物流超快，太惊喜了");
         assert_eq!(a.emotions, vec!["delight"], "{a:#?}");
         let a = shared().analyze("等了一个月还没发货，急死了，客服也不理人");
-        assert!(a.emotions.contains(&"anxiety".to_string()), "{a:#?}");
-        assert!(
-            a.emotions.contains(&"feeling_ignored".to_string()),
-            "{a:#?}"
-        );
+        assert!(a.emotions.contains(&"anxiety"), "{a:#?}");
+        assert!(a.emotions.contains(&"feeling_ignored"), "{a:#?}");
     }
 
     #[test]
     fn flags_and_unfinished_waits_imply_emotions() {
         let a = shared();
-        let has = |text: &str, id: &str| a.analyze(text).emotions.iter().any(|e| e == id);
+        let has = |text: &str, id: &str| a.analyze(text).emotions.contains(&id);
         // No anger word, but taking it to 12315 is an angry act.
         assert!(has("我要投诉到12315", "anger"));
         assert!(has("快递三天都没到", "frustration"));

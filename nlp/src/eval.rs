@@ -288,7 +288,7 @@ pub fn evaluate(analyzer: &Analyzer, examples: &[LabelledExample]) -> EvalReport
         ] {
             let Some(expected) = expected else { continue };
             let e: Vec<&str> = expected.iter().map(String::as_str).collect();
-            let g: Vec<&str> = got.iter().map(String::as_str).collect();
+            let g: Vec<&str> = got.clone();
             prf.add(&e, &g);
             for id in e.iter().filter(|id| !g.contains(id)) {
                 cost += 1;
@@ -324,11 +324,11 @@ fn score_themes(
 ) -> usize {
     let mut cost = 0;
     let e: Vec<&str> = expected.iter().map(|(id, _)| id.as_str()).collect();
-    let g: Vec<&str> = a.themes.iter().map(|t| t.id.as_str()).collect();
+    let g: Vec<&str> = a.themes.iter().map(|t| t.id).collect();
     report.themes.add(&e, &g);
     for (id, polarity) in expected {
         let prf = report.per_theme.entry(id.clone()).or_default();
-        match a.themes.iter().find(|t| &t.id == id) {
+        match a.themes.iter().find(|t| t.id == id) {
             Some(found) => {
                 prf.true_positives += 1;
                 report.mentions_matched += 1;
@@ -350,14 +350,14 @@ fn score_themes(
             }
         }
     }
-    for t in a.themes.iter().filter(|t| !e.contains(&t.id.as_str())) {
+    for t in a.themes.iter().filter(|t| !e.contains(&t.id)) {
         report
             .per_theme
-            .entry(t.id.clone())
+            .entry(t.id.to_owned())
             .or_default()
             .false_positives += 1;
         cost += 1;
-        let quoted: Vec<&str> = t.evidence.iter().map(|e| e.text.as_str()).collect();
+        let quoted: Vec<&str> = t.evidence.iter().map(|e| &*e.text).collect();
         problems.push(format!("spurious theme {} ({})", t.id, quoted.join(", ")));
     }
     cost

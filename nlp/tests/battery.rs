@@ -59,7 +59,7 @@ fn check_invariants(text: &str, a: &Analysis) {
             assert_eq!(quoted, e.text, "evidence must quote the original text");
         }
     }
-    let mut ids: Vec<&str> = a.themes.iter().map(|t| t.id.as_str()).collect();
+    let mut ids: Vec<&str> = a.themes.iter().map(|t| t.id).collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), a.themes.len(), "one mention per theme");

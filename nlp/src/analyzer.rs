@@ -587,7 +587,7 @@ impl Analyzer {
                 let s = sums
                     .iter()
                     .find(|(key, _)| *key == (h.clause, theme))
-                    .map_or(clause_scores[h.clause], |(_, sum)| sum.tanh());
+                    .map_or(clause_scores[h.clause], |(_, sum)| sentiment::tanh(*sum));
                 if s.abs() > best.abs() || (s.abs() == best.abs() && s < best) {
                     best = s;
                 }

@@ -17,7 +17,7 @@ use crate::model::{self, SentimentModel};
 use crate::script;
 use crate::sentiment::{self, words_between, ClauseSentiment, POLARITY_THRESHOLD};
 use crate::taxonomy::{Marker, Taxonomy};
-use crate::text::{normalize_pattern, Text};
+use crate::text::{self, normalize_pattern, Text};
 
 /// Analyses customer messages against a taxonomy. Cheap to share between
 /// threads (`Send + Sync`, `analyze` takes `&self`); building one costs a
@@ -227,6 +227,10 @@ impl Analyzer {
     pub fn new(taxonomy: Taxonomy) -> Result<Analyzer, NlpError> {
         let lexicon = Lexicon::builtin()?;
         let model = model::shipped()?;
+        // Process-wide tables are built here, not by the first message,
+        // whose latency would otherwise include them.
+        model::build_tables();
+        text::build_tables();
         let segmenter = Segmenter::new(
             taxonomy
                 .themes()

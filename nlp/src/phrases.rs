@@ -50,6 +50,11 @@ const PHRASES: &[(&str, &str)] = &[
     ("點數", "积分"), ("計程車", "出租车"),
 ];
 
+/// Builds the phrase table, so that the first message does not pay for it.
+pub(crate) fn build_table() {
+    table();
+}
+
 /// The phrases as characters, sorted by Traditional form.
 fn table() -> &'static [(Vec<char>, Vec<char>)] {
     static TABLE: OnceLock<Vec<(Vec<char>, Vec<char>)>> = OnceLock::new();

@@ -79,6 +79,13 @@ pub(crate) enum HanClass {
 const BASIC_START: u32 = 0x4E00;
 const BASIC_END: u32 = 0xA000;
 
+/// Builds the character tables, so that the first message does not pay for
+/// them.
+pub(crate) fn build_tables() {
+    basic_table();
+    crate::phrases::build_table();
+}
+
 /// Dense per-character table for the basic CJK block (where all of
 /// `traditional.rs` lives): simplified form in the low bits, class above.
 /// Built once; turns two binary searches per character into one load,

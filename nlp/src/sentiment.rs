@@ -295,7 +295,7 @@ pub(crate) fn score_clause_into(
                 .flatten();
             contributions.extend(unmet.or_else(|| {
                 (present & ONLY_FIRSTS != 0)
-                    .then(|| scant(text, clause))
+                    .then(|| scant(text, clause).or_else(|| cheap(text, clause)))
                     .flatten()
             }));
         }
@@ -773,6 +773,31 @@ fn scant(text: &Text, clause: &Clause) -> Option<Contribution> {
         start: i,
         end: i + 2,
         value: -0.5,
+    })
+}
+
+/// A price that is "only just" so much: 两荤一素才十八, 价格才三十多块.
+/// The model reads the bare number as a complaint. Only a number that ends
+/// the clause or is counted in money: after 才 a time (才两天就坏了, 等了
+/// 半天才到) is the wait and breakage rules' to read, and is a complaint.
+fn cheap(text: &Text, clause: &Clause) -> Option<Contribution> {
+    let norm = &text.norm;
+    let (start, end) = (clause.start, clause.end);
+    let i = (start..end).find(|&i| norm[i] == '才' && (i == 0 || norm[i - 1] != '刚'))?;
+    let digits = (i + 1..end).find(|&k| !is_count(norm[k])).unwrap_or(end);
+    if digits == i + 1 {
+        return None;
+    }
+    let money = norm[digits..end].iter().all(|c| {
+        matches!(
+            c,
+            '块' | '元' | '钱' | '多' | '了' | '啊' | '呀' | '哦' | '呢'
+        )
+    });
+    money.then_some(Contribution {
+        start: i,
+        end: digits,
+        value: 0.5,
     })
 }
 
@@ -1600,6 +1625,8 @@ mod tests {
                 SentimentLabel::Negative,
             ),
             ("电视只有几个台能看", SentimentLabel::Negative),
+            ("一大份才十八块", SentimentLabel::Positive),
+            ("才用了两天就坏了", SentimentLabel::Negative),
         ] {
             assert_eq!(message(s).label, want, "{s}");
         }

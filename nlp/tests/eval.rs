@@ -132,6 +132,21 @@ fn the_second_fresh_set_meets_its_bar() {
     assert!(r.sentiment_accuracy() >= 0.86, "sentiment\n{r}");
 }
 
+/// `eval/fresh3.jsonl`: food-delivery reviews and single hotel, laptop and
+/// book sentences written before the third round and kept out of its
+/// tuning (see `eval/README.md`); the bar sits a little below what was
+/// measured (0.887).
+#[test]
+fn the_third_fresh_set_meets_its_bar() {
+    let examples = parse_jsonl(include_str!("../eval/fresh3.jsonl"), "fresh3.jsonl")
+        .expect("fresh3 set parses");
+    assert!(examples.len() >= 160, "{} messages", examples.len());
+    let analyzer = Analyzer::with_default_taxonomy().expect("default analyzer");
+    let r = evaluate(&analyzer, &examples);
+    println!("{r}");
+    assert!(r.sentiment_accuracy() >= 0.855, "sentiment\n{r}");
+}
+
 /// `eval/dev*.jsonl`: the review sentences tuned on (see `eval/README.md`).
 #[test]
 fn the_tuning_sets_meet_their_bar() {
@@ -143,6 +158,7 @@ fn the_tuning_sets_meet_their_bar() {
         include_str!("../eval/dev5.jsonl"),
         include_str!("../eval/dev6.jsonl"),
         include_str!("../eval/dev7.jsonl"),
+        include_str!("../eval/dev8.jsonl"),
     ];
     let mut examples = Vec::new();
     for set in sets {

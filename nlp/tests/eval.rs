@@ -135,7 +135,7 @@ fn the_second_fresh_set_meets_its_bar() {
 /// `eval/fresh3.jsonl`: food-delivery reviews and single hotel, laptop and
 /// book sentences written before the third round and kept out of its
 /// tuning (see `eval/README.md`); the bar sits a little below what was
-/// measured (0.887).
+/// measured (0.887 after that round, 0.919 after the idiom list).
 #[test]
 fn the_third_fresh_set_meets_its_bar() {
     let examples = parse_jsonl(include_str!("../eval/fresh3.jsonl"), "fresh3.jsonl")
@@ -144,7 +144,7 @@ fn the_third_fresh_set_meets_its_bar() {
     let analyzer = Analyzer::with_default_taxonomy().expect("default analyzer");
     let r = evaluate(&analyzer, &examples);
     println!("{r}");
-    assert!(r.sentiment_accuracy() >= 0.855, "sentiment\n{r}");
+    assert!(r.sentiment_accuracy() >= 0.89, "sentiment\n{r}");
 }
 
 /// `eval/dev*.jsonl`: the review sentences tuned on (see `eval/README.md`).

@@ -92,16 +92,26 @@ fn the_whole_set_meets_the_bars() {
     assert!(r.themes.f1() >= 0.85, "theme micro-F1\n{r}");
 }
 
+/// Scores a sentiment-only set and holds it to `bar`; `at_least` guards
+/// against a truncated file passing on a few easy lines.
+fn sentiment_set_meets(src: &str, name: &str, at_least: usize, bar: f64) {
+    let examples = parse_jsonl(src, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert!(
+        examples.len() >= at_least,
+        "{name}: {} messages",
+        examples.len()
+    );
+    let analyzer = Analyzer::with_default_taxonomy().expect("default analyzer");
+    let r = evaluate(&analyzer, &examples);
+    println!("{name}\n{r}");
+    assert!(r.sentiment_accuracy() >= bar, "{name} sentiment\n{r}");
+}
+
 /// `eval/unseen.jsonl`: short messages from domains the model never saw,
 /// written before the rules they now exercise (see `eval/README.md`).
 #[test]
 fn the_unseen_domain_set_meets_the_sentiment_bar() {
-    let examples = parse_jsonl(UNSEEN, "unseen.jsonl").expect("unseen set parses");
-    assert!(examples.len() >= 150, "{} messages", examples.len());
-    let analyzer = Analyzer::with_default_taxonomy().expect("default analyzer");
-    let r = evaluate(&analyzer, &examples);
-    println!("{r}");
-    assert!(r.sentiment_accuracy() >= 0.95, "sentiment\n{r}");
+    sentiment_set_meets(UNSEEN, "unseen.jsonl", 150, 0.95);
 }
 
 /// `eval/fresh.jsonl`: review sentences (food delivery, hotel, laptop,
@@ -109,13 +119,12 @@ fn the_unseen_domain_set_meets_the_sentiment_bar() {
 /// below what was measured.
 #[test]
 fn the_fresh_set_meets_its_bar() {
-    let examples =
-        parse_jsonl(include_str!("../eval/fresh.jsonl"), "fresh.jsonl").expect("fresh set parses");
-    assert!(examples.len() >= 150, "{} messages", examples.len());
-    let analyzer = Analyzer::with_default_taxonomy().expect("default analyzer");
-    let r = evaluate(&analyzer, &examples);
-    println!("{r}");
-    assert!(r.sentiment_accuracy() >= 0.85, "sentiment\n{r}");
+    sentiment_set_meets(
+        include_str!("../eval/fresh.jsonl"),
+        "fresh.jsonl",
+        150,
+        0.85,
+    );
 }
 
 /// `eval/fresh2.jsonl`: hotel, book and laptop sentences written before
@@ -123,13 +132,12 @@ fn the_fresh_set_meets_its_bar() {
 /// bar sits a little below what was measured (0.883).
 #[test]
 fn the_second_fresh_set_meets_its_bar() {
-    let examples = parse_jsonl(include_str!("../eval/fresh2.jsonl"), "fresh2.jsonl")
-        .expect("fresh2 set parses");
-    assert!(examples.len() >= 120, "{} messages", examples.len());
-    let analyzer = Analyzer::with_default_taxonomy().expect("default analyzer");
-    let r = evaluate(&analyzer, &examples);
-    println!("{r}");
-    assert!(r.sentiment_accuracy() >= 0.86, "sentiment\n{r}");
+    sentiment_set_meets(
+        include_str!("../eval/fresh2.jsonl"),
+        "fresh2.jsonl",
+        120,
+        0.86,
+    );
 }
 
 /// `eval/fresh3.jsonl`: food-delivery reviews and single hotel, laptop and
@@ -138,13 +146,12 @@ fn the_second_fresh_set_meets_its_bar() {
 /// measured (0.887 after that round, 0.919 after the idiom list).
 #[test]
 fn the_third_fresh_set_meets_its_bar() {
-    let examples = parse_jsonl(include_str!("../eval/fresh3.jsonl"), "fresh3.jsonl")
-        .expect("fresh3 set parses");
-    assert!(examples.len() >= 160, "{} messages", examples.len());
-    let analyzer = Analyzer::with_default_taxonomy().expect("default analyzer");
-    let r = evaluate(&analyzer, &examples);
-    println!("{r}");
-    assert!(r.sentiment_accuracy() >= 0.89, "sentiment\n{r}");
+    sentiment_set_meets(
+        include_str!("../eval/fresh3.jsonl"),
+        "fresh3.jsonl",
+        160,
+        0.89,
+    );
 }
 
 /// `eval/dev*.jsonl`: the review sentences tuned on (see `eval/README.md`).

@@ -60,22 +60,22 @@ impl HanCounts {
     /// Counts the Han character `c` of class `class`.
     #[inline]
     pub fn add(&mut self, c: char, class: HanClass) {
-        self.add_class(class, is_cantonese(c));
+        let (traditional, simplified) = HanCounts::weighs(class, is_cantonese(c));
+        self.add_counted(traditional, simplified);
     }
 
-    /// [`add`](Self::add) with the Cantonese test already made.
-    #[inline]
-    pub fn add_class(&mut self, class: HanClass, cantonese: bool) {
-        self.han += 1;
+    /// Whether a character of `class` counts towards Traditional and
+    /// towards Simplified script: written Cantonese (冇, 咗) is Traditional
+    /// usage even where the character is shared.
+    pub fn weighs(class: HanClass, cantonese: bool) -> (bool, bool) {
         match class {
-            HanClass::TraditionalOnly => self.traditional += 1,
-            HanClass::SimplifiedOnly => self.simplified += 1,
-            HanClass::Shared if cantonese => self.traditional += 1,
-            HanClass::Shared => {}
+            HanClass::TraditionalOnly => (true, false),
+            HanClass::SimplifiedOnly => (false, true),
+            HanClass::Shared => (cantonese, false),
         }
     }
 
-    /// [`add_class`](Self::add_class) with the class already weighed, as
+    /// [`add`](Self::add) with the character already weighed, as
     /// `text.rs`'s per-character table stores it.
     #[inline]
     pub fn add_counted(&mut self, traditional: bool, simplified: bool) {

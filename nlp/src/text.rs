@@ -105,10 +105,9 @@ fn basic_table() -> &'static [u32] {
                 };
                 let phrase = u32::from(phrases::starts_phrase(c)) << PHRASE_BIT;
                 let modifier = u32::from(is_modifier(c)) << MODIFIER_BIT;
-                let counts_traditional = class == HanClass::TraditionalOnly
-                    || (class == HanClass::Shared && is_cantonese(c));
-                let traditional = u32::from(counts_traditional) << TRADITIONAL_BIT;
-                let simplified = u32::from(class == HanClass::SimplifiedOnly) << SIMPLIFIED_BIT;
+                let (traditional, simplified) = HanCounts::weighs(class, is_cantonese(c));
+                let traditional = u32::from(traditional) << TRADITIONAL_BIT;
+                let simplified = u32::from(simplified) << SIMPLIFIED_BIT;
                 traditional::to_simplified(c) as u32
                     | (class as u32) << 24
                     | phrase
@@ -126,7 +125,7 @@ const PHRASE_BIT: u32 = 26;
 /// Bit of a `basic_table` entry set for the characters `is_modifier` names.
 const MODIFIER_BIT: u32 = 28;
 /// Bit of a `basic_table` entry set when the character counts towards
-/// Traditional script (see `HanCounts::add_class`).
+/// Traditional script (see `HanCounts::weighs`).
 const TRADITIONAL_BIT: u32 = 29;
 /// Bit of a `basic_table` entry set when the character counts towards
 /// Simplified script.

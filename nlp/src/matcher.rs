@@ -160,19 +160,15 @@ impl<P: Copy + PartialEq> Matcher<P> {
             .map(|(p, payloads)| (p.chars.iter().collect(), payloads.as_slice()))
     }
 
+    #[inline]
     fn child(&self, node: usize, c: char) -> Option<usize> {
         if node == 0 {
             if let Some(slot) = dense_slot(c) {
-                return self.root_dense_child(slot);
+                let id = self.root_dense[slot];
+                return (id != 0).then(|| id as usize - 1);
             }
         }
         self.sparse_child(node, c)
-    }
-
-    #[inline]
-    fn root_dense_child(&self, slot: usize) -> Option<usize> {
-        let id = self.root_dense[slot];
-        (id != 0).then(|| id as usize - 1)
     }
 
     /// A child found in the node's own list.
@@ -211,10 +207,7 @@ impl<P: Copy + PartialEq> Matcher<P> {
         let first = norm[start];
         // The root step first: one load, and the end of the walk wherever
         // no pattern starts with the character.
-        let mut node = match dense_slot(first) {
-            Some(slot) => self.root_dense_child(slot),
-            None => self.sparse_child(0, first),
-        };
+        let mut node = self.child(0, first);
         // Mid-word in Latin text nothing can match: a pattern starting with
         // a letter needs a word boundary before it.
         if start > 0 && is_word_char(first) && is_word_char(norm[start - 1]) {

@@ -997,8 +997,8 @@ const FIRST_END: u32 = 0xA000;
 /// hashed mask has on common characters, and a clause's characters ORed
 /// together tell which rules can find anything in it at all. A first
 /// character outside the block fails the build.
-static FIRST_BITS: [u16; (FIRST_END - FIRST_START) as usize] = {
-    let mut table = [0u16; (FIRST_END - FIRST_START) as usize];
+static FIRST_BITS: [u16; FIRST_LEN] = {
+    let mut table = [0u16; FIRST_LEN];
     let mut g = 0;
     while g < FIRST_WORDS.len() {
         let (bit, lists) = FIRST_WORDS[g];
@@ -1006,12 +1006,7 @@ static FIRST_BITS: [u16; (FIRST_END - FIRST_START) as usize] = {
         while l < lists.len() {
             let mut w = 0;
             while w < lists[l].len() {
-                let cp = lists[l][w].chars[0] as u32;
-                assert!(
-                    cp >= FIRST_START && cp < FIRST_END,
-                    "first character outside the table"
-                );
-                table[(cp - FIRST_START) as usize] |= bit;
+                mark(&mut table, lists[l][w].chars[0], bit);
                 w += 1;
             }
             l += 1;
@@ -1023,18 +1018,26 @@ static FIRST_BITS: [u16; (FIRST_END - FIRST_START) as usize] = {
         let (bit, chars) = FIRST_CHARS[g];
         let mut i = 0;
         while i < chars.len() {
-            let cp = chars[i] as u32;
-            assert!(
-                cp >= FIRST_START && cp < FIRST_END,
-                "first character outside the table"
-            );
-            table[(cp - FIRST_START) as usize] |= bit;
+            mark(&mut table, chars[i], bit);
             i += 1;
         }
         g += 1;
     }
     table
 };
+
+const FIRST_LEN: usize = (FIRST_END - FIRST_START) as usize;
+
+/// Sets `bit` for `c` in the table being built; a character outside the
+/// block fails the build.
+const fn mark(table: &mut [u16; FIRST_LEN], c: char, bit: u16) {
+    let cp = c as u32;
+    assert!(
+        cp >= FIRST_START && cp < FIRST_END,
+        "first character outside the table"
+    );
+    table[(cp - FIRST_START) as usize] |= bit;
+}
 
 #[inline]
 fn first_bits(c: char) -> u16 {

@@ -212,7 +212,7 @@ pub struct TableLocation {
 /// logging and counting each, so the store's own retries are cut to a few
 /// seconds: an outage shows in the metrics at once and the shutdown bound
 /// leaves room for several of the worker's tries. Options the user sets win.
-pub const STORE_RETRY_DEFAULTS: [(&str, &str); 2] = [("max_retries", "3"), ("retry_timeout", "5s")];
+const STORE_RETRY_DEFAULTS: [(&str, &str); 2] = [("max_retries", "3"), ("retry_timeout", "5s")];
 
 impl TableLocation {
     pub fn new(root: &str, mut storage_options: HashMap<String, String>) -> Self {

@@ -154,6 +154,29 @@ fn the_third_fresh_set_meets_its_bar() {
     );
 }
 
+/// `eval/fresh4.jsonl`: food-delivery reviews and single hotel, laptop and
+/// book sentences written before the fourth round and kept out of its
+/// tuning (see `eval/README.md`; no word added that round occurs in it);
+/// the bar sits a little below what was measured (0.844).
+#[test]
+fn the_fourth_fresh_set_meets_its_bar() {
+    sentiment_set_meets(
+        include_str!("../eval/fresh4.jsonl"),
+        "fresh4.jsonl",
+        160,
+        0.83,
+    );
+}
+
+/// `eval/dev9.jsonl`: the fourth round's tuning set (review sentences and
+/// whole food reviews, plus app, telecom, bank and shop service), kept
+/// apart from the older dev sets because it was written to be harder; the
+/// bar sits a little below what was measured (0.858).
+#[test]
+fn the_fourth_tuning_set_meets_its_bar() {
+    sentiment_set_meets(include_str!("../eval/dev9.jsonl"), "dev9.jsonl", 170, 0.84);
+}
+
 /// `eval/dev*.jsonl`: the review sentences tuned on (see `eval/README.md`).
 #[test]
 fn the_tuning_sets_meet_their_bar() {

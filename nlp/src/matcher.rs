@@ -174,8 +174,9 @@ enum Place {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Matcher<P> {
-    /// The root's links, by character.
-    root: Vec<Link>,
+    /// The root's links, by character; a fixed size, so that no index
+    /// into it is checked.
+    root: Box<[Link; DENSE as usize]>,
     /// The root's filter for characters beyond the dense table.
     root_filter: u32,
     slots: Vec<Slot>,
@@ -212,7 +213,10 @@ impl<P: Copy + PartialEq> Matcher<P> {
         // left the heap fragmented enough to slow later allocations.
         const SLOTS: usize = 1 << 15;
         Matcher {
-            root: vec![Link::default(); DENSE as usize],
+            root: vec![Link::default(); DENSE as usize]
+                .into_boxed_slice()
+                .try_into()
+                .expect("the root table has DENSE links"),
             root_filter: 0,
             slots: vec![Slot::default(); SLOTS],
             len: 0,
@@ -608,7 +612,27 @@ impl<P: Copy + PartialEq> Matcher<P> {
         on_longest: &mut impl FnMut(Hit<P>),
     ) {
         let norm = &text.norm[..];
+        // One kind, then the other: the two readings share nothing but the
+        // Latin rules, and each loop keeps its own state in registers.
         let words = Words::of(text);
+        for &Raw { start, end, node } in raw {
+            if node & EACH == 0 {
+                continue;
+            }
+            let (start, e) = (start as usize, end as usize);
+            let Some(end) = self.latin_end(node, norm, e) else {
+                continue;
+            };
+            if Self::fits_words(node, start, e, words) {
+                for &payload in self.payloads_of_kind(node, false) {
+                    on_each(Hit {
+                        start,
+                        end,
+                        payload,
+                    });
+                }
+            }
+        }
         let mut r = *reading;
         for &Raw { start, end, node } in raw {
             let (start, e) = (start as usize, end as usize);
@@ -620,25 +644,13 @@ impl<P: Copy + PartialEq> Matcher<P> {
                 // kind.
                 r.read = start >= r.next;
             }
-            let each = node & EACH != 0;
-            let read = r.read && node & LONGEST != 0;
-            if !(each || read) {
+            if !r.read || node & LONGEST == 0 {
                 continue;
             }
-            // The Latin rules are the same for both kinds: ask once.
             let Some(end) = self.latin_end(node, norm, e) else {
                 continue;
             };
-            if each && Self::fits_words(node, start, e, words) {
-                for &payload in self.payloads_of_kind(node, false) {
-                    on_each(Hit {
-                        start,
-                        end,
-                        payload,
-                    });
-                }
-            }
-            if read && end >= r.found_end && Self::fits_words(node, start, e, longest_words) {
+            if end >= r.found_end && Self::fits_words(node, start, e, longest_words) {
                 r.found = node;
                 r.found_end = end;
             }

@@ -49,13 +49,14 @@ struct Pattern {
     node: u32,
 }
 
-/// Where a node's payloads are in [`Matcher::payloads`]: `len` from
-/// `start`, those of the leftmost-longest kind first.
+/// Where a node's payloads are in [`Matcher::payloads`]: those of the
+/// leftmost-longest kind from `start` to `mid`, the others from there to
+/// `end`.
 #[derive(Debug, Clone, Copy, Default)]
 struct Span {
     start: u32,
-    longest: u16,
-    len: u16,
+    mid: u32,
+    end: u32,
 }
 
 /// A node as its parent reaches it: everything a walk needs to know about
@@ -208,10 +209,18 @@ impl<P: Copy + PartialEq> Matcher<P> {
     /// is true are read leftmost-longest. The kind is settled per payload
     /// as it is inserted, so that a walk reads it off the trie.
     pub fn with_kinds(longest: fn(&P) -> bool) -> Matcher<P> {
-        // Room for the analyzer's trie (some 15,000 transitions) from the
-        // start: the tables a growing one frees while the analyzer is built
-        // left the heap fragmented enough to slow later allocations.
+        // Room for the analyzer's trie (some 15,000 nodes, 5,500 patterns)
+        // from the start: the buffers a growing one frees while the
+        // analyzer is built left the heap fragmented enough to slow later
+        // allocations (300,000 more instructions in every 200 rounds of
+        // the benchmark).
         const SLOTS: usize = 1 << 15;
+        const NODES: usize = 1 << 14;
+        fn with_first<T>(capacity: usize, first: T) -> Vec<T> {
+            let mut v = Vec::with_capacity(capacity);
+            v.push(first);
+            v
+        }
         Matcher {
             root: vec![Link::default(); DENSE as usize]
                 .into_boxed_slice()
@@ -221,10 +230,10 @@ impl<P: Copy + PartialEq> Matcher<P> {
             slots: vec![Slot::default(); SLOTS],
             len: 0,
             shift: 64 - SLOTS.trailing_zeros(),
-            pattern_of: vec![NO_PATTERN],
-            spans: vec![Span::default()],
-            patterns: Vec::new(),
-            payloads: Vec::new(),
+            pattern_of: with_first(NODES, NO_PATTERN),
+            spans: with_first(NODES, Span::default()),
+            patterns: Vec::with_capacity(NODES / 2),
+            payloads: Vec::with_capacity(NODES / 2),
             kind: longest,
         }
     }
@@ -285,27 +294,31 @@ impl<P: Copy + PartialEq> Matcher<P> {
             self.patterns.push(Pattern { chars, node });
         }
         let mut span = self.spans[node as usize];
-        let (start, end) = (span.start as usize, span.start as usize + span.len as usize);
+        let (start, end) = (span.start as usize, span.end as usize);
         if self.payloads[start..end].contains(&payload) {
             return;
         }
         // A list that is not the last one moves to the end to grow; its old
         // place is left unused.
         if end != self.payloads.len() {
-            span.start = self.payloads.len() as u32;
+            let moved = self.payloads.len() as u32;
             self.payloads.extend_from_within(start..end);
+            span = Span {
+                start: moved,
+                mid: moved + span.mid - span.start,
+                end: moved + span.end - span.start,
+            };
         }
         self.payloads.push(payload);
+        span.end += 1;
         // Each kind keeps its payloads in the order they came.
         if (self.kind)(&payload) {
-            let from = span.start as usize + span.longest as usize;
-            self.payloads[from..].rotate_right(1);
-            span.longest += 1;
+            self.payloads[span.mid as usize..].rotate_right(1);
+            span.mid += 1;
             self.link_mut(at).node |= LONGEST;
         } else {
             self.link_mut(at).node |= EACH;
         }
-        span.len += 1;
         self.spans[node as usize] = span;
     }
 
@@ -387,7 +400,7 @@ impl<P: Copy + PartialEq> Matcher<P> {
     #[inline(always)]
     fn payloads_of(&self, node: u32) -> &[P] {
         let span = self.spans[(node & ID_MASK) as usize];
-        &self.payloads[span.start as usize..][..span.len as usize]
+        &self.payloads[span.start as usize..span.end as usize]
     }
 
     /// [`payloads_of`](Self::payloads_of), of one kind.
@@ -395,11 +408,11 @@ impl<P: Copy + PartialEq> Matcher<P> {
     fn payloads_of_kind(&self, node: u32, longest: bool) -> &[P] {
         let span = self.spans[(node & ID_MASK) as usize];
         let (from, to) = if longest {
-            (0, span.longest)
+            (span.start, span.mid)
         } else {
-            (span.longest, span.len)
+            (span.mid, span.end)
         };
-        &self.payloads[span.start as usize..][from as usize..to as usize]
+        &self.payloads[from as usize..to as usize]
     }
 
     #[cfg(test)]

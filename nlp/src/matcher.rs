@@ -477,7 +477,17 @@ impl<P: Copy + PartialEq> Matcher<P> {
     /// [`walk_raw`](Self::walk_raw)'s.
     #[inline(always)]
     fn latin_end(&self, node: u32, norm: &[char], e: usize) -> Option<usize> {
-        if node & ENDS_WORD != 0 && e < norm.len() && is_word_char(norm[e]) {
+        if node & ENDS_WORD == 0 {
+            return Some(e);
+        }
+        self.word_end(node, norm, e)
+    }
+
+    /// [`latin_end`](Self::latin_end) for a pattern ending with a word
+    /// character, out of line: Latin patterns are the few.
+    #[inline(never)]
+    fn word_end(&self, node: u32, norm: &[char], e: usize) -> Option<usize> {
+        if e < norm.len() && is_word_char(norm[e]) {
             return english::inflected_end(norm, e, self.chars(node));
         }
         Some(e)

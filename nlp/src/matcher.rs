@@ -42,13 +42,6 @@ impl<'a> Words<'a> {
     }
 }
 
-#[derive(Debug, Clone)]
-struct Pattern {
-    chars: Vec<char>,
-    /// The node it ends at.
-    node: u32,
-}
-
 /// Where a node's payloads are in [`Matcher::payloads`]: those of the
 /// leftmost-longest kind from `start` to `mid`, the others from there to
 /// `end`.
@@ -189,7 +182,8 @@ pub(crate) struct Matcher<P> {
     pattern_of: Vec<u32>,
     /// Per node id: its payloads.
     spans: Vec<Span>,
-    patterns: Vec<Pattern>,
+    /// Per pattern: its characters.
+    patterns: Vec<Vec<char>>,
     /// Every pattern's payloads, everything it stands for (a lexicon word
     /// can be both a contrast marker and an opinion, a keyword can serve
     /// two themes), in one list so that a hit reads them with one load.
@@ -291,7 +285,7 @@ impl<P: Copy + PartialEq> Matcher<P> {
             if is_word_char(chars[chars.len() - 1]) {
                 link.node |= ENDS_WORD;
             }
-            self.patterns.push(Pattern { chars, node });
+            self.patterns.push(chars);
         }
         let mut span = self.spans[node as usize];
         let (start, end) = (span.start as usize, span.end as usize);
@@ -393,7 +387,7 @@ impl<P: Copy + PartialEq> Matcher<P> {
 
     /// The characters of the pattern ending at `node`.
     fn chars(&self, node: u32) -> &[char] {
-        &self.patterns[self.pattern_of[(node & ID_MASK) as usize] as usize].chars
+        &self.patterns[self.pattern_of[(node & ID_MASK) as usize] as usize]
     }
 
     /// The payloads of the pattern ending at `node`.
@@ -423,9 +417,9 @@ impl<P: Copy + PartialEq> Matcher<P> {
     /// Every pattern with its payloads.
     #[cfg(test)]
     pub fn entries(&self) -> impl Iterator<Item = (String, &[P])> {
-        self.patterns
-            .iter()
-            .map(|p| (p.chars.iter().collect(), self.payloads_of(p.node)))
+        (0..self.pattern_of.len() as u32)
+            .filter(|&node| self.pattern_of[node as usize] != NO_PATTERN)
+            .map(|node| (self.chars(node).iter().collect(), self.payloads_of(node)))
     }
 
     /// Calls `f(node, end)` for every acceptable pattern starting at

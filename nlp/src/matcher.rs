@@ -787,4 +787,68 @@ mod tests {
         assert!(m.covers(&['太', '慢']));
         assert!(!m.covers(&['太', '阳']));
     }
+
+    #[test]
+    fn each_kind_reads_as_a_trie_of_its_own() {
+        // Payloads below 10 are read leftmost-longest, the others all.
+        let words: &[(&str, u8)] = &[
+            ("不", 1),
+            ("好用", 2),
+            ("不好用", 3),
+            ("好用", 20),
+            ("太", 4),
+            ("慢", 5),
+            ("太慢", 21),
+            ("物流", 22),
+            ("物流很快", 6),
+            ("app", 23),
+            ("crash", 7),
+        ];
+        let mut both: Matcher<u8> = Matcher::with_kinds(|&p| p < 10);
+        let (mut each, mut longest): (Matcher<u8>, Matcher<u8>) = (Matcher::new(), Matcher::new());
+        for &(w, p) in words {
+            both.insert(w, p);
+            if p < 10 {
+                longest.insert(w, p)
+            } else {
+                each.insert(w, p)
+            }
+        }
+        for text in [
+            "真的不好用",
+            "物流很快，太慢了",
+            "The app keeps crashing",
+            "太慢",
+        ] {
+            let t = Text::new(text, seg());
+            let (mut got_each, mut got_longest) = (Vec::new(), Vec::new());
+            both.each_and_leftmost_longest(
+                &t,
+                Words::of(&t),
+                |h| got_each.push(h),
+                |h| got_longest.push(h),
+            );
+            let mut want_longest = Vec::new();
+            longest.leftmost_longest(&t, Words::of(&t), &mut want_longest);
+            assert_eq!(got_each, each.find_all(&t), "{text}");
+            assert_eq!(got_longest, want_longest, "{text}");
+        }
+        // Only the leftmost-longest kind covers.
+        assert!(both.covers(&['太', '慢']));
+        assert!(!both.covers(&['物', '流']));
+    }
+
+    #[test]
+    fn grows_past_its_first_table() {
+        // Enough transitions to double the table more than once.
+        let words: Vec<String> = (0..40_000).map(|i| format!("w{i}x")).collect();
+        let mut m: Matcher<u32> = Matcher::new();
+        for (i, w) in words.iter().enumerate() {
+            m.insert(w, i as u32);
+        }
+        assert_eq!(m.len(), words.len());
+        let t = Text::new("w0x w39999x w123x w40000x", seg());
+        let hits: Vec<u32> = m.find_all(&t).into_iter().map(|h| h.payload).collect();
+        assert_eq!(hits, vec![0, 39_999, 123]);
+    }
 }

@@ -202,7 +202,14 @@ impl SentimentModel {
     }
 
     /// [`logit`](Self::logit) with `features` as room for the clause's
-    /// feature indices, reused between clauses and messages.
+    /// distinct feature indices, reused between clauses and messages.
+    ///
+    /// The weights share one scale, so the quantised weights of the
+    /// distinct features add up exactly in `i32` in any order: features are
+    /// summed as they are found, and a repeat only has to be recognised, not
+    /// sorted away. Repeats are rare, so a 256-bit filter over each bucket's
+    /// low bits settles nearly every feature, and only one whose bit is
+    /// already set is looked for among those kept.
     pub(crate) fn logit_in(
         &self,
         text: &Text,
@@ -211,31 +218,22 @@ impl SentimentModel {
         features: &mut Vec<u32>,
     ) -> f64 {
         features.clear();
-        extract(text, start, end, |f| features.push(f));
-        f64::from(self.score_indices(features))
-    }
-
-    /// [`score`](Self::score) of the features `indices` (in any order,
-    /// repeats allowed), summing in the same order so the result is the
-    /// same to the bit.
-    fn score_indices(&self, indices: &mut [u32]) -> f32 {
-        indices.sort_unstable();
-        let mut sum = 0.0f32;
-        let mut distinct = 0usize;
-        let mut last = None;
-        for &f in indices.iter() {
-            if last != Some(f) {
-                sum += self.weight(f);
-                distinct += 1;
-                last = Some(f);
-            }
-        }
-        let value = if distinct == 0 {
+        // Each character adds at most a unigram, a bigram and a word.
+        features.reserve(3 * (end - start));
+        let mut tally = Tally {
+            weights: &self.quantised,
+            seen: [0; 4],
+            kept: features,
+            sum: 0,
+        };
+        extract(text, start, end, &mut tally);
+        let sum = tally.sum;
+        let value = if features.is_empty() {
             0.0
         } else {
-            1.0 / (distinct as f32).sqrt()
+            1.0 / (features.len() as f32).sqrt()
         };
-        self.bias + sum * value
+        f64::from(self.bias + sum as f32 * self.scale * value)
     }
 
     fn score(&self, x: &Features) -> f32 {
@@ -364,6 +362,38 @@ fn csv_records(src: &str) -> impl Iterator<Item = Result<(usize, Vec<String>), u
         }
         Some(Ok((start, fields)))
     })
+}
+
+/// The inference [`Sink`]: the sum of the quantised weights of the
+/// distinct features, which are kept in `kept`.
+struct Tally<'a> {
+    weights: &'a [i16; BUCKETS],
+    /// Bit `b & 255` is set for each kept bucket `b`: a clear bit proves a
+    /// feature new without looking through `kept`.
+    seen: [u64; 4],
+    kept: &'a mut Vec<u32>,
+    sum: i32,
+}
+
+impl Sink for Tally<'_> {
+    #[inline(always)]
+    fn add(&mut self, bucket: u32) {
+        let (word, bit) = ((bucket >> 6) as usize & 3, 1u64 << (bucket & 63));
+        if self.seen[word] & bit != 0 && repeats(self.kept, bucket) {
+            return;
+        }
+        self.seen[word] |= bit;
+        self.kept.push(bucket);
+        self.sum += i32::from(self.weights[bucket as usize & (BUCKETS - 1)]);
+    }
+}
+
+/// Whether `bucket` is among `kept`: asked only when the filter cannot
+/// tell, so kept out of line.
+#[cold]
+#[inline(never)]
+fn repeats(kept: &[u32], bucket: u32) -> bool {
+    kept.contains(&bucket)
 }
 
 /// A feature vector: distinct bucket indices, each with the same value so
@@ -548,41 +578,87 @@ fn negators() -> &'static [u64] {
     })
 }
 
-fn extract(text: &Text, start: usize, end: usize, mut out: impl FnMut(u32)) {
-    // Character uni- and bigrams within runs of model characters; `open`
-    // is the bigram started by the previous character.
-    let (mut open, mut run) = (Fnv(0), 0usize);
-    let table = char_table();
-    for &c in &text.norm[start..end] {
-        let Some(m) = model_char(c) else {
-            run = 0;
-            continue;
-        };
-        let [one, two] = char_entry(table, m);
-        out(one & !NEGATOR_START);
-        if run >= 1 {
-            let mut bigram = open;
-            bigram.char(m);
-            out(bigram.finish());
-        }
-        open = Fnv(two);
-        run += 1;
-    }
+/// Where [`extract`] puts a span's features (bucket indices, repeats
+/// included): training keeps them, inference adds up their weights.
+trait Sink {
+    fn add(&mut self, bucket: u32);
+}
 
+impl Sink for Vec<u32> {
+    #[inline]
+    fn add(&mut self, bucket: u32) {
+        self.push(bucket);
+    }
+}
+
+/// The character uni- and bigrams of a run of model characters, fed one
+/// character at a time.
+struct Grams<'t> {
+    table: &'t [[u32; 2]],
+    /// The hash state of the bigram the previous character starts, if it
+    /// was a model character.
+    open: Option<Fnv>,
+}
+
+impl Grams<'_> {
+    /// Adds the n-grams `c` ends and returns the character the model sees
+    /// (see `model_char`), or `None` for a break.
+    #[inline(always)]
+    fn push(&mut self, c: char, out: &mut impl Sink) -> Option<char> {
+        // A basic-block character is its own model character: one range
+        // test settles nearly every character.
+        let (m, [one, two]) = match self
+            .table
+            .get((c as u32).wrapping_sub(TABLE_START) as usize)
+        {
+            Some(&entry) => (c, entry),
+            None => match model_char(c) {
+                Some(m) => (m, char_entry(self.table, m)),
+                None => {
+                    self.open = None;
+                    return None;
+                }
+            },
+        };
+        out.add(one & !NEGATOR_START);
+        if let Some(mut bigram) = self.open {
+            bigram.char(m);
+            out.add(bigram.finish());
+        }
+        self.open = Some(Fnv(two));
+        Some(m)
+    }
+}
+
+/// The features of `text.norm[start..end]`: character uni- and bigrams
+/// within runs of model characters, and the jieba words wholly inside the
+/// span, negated in a negator's reach. One pass over the characters: the
+/// words' characters are the n-grams' too.
+fn extract(text: &Text, start: usize, end: usize, out: &mut impl Sink) {
+    let table = char_table();
     let negators = negators();
+    let norm = &text.norm[..end];
+    let mut grams = Grams { table, open: None };
     let from = text.tokens.partition_point(|&(s, _)| s < start);
+    // Characters up to here have had their n-grams.
+    let mut at = start;
     let mut negation: u8 = 0;
     for &(s, e) in &text.tokens[from..] {
         if e > end {
             break;
         }
-        let token = &text.norm[s..e];
-        // The word's hash over the characters as the model sees them (see
-        // `model_char`), and whether it reads any of them, in one pass.
+        // Only before the first token, unless jieba left a gap.
+        for &c in norm.get(at..s).unwrap_or_default() {
+            grams.push(c, out);
+        }
+        at = e;
+        let token = &norm[s..e];
+        // The word's hash over the characters as the model sees them, and
+        // whether it reads any of them.
         let mut word = Fnv::new(if negation > 0 { NEGATED_WORD } else { WORD });
         let mut read = false;
         for &c in token {
-            let m = model_char(c);
+            let m = grams.push(c, out);
             read |= m.is_some();
             word.char(m.unwrap_or(c));
         }
@@ -594,7 +670,7 @@ fn extract(text: &Text, start: usize, end: usize, mut out: impl FnMut(u32)) {
             }
             continue;
         }
-        out(word.finish());
+        out.add(word.finish());
         negation = negation.saturating_sub(1);
         // Negators hold no digits, so the unmapped token compares the same.
         if may_negate(table, token[0])
@@ -602,6 +678,9 @@ fn extract(text: &Text, start: usize, end: usize, mut out: impl FnMut(u32)) {
         {
             negation = NEGATION_REACH;
         }
+    }
+    for &c in norm.get(at..).unwrap_or_default() {
+        grams.push(c, out);
     }
 }
 
@@ -612,7 +691,7 @@ fn featurise(examples: &[TrainingExample]) -> Vec<(Features, bool)> {
         .map(|ex| {
             let text = Text::new(&ex.text, &segmenter);
             let mut f = Vec::with_capacity(128);
-            extract(&text, 0, text.len(), |x| f.push(x));
+            extract(&text, 0, text.len(), &mut f);
             (Features::new(f), ex.positive)
         })
         .collect()
@@ -752,7 +831,7 @@ mod tests {
         let feats = |s: &str| {
             let t = Text::new(s, &seg);
             let mut f = Vec::new();
-            extract(&t, 0, t.len(), |x| f.push(x));
+            extract(&t, 0, t.len(), &mut f);
             Features::new(f).indices
         };
         let plain = feats("满意");

@@ -201,15 +201,14 @@ impl SentimentModel {
         self.logit_in(text, start, end, &mut Vec::new())
     }
 
-    /// [`logit`](Self::logit) with `features` as room for the clause's
-    /// distinct feature indices, reused between clauses and messages.
+    /// [`logit`](Self::logit) with `features` as the model's memory of
+    /// which buckets a clause has used (see [`Seen`]), reused between
+    /// clauses and messages.
     ///
     /// The weights share one scale, so the quantised weights of the
     /// distinct features add up exactly in `i32` in any order: features are
-    /// summed as they are found, and a repeat only has to be recognised, not
-    /// sorted away. Repeats are rare, so a 256-bit filter over each bucket's
-    /// low bits settles nearly every feature, and only one whose bit is
-    /// already set is looked for among those kept.
+    /// counted as they are found, and a repeat only has to be recognised,
+    /// not sorted away.
     pub(crate) fn logit_in(
         &self,
         text: &Text,
@@ -217,21 +216,42 @@ impl SentimentModel {
         end: usize,
         features: &mut Vec<u32>,
     ) -> f64 {
-        features.clear();
-        // Each character adds at most a unigram, a bigram and a word.
-        features.reserve(3 * (end - start));
+        let Some(seen) = Seen::new(features, end - start) else {
+            return self.logit_sorted(text, start, end);
+        };
         let mut tally = Tally {
             weights: &self.quantised,
-            seen: [0; 4],
-            kept: features,
-            sum: 0,
+            seen,
+            counted: 0,
         };
         extract(text, start, end, &mut tally);
-        let sum = tally.sum;
-        let value = if features.is_empty() {
+        let sum = tally.counted as i32;
+        let distinct = (tally.counted - i64::from(sum)) >> 32;
+        self.logit_of(sum, distinct as i32)
+    }
+
+    /// [`logit_in`](Self::logit_in) for a clause too long for [`Seen`]:
+    /// its features are collected, sorted and deduplicated.
+    #[cold]
+    #[inline(never)]
+    fn logit_sorted(&self, text: &Text, start: usize, end: usize) -> f64 {
+        let mut all = Vec::with_capacity(3 * (end - start));
+        extract(text, start, end, &mut all);
+        let distinct = Features::new(all).indices;
+        let sum = distinct
+            .iter()
+            .map(|&f| i32::from(self.quantised[f as usize & (BUCKETS - 1)]))
+            .sum();
+        self.logit_of(sum, distinct.len() as i32)
+    }
+
+    /// The logit of a clause with `distinct` features whose quantised
+    /// weights add up to `sum`.
+    fn logit_of(&self, sum: i32, distinct: i32) -> f64 {
+        let value = if distinct == 0 {
             0.0
         } else {
-            1.0 / (features.len() as f32).sqrt()
+            1.0 / (distinct as f32).sqrt()
         };
         f64::from(self.bias + sum as f32 * self.scale * value)
     }
@@ -364,36 +384,86 @@ fn csv_records(src: &str) -> impl Iterator<Item = Result<(usize, Vec<String>), u
     })
 }
 
-/// The inference [`Sink`]: the sum of the quantised weights of the
-/// distinct features, which are kept in `kept`.
+/// The buckets one clause has used: an open-addressed set that lives in a
+/// `Vec<u32>` and is never cleared between clauses. Each slot holds a
+/// bucket tagged with the clause it belongs to in the bits above the
+/// bucket's, and the tag grows from clause to clause, so a slot tagged
+/// below the current clause is free. Only when the tag runs out is the
+/// table wiped.
+struct Seen<'a> {
+    slots: &'a mut [u32; SEEN_SLOTS],
+    /// The current clause's tag, shifted into place.
+    tag: u32,
+}
+
+/// The most features a clause may have to use [`Seen`]; longer clauses
+/// sort instead.
+const MOST_FEATURES: usize = 256;
+/// Four times `MOST_FEATURES`, so that probe sequences stay short.
+const SEEN_SLOTS: usize = 1024;
+const TAG_SHIFT: u32 = BITS;
+
+impl Seen<'_> {
+    /// The set for a clause of `len` characters in `memory` (the slots and
+    /// the last tag used), or `None` if the clause may have too many
+    /// features for it.
+    fn new(memory: &mut Vec<u32>, len: usize) -> Option<Seen<'_>> {
+        // Each character adds at most a unigram, a bigram and a word.
+        if 3 * len > MOST_FEATURES {
+            return None;
+        }
+        memory.resize(SEEN_SLOTS + 1, 0);
+        let (slots, last) = memory.split_at_mut(SEEN_SLOTS);
+        let slots: &mut [u32; SEEN_SLOTS] = slots.try_into().ok()?;
+        let mut tag = last[0] + 1;
+        if tag >> (32 - TAG_SHIFT) != 0 {
+            slots.fill(0);
+            tag = 1;
+        }
+        last[0] = tag;
+        Some(Seen {
+            slots,
+            tag: tag << TAG_SHIFT,
+        })
+    }
+
+    /// Adds `bucket`, returning whether it is new to the clause.
+    #[inline(always)]
+    fn insert(&mut self, bucket: u32) -> bool {
+        let entry = self.tag | bucket;
+        let mut i = bucket as usize;
+        loop {
+            let slot = &mut self.slots[i % SEEN_SLOTS];
+            if *slot == entry {
+                return false;
+            }
+            if *slot < self.tag {
+                *slot = entry;
+                return true;
+            }
+            i += 1;
+        }
+    }
+}
+
+/// The inference [`Sink`]: the number and the summed quantised weights of
+/// the distinct features.
 struct Tally<'a> {
     weights: &'a [i16; BUCKETS],
-    /// Bit `b & 255` is set for each kept bucket `b`: a clear bit proves a
-    /// feature new without looking through `kept`.
-    seen: [u64; 4],
-    kept: &'a mut Vec<u32>,
-    sum: i32,
+    seen: Seen<'a>,
+    /// The number of distinct features times 2^32 plus their weights'
+    /// sum: one addition counts both, and the sum (far below 2^31 in
+    /// magnitude) is the low half read as `i32`.
+    counted: i64,
 }
 
 impl Sink for Tally<'_> {
     #[inline(always)]
     fn add(&mut self, bucket: u32) {
-        let (word, bit) = ((bucket >> 6) as usize & 3, 1u64 << (bucket & 63));
-        if self.seen[word] & bit != 0 && repeats(self.kept, bucket) {
-            return;
+        if self.seen.insert(bucket) {
+            self.counted += (1 << 32) + i64::from(self.weights[bucket as usize & (BUCKETS - 1)]);
         }
-        self.seen[word] |= bit;
-        self.kept.push(bucket);
-        self.sum += i32::from(self.weights[bucket as usize & (BUCKETS - 1)]);
     }
-}
-
-/// Whether `bucket` is among `kept`: asked only when the filter cannot
-/// tell, so kept out of line.
-#[cold]
-#[inline(never)]
-fn repeats(kept: &[u32], bucket: u32) -> bool {
-    kept.contains(&bucket)
 }
 
 /// A feature vector: distinct bucket indices, each with the same value so
@@ -431,10 +501,10 @@ const PRIME_CUBED: u32 = PRIME.wrapping_mul(PRIME).wrapping_mul(PRIME);
 /// the bigram kind and the character. Turns the per-character n-gram
 /// hashing from some twenty multiplications into a handful. Buckets take
 /// 18 bits, so the unigram's word also carries `NEGATOR_START`.
-fn char_table() -> &'static [[u32; 2]] {
-    static TABLE: std::sync::OnceLock<Vec<[u32; 2]>> = std::sync::OnceLock::new();
+fn char_table() -> &'static CharTable {
+    static TABLE: std::sync::OnceLock<Box<CharTable>> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut table: Vec<[u32; 2]> = (TABLE_START..TABLE_END)
+        let mut table: Box<CharTable> = (TABLE_START..TABLE_END)
             .map(|cp| {
                 let c = char::from_u32(cp).unwrap_or('\0');
                 let state = |kind| {
@@ -444,7 +514,9 @@ fn char_table() -> &'static [[u32; 2]] {
                 };
                 [state(CHAR1).finish(), state(CHAR2).0]
             })
-            .collect();
+            .collect::<Box<[[u32; 2]]>>()
+            .try_into()
+            .expect("one entry per character");
         for n in NEGATORS {
             let cp = n.chars().next().map_or(0, u32::from);
             if let Some(e) = table.get_mut(cp.wrapping_sub(TABLE_START) as usize) {
@@ -461,11 +533,13 @@ const NEGATOR_START: u32 = 1 << 31;
 
 const TABLE_START: u32 = 0x4E00;
 const TABLE_END: u32 = 0xA000;
+/// An array, so that its length is known where it is read.
+type CharTable = [[u32; 2]; (TABLE_END - TABLE_START) as usize];
 
 /// The unigram bucket of `c` and the hash state that starts its bigram,
 /// `table` being [`char_table`].
 #[inline]
-fn char_entry(table: &[[u32; 2]], c: char) -> [u32; 2] {
+fn char_entry(table: &CharTable, c: char) -> [u32; 2] {
     let cp = c as u32;
     if (TABLE_START..TABLE_END).contains(&cp) {
         return table[(cp - TABLE_START) as usize];
@@ -491,14 +565,21 @@ impl Fnv {
         self.0 = (self.0 ^ u32::from(b)).wrapping_mul(PRIME);
     }
 
+    /// [`char`](Self::char) of a character in the BMP, `cp` being its
+    /// code point.
+    #[inline(always)]
+    fn bmp(&mut self, cp: u32) {
+        // The two high bytes are zero, and xor with zero does nothing:
+        // their two steps are one multiplication by the prime squared.
+        self.byte(cp as u8);
+        self.0 = (self.0 ^ (cp >> 8)).wrapping_mul(PRIME_CUBED);
+    }
+
     #[inline(always)]
     fn char(&mut self, c: char) {
         let cp = c as u32;
         if cp < 0x1_0000 {
-            // The two high bytes are zero, and xor with zero does nothing:
-            // their two steps are one multiplication by the prime squared.
-            self.byte(cp as u8);
-            self.0 = (self.0 ^ (cp >> 8)).wrapping_mul(PRIME_CUBED);
+            self.bmp(cp);
         } else {
             for b in cp.to_le_bytes() {
                 self.byte(b);
@@ -555,7 +636,7 @@ fn pack(chars: impl IntoIterator<Item = char>) -> Option<u64> {
 
 /// Whether a negator may start with `c` (all of them are in the table).
 #[inline]
-fn may_negate(table: &[[u32; 2]], c: char) -> bool {
+fn may_negate(table: &CharTable, c: char) -> bool {
     let i = (c as u32).wrapping_sub(TABLE_START) as usize;
     table.get(i).is_some_and(|e| e[0] & NEGATOR_START != 0)
 }
@@ -578,6 +659,14 @@ fn negators() -> &'static [u64] {
     })
 }
 
+/// Whether `token` is one of `NEGATORS`. Asked only of a token that starts
+/// like one, so kept out of the feature loop.
+#[inline(never)]
+fn negates(token: &[char]) -> bool {
+    // Negators hold no digits, so the unmapped token compares the same.
+    pack(token.iter().copied()).is_some_and(|k| negators().binary_search(&k).is_ok())
+}
+
 /// Where [`extract`] puts a span's features (bucket indices, repeats
 /// included): training keeps them, inference adds up their weights.
 trait Sink {
@@ -594,93 +683,105 @@ impl Sink for Vec<u32> {
 /// The character uni- and bigrams of a run of model characters, fed one
 /// character at a time.
 struct Grams<'t> {
-    table: &'t [[u32; 2]],
+    table: &'t CharTable,
     /// The hash state of the bigram the previous character starts, if it
     /// was a model character.
     open: Option<Fnv>,
 }
 
 impl Grams<'_> {
-    /// Adds the n-grams `c` ends and returns the character the model sees
-    /// (see `model_char`), or `None` for a break.
+    /// Adds the n-grams `c` ends and the character the model sees (see
+    /// `model_char`) to `word`, returning whether `c` is a model character.
     #[inline(always)]
-    fn push(&mut self, c: char, out: &mut impl Sink) -> Option<char> {
-        // A basic-block character is its own model character: one range
-        // test settles nearly every character.
-        let (m, [one, two]) = match self
-            .table
-            .get((c as u32).wrapping_sub(TABLE_START) as usize)
-        {
-            Some(&entry) => (c, entry),
-            None => match model_char(c) {
-                Some(m) => (m, char_entry(self.table, m)),
-                None => {
-                    self.open = None;
-                    return None;
+    fn push(&mut self, c: char, word: &mut Fnv, out: &mut impl Sink) -> bool {
+        let cp = c as u32;
+        let [one, two] = match self.table.get(cp.wrapping_sub(TABLE_START) as usize) {
+            // A basic-block character, as nearly every one is: its own
+            // model character, and in the BMP.
+            Some(&entry) => {
+                word.bmp(cp);
+                if let Some(mut bigram) = self.open {
+                    bigram.bmp(cp);
+                    out.add(bigram.finish());
                 }
-            },
+                entry
+            }
+            None => {
+                let Some(m) = model_char(c) else {
+                    word.char(c);
+                    self.open = None;
+                    return false;
+                };
+                word.char(m);
+                if let Some(mut bigram) = self.open {
+                    bigram.char(m);
+                    out.add(bigram.finish());
+                }
+                char_entry(self.table, m)
+            }
         };
-        out.add(one & !NEGATOR_START);
-        if let Some(mut bigram) = self.open {
-            bigram.char(m);
-            out.add(bigram.finish());
-        }
+        out.add(one & (BUCKETS as u32 - 1));
         self.open = Some(Fnv(two));
-        Some(m)
+        true
     }
 }
 
 /// The features of `text.norm[start..end]`: character uni- and bigrams
 /// within runs of model characters, and the jieba words wholly inside the
 /// span, negated in a negator's reach. One pass over the characters: the
-/// words' characters are the n-grams' too.
+/// words' characters are the n-grams' too, and `text.boundary` marks where
+/// one word ends and the next begins (jieba's tokens cover the text).
 fn extract(text: &Text, start: usize, end: usize, out: &mut impl Sink) {
     let table = char_table();
-    let negators = negators();
-    let norm = &text.norm[..end];
+    let norm = &text.norm[start..end];
+    let boundary = &text.boundary[start..=end];
     let mut grams = Grams { table, open: None };
-    let from = text.tokens.partition_point(|&(s, _)| s < start);
-    // Characters up to here have had their n-grams.
-    let mut at = start;
+    // The word being read: where it starts (none until the first word
+    // wholly inside the span), its hash over the characters as the model
+    // sees them, and whether it reads any of them.
+    let mut first = None;
+    let mut word = Fnv(0);
+    let mut read = false;
     let mut negation: u8 = 0;
-    for &(s, e) in &text.tokens[from..] {
-        if e > end {
-            break;
-        }
-        // Only before the first token, unless jieba left a gap.
-        for &c in norm.get(at..s).unwrap_or_default() {
-            grams.push(c, out);
-        }
-        at = e;
-        let token = &norm[s..e];
-        // The word's hash over the characters as the model sees them, and
-        // whether it reads any of them.
-        let mut word = Fnv::new(if negation > 0 { NEGATED_WORD } else { WORD });
-        let mut read = false;
-        for &c in token {
-            let m = grams.push(c, out);
-            read |= m.is_some();
-            word.char(m.unwrap_or(c));
-        }
-        if !read {
-            // Punctuation (and Latin words, left to the English lexicon)
-            // ends a negation's reach; spaces do not.
-            if !token.iter().all(|c| c.is_whitespace()) {
-                negation = 0;
+    for (at, (&c, &starts)) in norm.iter().zip(boundary).enumerate() {
+        if starts {
+            if let Some(first) = first {
+                end_word(table, &norm[first..at], word, read, &mut negation, out);
             }
-            continue;
+            first = Some(at);
+            word = Fnv::new(if negation > 0 { NEGATED_WORD } else { WORD });
+            read = false;
         }
-        out.add(word.finish());
-        negation = negation.saturating_sub(1);
-        // Negators hold no digits, so the unmapped token compares the same.
-        if may_negate(table, token[0])
-            && pack(token.iter().copied()).is_some_and(|k| negators.binary_search(&k).is_ok())
-        {
-            negation = NEGATION_REACH;
-        }
+        read |= grams.push(c, &mut word, out);
     }
-    for &c in norm.get(at..).unwrap_or_default() {
-        grams.push(c, out);
+    if let (Some(first), Some(true)) = (first, boundary.last()) {
+        end_word(table, &norm[first..], word, read, &mut negation, out);
+    }
+}
+
+/// Adds the word `token`, whose hash is `word` and which the model reads
+/// if `read`, and moves `negation` on past it.
+#[inline(always)]
+fn end_word(
+    table: &CharTable,
+    token: &[char],
+    word: Fnv,
+    read: bool,
+    negation: &mut u8,
+    out: &mut impl Sink,
+) {
+    if !read {
+        // Punctuation (and Latin words, left to the English lexicon) ends
+        // a negation's reach; spaces do not.
+        if !token.iter().all(|c| c.is_whitespace()) {
+            *negation = 0;
+        }
+        return;
+    }
+    out.add(word.finish());
+    *negation = negation.saturating_sub(1);
+    if token.first().is_some_and(|&c| may_negate(table, c)) && negates(token) {
+        *negation = NEGATION_REACH;
     }
 }
 

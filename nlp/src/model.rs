@@ -973,4 +973,115 @@ mod tests {
         assert!(logit("质量很好，非常满意，还会回购") > 1.0);
         assert!(logit("质量太差了，用了两天就坏了，退货") < -1.0);
     }
+
+    const SPANS: &[&str] = &[
+        "很好很好很好，非常非常满意！！",
+        "质量太差了，用了两天就坏了，退货",
+        "不满意，不是很好用，没有 想象中 好",
+        "等了3天又5天，app一直闪退😡😡",
+        "客服態度好差，等咗成個鐘都冇人理",
+        "",
+        "  ，。",
+    ];
+
+    /// Every span of every text in `SPANS`, and one too long for `Seen`.
+    fn spans(seg: &Segmenter) -> Vec<(Text, usize, usize)> {
+        let mut out = Vec::new();
+        let long = "好用不贵".repeat(30);
+        for s in SPANS.iter().copied().chain([long.as_str()]) {
+            let t = Text::new(s, seg);
+            let n = t.len();
+            let cuts: Vec<(usize, usize)> = (0..=n.min(12))
+                .flat_map(|a| (a..=n.min(12)).map(move |b| (a, b)))
+                .chain([(0, n), (1, n), (0, n.saturating_sub(1))])
+                .filter(|&(a, b)| a <= b && b <= n)
+                .collect();
+            for (a, b) in cuts {
+                out.push((Text::new(s, seg), a, b));
+            }
+        }
+        out
+    }
+
+    /// The features as the model first read them: a pass over the
+    /// characters for the n-grams, then a walk over the tokens wholly
+    /// inside the span for the words.
+    fn token_walk(text: &Text, start: usize, end: usize) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut open: Option<Fnv> = None;
+        for &c in &text.norm[start..end] {
+            let Some(m) = model_char(c) else {
+                open = None;
+                continue;
+            };
+            out.push(bucket(CHAR1, &[m]));
+            if let Some(mut b) = open {
+                b.char(m);
+                out.push(b.finish());
+            }
+            let mut next = Fnv::new(CHAR2);
+            next.char(m);
+            open = Some(next);
+        }
+        let mut negation = 0;
+        for &(s, e) in text.tokens.iter().filter(|&&(s, _)| s >= start) {
+            if e > end {
+                break;
+            }
+            let token = &text.norm[s..e];
+            let seen: Vec<char> = token.iter().map(|&c| model_char(c).unwrap_or(c)).collect();
+            if !token.iter().any(|&c| model_char(c).is_some()) {
+                if !token.iter().all(|c| c.is_whitespace()) {
+                    negation = 0;
+                }
+                continue;
+            }
+            let kind = if negation > 0 { NEGATED_WORD } else { WORD };
+            out.push(bucket(kind, &seen));
+            negation = if NEGATORS.contains(&token.iter().collect::<String>().as_str()) {
+                NEGATION_REACH
+            } else {
+                negation.saturating_sub(1)
+            };
+        }
+        out
+    }
+
+    #[test]
+    fn one_pass_finds_the_token_walks_features() {
+        let seg = Segmenter::new(std::iter::empty());
+        for (t, a, b) in spans(&seg) {
+            let mut found = Vec::new();
+            extract(&t, a, b, &mut found);
+            let mut expected = token_walk(&t, a, b);
+            found.sort_unstable();
+            expected.sort_unstable();
+            assert_eq!(
+                found,
+                expected,
+                "{a}..{b} of {:?}",
+                t.norm_slice(0, t.len())
+            );
+        }
+    }
+
+    #[test]
+    fn the_set_of_seen_buckets_counts_like_sorting() {
+        let m = SentimentModel::shipped().unwrap();
+        let seg = Segmenter::new(std::iter::empty());
+        let mut memory = Vec::new();
+        for round in 0..3 {
+            for (t, a, b) in spans(&seg) {
+                let fast = m.logit_in(&t, a, b, &mut memory);
+                let sorted = m.logit_sorted(&t, a, b);
+                assert_eq!(
+                    fast.to_bits(),
+                    sorted.to_bits(),
+                    "{a}..{b} in round {round}"
+                );
+            }
+            // Run the tag out mid-round, so that the table is wiped.
+            memory[SEEN_SLOTS] = (1 << (32 - TAG_SHIFT)) - 10;
+        }
+    }
 }

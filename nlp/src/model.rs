@@ -539,13 +539,9 @@ const TABLE_END: u32 = 0xA000;
 type CharTable = [[u32; 2]; (TABLE_END - TABLE_START) as usize];
 
 /// The unigram bucket of `c` and the hash state that starts its bigram,
-/// `table` being [`CHAR_TABLE`].
+/// as [`CHAR_TABLE`] holds them for the characters it covers.
 #[inline]
-fn char_entry(table: &CharTable, c: char) -> [u32; 2] {
-    let cp = c as u32;
-    if (TABLE_START..TABLE_END).contains(&cp) {
-        return table[(cp - TABLE_START) as usize];
-    }
+fn char_entry(c: char) -> [u32; 2] {
     let state = |kind| {
         let mut f = Fnv::new(kind);
         f.char(c);
@@ -638,9 +634,9 @@ fn pack(chars: impl IntoIterator<Item = char>) -> Option<u64> {
 
 /// Whether a negator may start with `c` (all of them are in the table).
 #[inline]
-fn may_negate(table: &CharTable, c: char) -> bool {
+fn may_negate(c: char) -> bool {
     let i = (c as u32).wrapping_sub(TABLE_START) as usize;
-    table.get(i).is_some_and(|e| e[0] & NEGATOR_START != 0)
+    CHAR_TABLE.get(i).is_some_and(|e| e[0] & NEGATOR_START != 0)
 }
 
 /// Builds the model's process-wide tables, so that the first message does
@@ -683,20 +679,19 @@ impl Sink for Vec<u32> {
 
 /// The character uni- and bigrams of a run of model characters, fed one
 /// character at a time.
-struct Grams<'t> {
-    table: &'t CharTable,
+struct Grams {
     /// The hash state of the bigram the previous character starts, if it
     /// was a model character.
     open: Option<Fnv>,
 }
 
-impl Grams<'_> {
+impl Grams {
     /// Adds the n-grams `c` ends and the character the model sees (see
     /// `model_char`) to `word`, returning whether `c` is a model character.
     #[inline(always)]
     fn push(&mut self, c: char, word: &mut Fnv, out: &mut impl Sink) -> bool {
         let cp = c as u32;
-        let [one, two] = match self.table.get(cp.wrapping_sub(TABLE_START) as usize) {
+        let [one, two] = match CHAR_TABLE.get(cp.wrapping_sub(TABLE_START) as usize) {
             // A basic-block character, as nearly every one is: its own
             // model character, and in the BMP.
             Some(&entry) => {
@@ -718,7 +713,7 @@ impl Grams<'_> {
                     bigram.char(m);
                     out.add(bigram.finish());
                 }
-                char_entry(self.table, m)
+                char_entry(m)
             }
         };
         out.add(one & (BUCKETS as u32 - 1));
@@ -733,10 +728,9 @@ impl Grams<'_> {
 /// words' characters are the n-grams' too, and `text.boundary` marks where
 /// one word ends and the next begins (jieba's tokens cover the text).
 fn extract(text: &Text, start: usize, end: usize, out: &mut impl Sink) {
-    let table = &CHAR_TABLE;
     let norm = &text.norm[start..end];
     let boundary = &text.boundary[start..=end];
-    let mut grams = Grams { table, open: None };
+    let mut grams = Grams { open: None };
     // The word being read: where it starts (none until the first word
     // wholly inside the span), its hash over the characters as the model
     // sees them, and whether it reads any of them.
@@ -747,7 +741,7 @@ fn extract(text: &Text, start: usize, end: usize, out: &mut impl Sink) {
     for (at, (&c, &starts)) in norm.iter().zip(boundary).enumerate() {
         if starts {
             if let Some(first) = first {
-                end_word(table, &norm[first..at], word, read, &mut negation, out);
+                end_word(&norm[first..at], word, read, &mut negation, out);
             }
             first = Some(at);
             word = Fnv::new(if negation > 0 { NEGATED_WORD } else { WORD });
@@ -756,21 +750,14 @@ fn extract(text: &Text, start: usize, end: usize, out: &mut impl Sink) {
         read |= grams.push(c, &mut word, out);
     }
     if let (Some(first), Some(true)) = (first, boundary.last()) {
-        end_word(table, &norm[first..], word, read, &mut negation, out);
+        end_word(&norm[first..], word, read, &mut negation, out);
     }
 }
 
 /// Adds the word `token`, whose hash is `word` and which the model reads
 /// if `read`, and moves `negation` on past it.
 #[inline(always)]
-fn end_word(
-    table: &CharTable,
-    token: &[char],
-    word: Fnv,
-    read: bool,
-    negation: &mut u8,
-    out: &mut impl Sink,
-) {
+fn end_word(token: &[char], word: Fnv, read: bool, negation: &mut u8, out: &mut impl Sink) {
     if !read {
         // Punctuation (and Latin words, left to the English lexicon) ends
         // a negation's reach; spaces do not.
@@ -781,7 +768,7 @@ fn end_word(
     }
     out.add(word.finish());
     *negation = negation.saturating_sub(1);
-    if token.first().is_some_and(|&c| may_negate(table, c)) && negates(token) {
+    if token.first().is_some_and(|&c| may_negate(c)) && negates(token) {
         *negation = NEGATION_REACH;
     }
 }
@@ -923,7 +910,7 @@ mod tests {
     fn every_negator_is_recognised() {
         assert_eq!(negators().len(), NEGATORS.len());
         for n in NEGATORS {
-            assert!(may_negate(&CHAR_TABLE, n.chars().next().unwrap()), "{n}");
+            assert!(may_negate(n.chars().next().unwrap()), "{n}");
         }
     }
 

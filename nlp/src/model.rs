@@ -738,37 +738,57 @@ fn extract(text: &Text, start: usize, end: usize, out: &mut impl Sink) {
     let mut word = Fnv(0);
     let mut read = false;
     let mut negation: u8 = 0;
+    let mut negator = false;
     for (at, (&c, &starts)) in norm.iter().zip(boundary).enumerate() {
         if starts {
             if let Some(first) = first {
-                end_word(&norm[first..at], word, read, &mut negation, out);
+                end_word(norm, first..at, word, read, negator, &mut negation, out);
             }
             first = Some(at);
+            negator = may_negate(c);
             word = Fnv::new(if negation > 0 { NEGATED_WORD } else { WORD });
             read = false;
         }
         read |= grams.push(c, &mut word, out);
     }
     if let (Some(first), Some(true)) = (first, boundary.last()) {
-        end_word(&norm[first..], word, read, &mut negation, out);
+        end_word(
+            norm,
+            first..norm.len(),
+            word,
+            read,
+            negator,
+            &mut negation,
+            out,
+        );
     }
 }
 
-/// Adds the word `token`, whose hash is `word` and which the model reads
-/// if `read`, and moves `negation` on past it.
+/// Adds the word `norm[span]`, whose hash is `word`, which the model reads
+/// if `read` and which starts like a negator if `negator`, and moves
+/// `negation` on past it. The word's characters are only looked at in the
+/// rare cases that need them.
 #[inline(always)]
-fn end_word(token: &[char], word: Fnv, read: bool, negation: &mut u8, out: &mut impl Sink) {
+fn end_word(
+    norm: &[char],
+    span: std::ops::Range<usize>,
+    word: Fnv,
+    read: bool,
+    negator: bool,
+    negation: &mut u8,
+    out: &mut impl Sink,
+) {
     if !read {
         // Punctuation (and Latin words, left to the English lexicon) ends
         // a negation's reach; spaces do not.
-        if !token.iter().all(|c| c.is_whitespace()) {
+        if !norm[span].iter().all(|c| c.is_whitespace()) {
             *negation = 0;
         }
         return;
     }
     out.add(word.finish());
     *negation = negation.saturating_sub(1);
-    if token.first().is_some_and(|&c| may_negate(c)) && negates(token) {
+    if negator && negates(&norm[span]) {
         *negation = NEGATION_REACH;
     }
 }

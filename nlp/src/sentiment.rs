@@ -61,11 +61,16 @@ const MODEL_OPINION_QUESTION: f64 = 0.75;
 /// What is left of the model's share when it contradicts the lexicon.
 const MODEL_DISSENT: f64 = 0.25;
 
-/// Whether the model has anything to read in `start..end`.
-fn has_chinese(text: &Text, start: usize, end: usize) -> bool {
-    text.norm[start..end]
-        .iter()
-        .any(|&c| is_han(c) || is_emoji(c))
+/// Whether the model has anything to read in `start..end`, given the
+/// clause's rule bits (see `bits_in`): a character of the basic CJK block
+/// settles it without a scan.
+fn has_chinese(text: &Text, start: usize, end: usize, present: u16) -> bool {
+    // Below U+2600 is neither Han nor emoji: one comparison for the Latin
+    // text that gets this far.
+    present & BASIC_HAN != 0
+        || text.norm[start..end]
+            .iter()
+            .any(|&c| c as u32 >= 0x2600 && (is_han(c) || is_emoji(c)))
 }
 
 /// One opinion word after its modifiers.
@@ -306,7 +311,7 @@ pub(crate) fn score_clause_into(
     }
     // The model reads Chinese (and emoji); English is the lexicon's alone.
 
-    let mut learned = if !asks && has_chinese(text, clause.start, clause.end) {
+    let mut learned = if !asks && has_chinese(text, clause.start, clause.end, present) {
         MODEL_WEIGHT * model.logit_in(text, clause.start, clause.end, features)
     } else {
         0.0
@@ -958,6 +963,9 @@ const STILL_FIRSTS: u16 = 1 << 10;
 const COMPARE: u16 = 1 << 11;
 /// 得, which starts a verb's complement (see `evaluative`).
 const COMPLEMENT: u16 = 1 << 12;
+/// Every character of the table's block: a Han character the model reads
+/// (see `has_chinese`).
+const BASIC_HAN: u16 = 1 << 13;
 
 /// Each rule's word lists under the bit that stands for their first
 /// characters.
@@ -998,7 +1006,7 @@ const FIRST_END: u32 = 0xA000;
 /// together tell which rules can find anything in it at all. A first
 /// character outside the block fails the build.
 static FIRST_BITS: [u16; FIRST_LEN] = {
-    let mut table = [0u16; FIRST_LEN];
+    let mut table = [BASIC_HAN; FIRST_LEN];
     let mut g = 0;
     while g < FIRST_WORDS.len() {
         let (bit, lists) = FIRST_WORDS[g];
@@ -1251,8 +1259,12 @@ fn waiting(
     if here.is_none() && present & STILL_FIRSTS == 0 {
         return None;
     }
-    let found = |words: &[&[char]], from: usize, to: usize| {
+    let found = |words: &[&[char]], firsts: u16, from: usize, to: usize| {
         (from..to).find_map(|i| {
+            // Most positions start no word of the list: one load says so.
+            if firsts != 0 && !may_start(firsts, norm[i]) {
+                return None;
+            }
             words
                 .iter()
                 .filter(|w| at(norm, i, w) && i + w.len() <= to)
@@ -1279,10 +1291,10 @@ fn waiting(
         }
         wait_span(norm, sentence_start, clause.start).map(|_| (clause.start, clause.start))
     })?;
-    if let Some(still) = found(STILL_NOT, wait.1, clause.end) {
+    if let Some(still) = found(STILL_NOT, STILL_FIRSTS, wait.1, clause.end) {
         // 两天就没电了: the 就 says it is over, this is no wait.
         let over = norm[wait.1..still.0].contains(&'就');
-        if over || found(TROUBLE, still.1, clause.end).is_some() {
+        if over || found(TROUBLE, 0, still.1, clause.end).is_some() {
             return None;
         }
         return Some(Waiting {

@@ -53,24 +53,14 @@ impl Segmenter {
     #[cfg(test)]
     pub fn tokens(&self, text: &str) -> Vec<(usize, usize)> {
         let mut tokens = Vec::new();
-        self.tokens_into(text, &mut tokens, |_, _| {});
+        self.tokens_into(text, &mut tokens);
         tokens
     }
 
-    /// [`tokens`](Self::tokens) into a reused buffer, handing each span
-    /// to `each` as well, so that a caller's per-token work needs no second
-    /// pass.
-    pub fn tokens_into(
-        &self,
-        text: &str,
-        tokens: &mut Vec<(usize, usize)>,
-        mut each: impl FnMut(usize, usize),
-    ) {
+    /// [`tokens`](Self::tokens) into a reused buffer.
+    pub fn tokens_into(&self, text: &str, tokens: &mut Vec<(usize, usize)>) {
         tokens.clear();
-        tokens.extend(self.jieba.cut(text, false).iter().map(|t| {
-            each(t.start, t.end);
-            (t.start, t.end)
-        }));
+        tokens.extend(self.jieba.cut(text, false).iter().map(|t| (t.start, t.end)));
     }
 }
 

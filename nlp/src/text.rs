@@ -369,7 +369,8 @@ impl Text {
         boundary[len] = true;
         // Slices, not the vectors: their lengths stay in registers.
         let (boundary, single_ok) = (&mut boundary[..], &mut single_ok[..]);
-        segmenter.tokens_into(segmented, tokens, |s, e| {
+        segmenter.tokens_into(segmented, tokens);
+        for &(s, e) in tokens.iter() {
             boundary[s] = true;
             match e - s {
                 1 => single_ok[s] = false,
@@ -389,7 +390,7 @@ impl Text {
                     }
                 }
             }
-        });
+        }
     }
 
     pub fn len(&self) -> usize {

@@ -151,9 +151,23 @@ pub(crate) fn score_clause_into(
     out: &mut ClauseSentiment,
     features: &mut Vec<u32>,
 ) {
-    // Units are in text order, so the clause's units are one run.
-    let from = units.partition_point(|h| h.start < clause.start);
-    let to = units.partition_point(|h| h.start < clause.end);
+    // Units are in text order, so the clause's units are one run. A
+    // message holds a few: a scan finds them with fewer steps than a
+    // binary search, which long messages keep.
+    let (from, to) = if units.len() <= 8 {
+        let from = units.iter().take_while(|h| h.start < clause.start).count();
+        let to = from
+            + units[from..]
+                .iter()
+                .take_while(|h| h.start < clause.end)
+                .count();
+        (from, to)
+    } else {
+        (
+            units.partition_point(|h| h.start < clause.start),
+            units.partition_point(|h| h.start < clause.end),
+        )
+    };
     let units = &units[from..to];
     let reaches = |end: usize, start: usize| words_between(text, end, start) <= MODIFIER_REACH;
     let contributions = &mut out.contributions;
@@ -307,7 +321,7 @@ pub(crate) fn score_clause_into(
     }
     let lexicon_words = contributions.len();
     if !asks && present & (MARKER_FIRSTS | COMPARE) != 0 {
-        described(text, clause, contributions);
+        described(text, clause, present, contributions);
     }
     // The model reads Chinese (and emoji); English is the lexicon's alone.
 
@@ -522,7 +536,9 @@ fn dimension_at(norm: &[char], i: usize, end: usize) -> Option<f64> {
 /// adjective's default, turned for things better small (噪音很大), and
 /// always a complaint after "too" or "a bit" (有点大, 太少). Only where the
 /// lexicon has no word on the adjective.
-fn described(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
+/// `present` are the clause's rule bits (see `bits_in`): a scan whose
+/// words it lacks is skipped.
+fn described(text: &Text, clause: &Clause, present: u16, out: &mut Vec<Contribution>) {
     let norm = &text.norm;
     let (start, end) = (clause.start, clause.end);
     let taken = |i: usize, out: &Vec<Contribution>| out.iter().any(|c| c.start <= i && i < c.end);
@@ -533,7 +549,12 @@ fn described(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
     let mut found: Vec<Contribution> = Vec::new();
     // Degree adverbs, read off the text: the segmenter keeps 很多 and 太少
     // as words, where the lexicon's 很 and 太 do not match.
-    for m_start in start..end {
+    let markers = if present & MARKER_FIRSTS != 0 {
+        start..end
+    } else {
+        start..start
+    };
+    for m_start in markers {
         if !may_start(MARKER_FIRSTS, norm[m_start]) {
             continue;
         }
@@ -612,7 +633,12 @@ fn described(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
         });
     }
     // 比想象的大, 比预期中还小.
-    for i in start..end {
+    let compared = if present & COMPARE != 0 {
+        start..end
+    } else {
+        start..start
+    };
+    for i in compared {
         if norm[i] != '比' {
             continue;
         }

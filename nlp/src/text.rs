@@ -305,6 +305,10 @@ impl Text {
                 // Only capitals change, and a capital joins its neighbours.
                 changed |= n != c;
                 (c, n, c.is_ascii_alphabetic())
+            } else if let Some((c, n, changes)) = punctuation(&bytes[at..]) {
+                at += 3;
+                changed |= changes;
+                (c, n, false)
             } else {
                 let c = input[at..].chars().next().unwrap_or(' ');
                 at += c.len_utf8();
@@ -405,6 +409,37 @@ impl Text {
     /// The original characters in `start..end`.
     pub fn original_slice(&self, start: usize, end: usize) -> String {
         collect(&self.original[start..end])
+    }
+}
+
+/// The punctuation of Chinese text (，。？、「」 and the full-width forms,
+/// curly quotes) at the start of `bytes`, settled without the general
+/// path's tests: the character, its normal form (as `normalize_char`),
+/// and whether the change can move a segmentation boundary (see
+/// `stands_alone`). None of these is a letter, a Han character or a
+/// modifier.
+#[inline]
+fn punctuation(bytes: &[u8]) -> Option<(char, char, bool)> {
+    let &[lead @ (0xE2 | 0xE3 | 0xEF), b1, b2, ..] = bytes else {
+        return None;
+    };
+    let cp = (u32::from(lead) & 0x0F) << 12 | (u32::from(b1) & 0x3F) << 6 | (u32::from(b2) & 0x3F);
+    let c = char::from_u32(cp)?;
+    match cp {
+        // CJK symbols and punctuation: only the ideographic space changes,
+        // to a space, which stands alone as it did.
+        0x3000 => Some((c, ' ', false)),
+        0x3001..=0x303F => Some((c, c, false)),
+        // Dashes, quotes and ellipses; curly quotes become straight ones,
+        // which stand alone as they did.
+        0x2010..=0x2027 => Some((c, normalize_char(c), false)),
+        // Full-width ASCII: what becomes a letter, a digit or a joining
+        // symbol can join its neighbours in a word.
+        0xFF01..=0xFF5E => {
+            let n = char::from((cp - 0xFEE0) as u8).to_ascii_lowercase();
+            Some((c, n, !stands_alone(n)))
+        }
+        _ => None,
     }
 }
 

@@ -1286,17 +1286,25 @@ fn waiting(
         return None;
     }
     let found = |words: &[&[char]], firsts: u16, from: usize, to: usize| {
-        (from..to).find_map(|i| {
+        for (i, &c) in norm[from..to].iter().enumerate() {
             // Most positions start no word of the list: one load says so.
-            if firsts != 0 && !may_start(firsts, norm[i]) {
-                return None;
+            if firsts != 0 && !may_start(firsts, c) {
+                continue;
             }
-            words
-                .iter()
-                .filter(|w| at(norm, i, w) && i + w.len() <= to)
-                .map(|w| (i, i + w.len()))
-                .max_by_key(|&(_, e)| e)
-        })
+            let i = from + i;
+            // The longest word here; the character in hand rules out most
+            // words before the rest of the text is looked at.
+            let mut longest = 0;
+            for w in words {
+                if w[0] == c && w.len() > longest && i + w.len() <= to && at(norm, i, w) {
+                    longest = w.len();
+                }
+            }
+            if longest > 0 {
+                return Some((i, i + longest));
+            }
+        }
+        None
     };
     let wait = here.or_else(|| {
         // Back to the sentence's start, noting whether anything on the way

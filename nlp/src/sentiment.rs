@@ -992,6 +992,10 @@ const COMPLEMENT: u16 = 1 << 12;
 /// Every character of the table's block: a Han character the model reads
 /// (see `has_chinese`).
 const BASIC_HAN: u16 = 1 << 13;
+/// A word of `TROUBLE` starts here.
+const TROUBLE_FIRSTS: u16 = 1 << 14;
+/// A word of `DONE` starts here.
+const DONE_FIRSTS: u16 = 1 << 15;
 
 /// Each rule's word lists under the bit that stands for their first
 /// characters.
@@ -1021,6 +1025,14 @@ const FIRST_CHARS: &[(u16, &[char])] = &[
     (STILL_FIRSTS, &['还', '都', '也', '仍', '未', '没', '冇']),
     (COMPARE, &['比']),
     (COMPLEMENT, &['得']),
+];
+
+/// Lists of words kept as characters under their bit, as in
+/// `FIRST_WORDS`.
+const FIRST_CHAR_WORDS: &[(u16, &[&[char]])] = &[
+    (STILL_FIRSTS, STILL_NOT),
+    (TROUBLE_FIRSTS, TROUBLE),
+    (DONE_FIRSTS, DONE),
 ];
 
 const FIRST_START: u32 = 0x4E00;
@@ -1054,6 +1066,16 @@ static FIRST_BITS: [u16; FIRST_LEN] = {
         while i < chars.len() {
             mark(&mut table, chars[i], bit);
             i += 1;
+        }
+        g += 1;
+    }
+    let mut g = 0;
+    while g < FIRST_CHAR_WORDS.len() {
+        let (bit, words) = FIRST_CHAR_WORDS[g];
+        let mut w = 0;
+        while w < words.len() {
+            mark(&mut table, words[w][0], bit);
+            w += 1;
         }
         g += 1;
     }
@@ -1288,7 +1310,7 @@ fn waiting(
     let found = |words: &[&[char]], firsts: u16, from: usize, to: usize| {
         for (i, &c) in norm[from..to].iter().enumerate() {
             // Most positions start no word of the list: one load says so.
-            if firsts != 0 && !may_start(firsts, c) {
+            if !may_start(firsts, c) {
                 continue;
             }
             let i = from + i;
@@ -1328,7 +1350,7 @@ fn waiting(
     if let Some(still) = found(STILL_NOT, STILL_FIRSTS, wait.1, clause.end) {
         // 两天就没电了: the 就 says it is over, this is no wait.
         let over = norm[wait.1..still.0].contains(&'就');
-        if over || found(TROUBLE, 0, still.1, clause.end).is_some() {
+        if over || found(TROUBLE, TROUBLE_FIRSTS, still.1, clause.end).is_some() {
             return None;
         }
         return Some(Waiting {
@@ -1367,6 +1389,9 @@ fn quick(text: &Text, clause: &Clause, (_, wait): (usize, usize)) -> Option<(usi
         wait
     };
     (from..clause.end.min(from + 3)).find_map(|i| {
+        if !may_start(DONE_FIRSTS, norm[i]) {
+            return None;
+        }
         DONE.iter()
             .find(|w| at(norm, i, w) && i + w.len() <= clause.end)
             .map(|w| (i, i + w.len()))

@@ -227,18 +227,18 @@ impl Text {
             latin,
             normalised,
         } = self;
-        // A message has at most as many characters as bytes: the buffers
-        // are sized for that, written through iterators (no capacity check
-        // per character) and cut to the real count afterwards.
-        let most = input.len();
+        // The characters first, in a loop of their own that only decodes;
+        // the pass below then reads them with no byte bookkeeping, which
+        // leaves it registers for everything else.
         original.clear();
-        original.resize(most, '\0');
+        original.extend(input.chars());
+        let len = original.len();
         norm.clear();
-        norm.resize(most, '\0');
+        norm.resize(len, '\0');
         // Until the tokens are known, `single_ok[i]` holds whether
         // `norm[i]` is a modifier, taken from the same table load.
         single_ok.clear();
-        single_ok.resize(most, false);
+        single_ok.resize(len, false);
         // Whether the text segments differently once normalised.
         let mut changed = false;
         // The table entries of the basic-block characters ORed together:
@@ -251,81 +251,55 @@ impl Text {
         let table = basic_table();
         // With its length in the type, the block's index needs no check.
         let block: &[u32; BLOCK_LEN] = table.try_into().expect("one entry per character");
-        let bytes = input.as_bytes();
-        let mut slots = original
-            .iter_mut()
+        let slots = original
+            .iter()
             .zip(norm.iter_mut())
             .zip(single_ok.iter_mut());
-        let mut at = 0;
-        loop {
+        for ((&c, slot), modifier) in slots {
+            let cp = c as u32;
             // The basic CJK block, nearly every character of nearly every
-            // message, in runs: decoded here and settled by one table load
-            // each, in a loop that keeps nothing else in registers. Its
-            // characters are three bytes long with a lead byte of E4 to E9,
-            // and no such character is a letter.
-            if let [0xE4..=0xE9, ..] = bytes[at..] {
-                if run >= 2 {
-                    words += 1;
-                    letters += run;
-                }
-                run = 0;
-                while let [lead @ 0xE4..=0xE9, b1, b2, ..] = bytes[at..] {
-                    let cp = (u32::from(lead) & 0x0F) << 12
-                        | (u32::from(b1) & 0x3F) << 6
-                        | (u32::from(b2) & 0x3F);
-                    let k = cp.wrapping_sub(BASIC_START) as usize;
-                    if k >= BLOCK_LEN {
-                        break;
+            // message, settled by one table load. No such character is a
+            // letter.
+            let k = cp.wrapping_sub(BASIC_START) as usize;
+            if k < BLOCK_LEN {
+                let entry = block[k];
+                seen |= entry;
+                counts.add_counted(
+                    entry & (1 << TRADITIONAL_BIT) != 0,
+                    entry & (1 << SIMPLIFIED_BIT) != 0,
+                );
+                if run != 0 {
+                    if run >= 2 {
+                        words += 1;
+                        letters += run;
                     }
-                    let Some(((o, slot), modifier)) = slots.next() else {
-                        break;
-                    };
-                    let entry = block[k];
-                    seen |= entry;
-                    counts.add_counted(
-                        entry & (1 << TRADITIONAL_BIT) != 0,
-                        entry & (1 << SIMPLIFIED_BIT) != 0,
-                    );
-                    *o = char::from_u32(cp).unwrap_or(' ');
-                    *slot = simplified_of(entry);
-                    *modifier = entry & (1 << SIMPLIFIED_MODIFIER_BIT) != 0;
-                    at += 3;
+                    run = 0;
                 }
+                *slot = simplified_of(entry);
+                *modifier = entry & (1 << SIMPLIFIED_MODIFIER_BIT) != 0;
+                continue;
             }
-            let Some(&lead) = bytes.get(at) else {
-                break;
-            };
-            let Some(((o, slot), modifier)) = slots.next() else {
-                break;
-            };
-            let (c, n, letter) = if lead < 0x80 {
-                at += 1;
-                let c = char::from(lead);
+            let (n, letter) = if cp < 0x80 {
                 let n = c.to_ascii_lowercase();
                 // Only capitals change, and a capital joins its neighbours.
                 changed |= n != c;
-                (c, n, c.is_ascii_alphabetic())
-            } else if let Some((c, n, changes)) = punctuation(&bytes[at..]) {
-                at += 3;
+                (n, c.is_ascii_alphabetic())
+            } else if let Some((n, changes)) = punctuation(c) {
                 changed |= changes;
-                (c, n, false)
+                (n, false)
+            } else if is_han(c) {
+                let (n, class) = han_info(c);
+                counts.add(c, class);
+                *modifier = is_modifier_in(table, n);
+                changed |= n != c;
+                (n, false)
             } else {
-                let c = input[at..].chars().next().unwrap_or(' ');
-                at += c.len_utf8();
-                if is_han(c) {
-                    let (n, class) = han_info(c);
-                    counts.add(c, class);
-                    *modifier = is_modifier_in(table, n);
-                    changed |= n != c;
-                    (c, n, false)
-                } else {
-                    let n = normalize_char(c);
-                    // Full-width commas and curly quotes change in nearly
-                    // every message but are cut out alone either way.
-                    changed |= n != c && !(stands_alone(c) && stands_alone(n));
-                    *modifier = is_modifier_in(table, n);
-                    (c, n, is_word_char(c) && c.is_alphabetic())
-                }
+                let n = normalize_char(c);
+                // Full-width commas and curly quotes change in nearly every
+                // message but are cut out alone either way.
+                changed |= n != c && !(stands_alone(c) && stands_alone(n));
+                *modifier = is_modifier_in(table, n);
+                (n, is_word_char(c) && c.is_alphabetic())
             };
             if letter {
                 run += 1;
@@ -336,13 +310,8 @@ impl Text {
                 }
                 run = 0;
             }
-            *o = c;
             *slot = n;
         }
-        let len = most - slots.len();
-        original.truncate(len);
-        norm.truncate(len);
-        single_ok.truncate(len);
         if run >= 2 {
             words += 1;
             letters += run;
@@ -413,31 +382,25 @@ impl Text {
 }
 
 /// The punctuation of Chinese text (，。？、「」 and the full-width forms,
-/// curly quotes) at the start of `bytes`, settled without the general
-/// path's tests: the character, its normal form (as `normalize_char`),
-/// and whether the change can move a segmentation boundary (see
-/// `stands_alone`). None of these is a letter, a Han character or a
-/// modifier.
+/// curly quotes), settled without the general path's tests: its normal
+/// form (as `normalize_char`) and whether the change can move a
+/// segmentation boundary (see `stands_alone`). None of these is a letter,
+/// a Han character or a modifier.
 #[inline]
-fn punctuation(bytes: &[u8]) -> Option<(char, char, bool)> {
-    let &[lead @ (0xE2 | 0xE3 | 0xEF), b1, b2, ..] = bytes else {
-        return None;
-    };
-    let cp = (u32::from(lead) & 0x0F) << 12 | (u32::from(b1) & 0x3F) << 6 | (u32::from(b2) & 0x3F);
-    let c = char::from_u32(cp)?;
-    match cp {
+fn punctuation(c: char) -> Option<(char, bool)> {
+    match c as u32 {
         // CJK symbols and punctuation: only the ideographic space changes,
         // to a space, which stands alone as it did.
-        0x3000 => Some((c, ' ', false)),
-        0x3001..=0x303F => Some((c, c, false)),
+        0x3000 => Some((' ', false)),
+        0x3001..=0x303F => Some((c, false)),
         // Dashes, quotes and ellipses; curly quotes become straight ones,
         // which stand alone as they did.
-        0x2010..=0x2027 => Some((c, normalize_char(c), false)),
+        0x2010..=0x2027 => Some((normalize_char(c), false)),
         // Full-width ASCII: what becomes a letter, a digit or a joining
         // symbol can join its neighbours in a word.
-        0xFF01..=0xFF5E => {
+        cp @ 0xFF01..=0xFF5E => {
             let n = char::from((cp - 0xFEE0) as u8).to_ascii_lowercase();
-            Some((c, n, !stands_alone(n)))
+            Some((n, !stands_alone(n)))
         }
         _ => None,
     }

@@ -1043,8 +1043,10 @@ const FIRST_END: u32 = 0xA000;
 /// hashed mask has on common characters, and a clause's characters ORed
 /// together tell which rules can find anything in it at all. A first
 /// character outside the block fails the build.
-static FIRST_BITS: [u16; FIRST_LEN] = {
-    let mut table = [BASIC_HAN; FIRST_LEN];
+static FIRST_BITS: [u16; FIRST_LEN + 1] = {
+    let mut table = [BASIC_HAN; FIRST_LEN + 1];
+    // The entry past the block answers for every character outside it.
+    table[FIRST_LEN] = 0;
     let mut g = 0;
     while g < FIRST_WORDS.len() {
         let (bit, lists) = FIRST_WORDS[g];
@@ -1086,7 +1088,7 @@ const FIRST_LEN: usize = (FIRST_END - FIRST_START) as usize;
 
 /// Sets `bit` for `c` in the table being built; a character outside the
 /// block fails the build.
-const fn mark(table: &mut [u16; FIRST_LEN], c: char, bit: u16) {
+const fn mark(table: &mut [u16; FIRST_LEN + 1], c: char, bit: u16) {
     let cp = c as u32;
     assert!(
         cp >= FIRST_START && cp < FIRST_END,
@@ -1097,8 +1099,10 @@ const fn mark(table: &mut [u16; FIRST_LEN], c: char, bit: u16) {
 
 #[inline]
 fn first_bits(c: char) -> u16 {
-    let i = (c as u32).wrapping_sub(FIRST_START) as usize;
-    FIRST_BITS.get(i).copied().unwrap_or(0)
+    // Without a branch: a character outside the block reads the empty
+    // entry at its end.
+    let i = ((c as u32).wrapping_sub(FIRST_START) as usize).min(FIRST_LEN);
+    FIRST_BITS[i]
 }
 
 /// The rule bits of every character in `norm[from..to]`.

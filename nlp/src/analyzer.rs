@@ -273,7 +273,7 @@ impl Analyzer {
             .collect();
         drop(spelling_of);
         // Lexicon words first: each kind keeps its own order of payloads.
-        let mut words = Matcher::new();
+        let mut words = Matcher::with_kinds(Entry::is_unit);
         for (word, unit) in lexicon.entries() {
             words.insert(word, Entry::Unit(unit));
         }
@@ -408,9 +408,7 @@ impl Analyzer {
         let text = &*text;
         // The lexicon reads jieba's words with fused pairs cut (see
         // `Lexicon::scan`); keywords read them as they are.
-        lexicon::refine_boundaries(text, boundary, |w| {
-            self.words.covers_where(w, Entry::is_unit)
-        });
+        lexicon::refine_boundaries(text, boundary, |w| self.words.covers(w));
         let lexicon_words = Words {
             boundary,
             single_ok: &text.single_ok,
@@ -421,7 +419,6 @@ impl Analyzer {
         self.words.each_and_leftmost_longest(
             text,
             lexicon_words,
-            Entry::is_unit,
             |h| match h.payload {
                 Entry::Theme(payload) => theme_hits.push(Hit {
                     start: h.start,

@@ -48,14 +48,22 @@ fn is_emoji_tail(c: char) -> bool {
     matches!(c as u32, 0xFE0F | 0x200D | 0x1F3FB..=0x1F3FF)
 }
 
+/// [`char::is_whitespace`], with everything above U+3000 (the last white
+/// space character, the ideographic space), Chinese included, settled by
+/// one comparison.
+#[inline]
+fn blank(c: char) -> bool {
+    (c as u32) <= 0x3000 && c.is_whitespace()
+}
+
 /// A space between two Chinese phrases works as a comma ("物流很快 客服很差");
 /// between English words it is just a space.
 fn is_phrase_gap(norm: &[char], i: usize) -> bool {
-    if !norm[i].is_whitespace() {
+    if !blank(norm[i]) {
         return false;
     }
-    let before = norm[..i].iter().rev().find(|c| !c.is_whitespace());
-    let after = norm[i + 1..].iter().find(|c| !c.is_whitespace());
+    let before = norm[..i].iter().rev().find(|&&c| !blank(c));
+    let after = norm[i + 1..].iter().find(|&&c| !blank(c));
     let cjkish = |c: &&char| is_han(**c) || is_emoji(**c);
     before.is_some_and(|c| cjkish(&c)) && after.is_some_and(|c| cjkish(&c))
 }
@@ -81,9 +89,9 @@ fn segments(norm: &[char], mut out: impl FnMut(Segment)) {
     let mut start = 0;
     let mut i = 0;
     let mut push = |start: usize, end: usize, question_mark: bool| {
-        let s = (start..end).find(|&k| !norm[k].is_whitespace());
+        let s = (start..end).find(|&k| !blank(norm[k]));
         if let Some(s) = s {
-            let e = (s..end).rev().find(|&k| !norm[k].is_whitespace()).unwrap() + 1;
+            let e = (s..end).rev().find(|&k| !blank(norm[k])).unwrap() + 1;
             out(Segment {
                 start: s,
                 end: e,
@@ -106,7 +114,7 @@ fn segments(norm: &[char], mut out: impl FnMut(Segment)) {
             let seg_end = i;
             let mut question_mark = false;
             while i < norm.len()
-                && ((is_delimiter(norm[i]) || norm[i] == '.' || norm[i].is_whitespace())
+                && ((is_delimiter(norm[i]) || norm[i] == '.' || blank(norm[i]))
                     && !is_decimal_point(norm, i))
             {
                 question_mark |= norm[i] == '?';
@@ -128,13 +136,6 @@ fn segments(norm: &[char], mut out: impl FnMut(Segment)) {
     push(start, norm.len(), false);
 }
 
-/// The units starting in `start..end` (units are in text order).
-fn units_in(units: &[Hit<Unit>], start: usize, end: usize) -> &[Hit<Unit>] {
-    let from = units.partition_point(|h| h.start < start);
-    let to = units.partition_point(|h| h.start < end);
-    &units[from..to]
-}
-
 /// Clauses in text order. `units` are the lexicon hits of the whole text,
 /// in text order.
 pub(crate) fn split(text: &Text, units: &[Hit<Unit>]) -> Vec<Clause> {
@@ -152,51 +153,103 @@ pub(crate) fn split_into(
     clauses: &mut Vec<Clause>,
 ) {
     clauses.clear();
-    segments(&text.norm, |seg| {
-        let inside = units_in(units, seg.start, seg.end);
-        cuts.clear();
-        cuts.push(seg.start);
+    let norm = &text.norm[..];
+    // Segments, and the clauses within each, come in text order, as do the
+    // units: cursors that only move forward find each one's units, where
+    // binary searches would start over every time.
+    let mut next = 0;
+    segments(norm, |seg| {
+        let mut from = next;
+        while units.get(from).is_some_and(|h| h.start < seg.start) {
+            from += 1;
+        }
+        next = from;
+        while units.get(next).is_some_and(|h| h.start < seg.end) {
+            next += 1;
+        }
+        let inside = &units[from..next];
         let mut contrast_at_start = false;
+        let mut cut = false;
         for h in inside {
             if let Unit::Contrast { initial_only } = h.payload {
                 if h.start == seg.start {
                     contrast_at_start = true;
-                } else if !initial_only && cuts.last() != Some(&h.start) {
+                } else {
+                    cut |= !initial_only;
+                }
+            }
+        }
+        // Most segments are one clause: its units are the segment's, and
+        // the segment is trimmed already.
+        if !cut {
+            let (concessive, question, rhetorical) = kinds(inside);
+            clauses.push(Clause {
+                start: seg.start,
+                end: seg.end,
+                contrast: contrast_at_start,
+                concessive,
+                question: seg.question_mark || norm[seg.end - 1] == '吗' || question,
+                rhetorical,
+            });
+            return;
+        }
+        cuts.clear();
+        cuts.push(seg.start);
+        for h in inside {
+            if let Unit::Contrast {
+                initial_only: false,
+            } = h.payload
+            {
+                if h.start != seg.start && cuts.last() != Some(&h.start) {
                     cuts.push(h.start);
                 }
             }
         }
         cuts.push(seg.end);
+        let mut u = 0;
         for (k, w) in cuts.windows(2).enumerate() {
             let (start, end) = (w[0], w[1]);
             let end = (start..end)
                 .rev()
-                .find(|&i| !text.norm[i].is_whitespace())
+                .find(|&i| !blank(norm[i]))
                 .map_or(start, |i| i + 1);
             if end == start {
                 continue;
             }
             let last = k == cuts.len() - 2;
-            // One pass over the clause's units for all three kinds.
-            let (mut concessive, mut question, mut rhetorical) = (false, false, false);
-            for h in units_in(units, start, end) {
-                match h.payload {
-                    Unit::Concessive => concessive = true,
-                    Unit::Question => question = true,
-                    Unit::Rhetorical => rhetorical = true,
-                    _ => {}
-                }
+            while inside.get(u).is_some_and(|h| h.start < start) {
+                u += 1;
             }
+            let first = u;
+            while inside.get(u).is_some_and(|h| h.start < end) {
+                u += 1;
+            }
+            let (concessive, question, rhetorical) = kinds(&inside[first..u]);
             clauses.push(Clause {
                 start,
                 end,
                 contrast: if k == 0 { contrast_at_start } else { true },
                 concessive,
-                question: (last && seg.question_mark) || text.norm[end - 1] == '吗' || question,
+                question: (last && seg.question_mark) || norm[end - 1] == '吗' || question,
                 rhetorical,
             });
         }
     });
+}
+
+/// Whether `units` hold a concession, a question and a rhetorical
+/// question, in one pass for all three.
+fn kinds(units: &[Hit<Unit>]) -> (bool, bool, bool) {
+    let (mut concessive, mut question, mut rhetorical) = (false, false, false);
+    for h in units {
+        match h.payload {
+            Unit::Concessive => concessive = true,
+            Unit::Question => question = true,
+            Unit::Rhetorical => rhetorical = true,
+            _ => {}
+        }
+    }
+    (concessive, question, rhetorical)
 }
 
 /// Index of the clause containing character `pos`, if any (delimiters
@@ -272,6 +325,13 @@ mod tests {
         assert_eq!(texts("物流很快 客服很差"), vec!["物流很快", "客服很差"]);
         assert_eq!(texts("打了3.5折. nice"), vec!["打了3.5折", "nice"]);
         assert_eq!(texts("the app is slow"), vec!["the app is slow"]);
+    }
+
+    #[test]
+    fn blank_is_white_space() {
+        for c in (0..0x11_0000).filter_map(char::from_u32) {
+            assert_eq!(blank(c), c.is_whitespace(), "{c:?}");
+        }
     }
 
     #[test]

@@ -256,9 +256,15 @@ pub(crate) fn refine_boundaries(
 ) {
     boundary.clear();
     boundary.extend_from_slice(&text.boundary);
+    let norm = &text.norm[..];
     for &(s, e) in &text.tokens {
-        let word = &text.norm[s..e];
-        if !(2..=6).contains(&word.len()) || !word.iter().all(|&c| is_han(c)) {
+        // The length first: about half the words are one character and
+        // need no slice.
+        if !(2..=6).contains(&e.wrapping_sub(s)) {
+            continue;
+        }
+        let word = &norm[s..e];
+        if !word.iter().all(|&c| is_han(c)) {
             continue;
         }
         for k in 1..word.len() {

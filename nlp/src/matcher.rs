@@ -42,108 +42,371 @@ impl<'a> Words<'a> {
     }
 }
 
-#[derive(Debug, Clone)]
-struct Pattern {
-    chars: Vec<char>,
-    has_han: bool,
-    starts_with_word_char: bool,
-    ends_with_word_char: bool,
+/// Where a node's payloads are in [`Matcher::payloads`]: those of the
+/// leftmost-longest kind from `start` to `mid`, the others from there to
+/// `end`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Span {
+    start: u32,
+    mid: u32,
+    end: u32,
 }
 
-#[derive(Debug, Clone, Default)]
-struct Node {
-    /// Sorted by character for binary search.
-    children: Vec<(char, u32)>,
-    pattern: Option<u32>,
+/// A node as its parent reaches it: everything a walk needs to know about
+/// it in the one load that found it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Link {
+    /// One bit per character its children start with (see [`bit`]): most
+    /// characters that are not a child are turned away without a probe.
+    filter: u32,
+    /// The node's id in the low [`ID_BITS`], what it is above them; 0 (the
+    /// root's id, which no link leads to) for no node.
+    node: u32,
 }
 
-/// Root children for ASCII and the basic CJK block are found by direct
-/// index: almost every text position starts a walk at the root, whose
-/// thousands of children would otherwise cost a binary search each.
-const DENSE_ASCII: usize = 128;
-const DENSE_CJK_START: u32 = 0x4E00;
-const DENSE_CJK_END: u32 = 0xA000;
-const DENSE_LEN: usize = DENSE_ASCII + (DENSE_CJK_END - DENSE_CJK_START) as usize;
+const ID_BITS: u32 = 20;
+const ID_MASK: u32 = (1 << ID_BITS) - 1;
+/// A pattern ends here with a payload of the leftmost-longest kind.
+const LONGEST: u32 = 1 << 20;
+/// A pattern ends here with a payload of the other kind.
+const EACH: u32 = 1 << 21;
+/// The pattern ending here holds a Han character.
+const HAS_HAN: u32 = 1 << 22;
+/// The pattern ending here ends with a word character.
+const ENDS_WORD: u32 = 1 << 23;
+/// Set on the root's links only: the character is a word character.
+const FIRST_WORD: u32 = 1 << 24;
 
-/// Up to this many children a node's are scanned rather than searched.
-const LINEAR_CHILDREN: usize = 8;
+/// No pattern ends at the node.
+const NO_PATTERN: u32 = u32::MAX;
 
-fn dense_slot(c: char) -> Option<usize> {
-    let cp = c as u32;
-    if (cp as usize) < DENSE_ASCII {
-        Some(cp as usize)
-    } else if (DENSE_CJK_START..DENSE_CJK_END).contains(&cp) {
-        Some(DENSE_ASCII + (cp - DENSE_CJK_START) as usize)
-    } else {
-        None
+/// Root children in the Basic Multilingual Plane are found by direct index:
+/// almost every position starts a walk there.
+const DENSE: u32 = 0x1_0000;
+
+/// The bit a character sets in its parent's filter. Sibling characters
+/// rarely share their low five bits (a–z never do).
+#[inline(always)]
+fn bit(c: char) -> u32 {
+    1 << (c as u32 & 31)
+}
+
+/// The hash key of the transition from `parent` on `c`; never 0, as
+/// transitions out of the root on BMP characters live in the dense table.
+#[inline(always)]
+fn key(parent: u32, c: char) -> u64 {
+    (u64::from(parent) << 21) | u64::from(c)
+}
+
+/// A transition below the root (or out of it beyond the BMP), in an
+/// open-addressed table: one probe per character instead of a search of
+/// the parent's child list.
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    /// 0 for an empty slot.
+    key: u64,
+    link: Link,
+}
+
+/// A pattern spelled out in the text, before any rule is applied: where
+/// it starts and ends, and its node (with its flags). Positions fit in 32
+/// bits: a text is far shorter than 4G characters.
+#[derive(Debug, Clone, Copy, Default)]
+struct Raw {
+    start: u32,
+    end: u32,
+    node: u32,
+}
+
+/// How many [`Raw`] patterns are gathered before they are read.
+const RAW_CHUNK: usize = 16;
+
+/// Where the leftmost-longest reading of a text stands.
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    /// Where it goes on: the end of the last pattern it read.
+    next: usize,
+    /// The position being read.
+    start: usize,
+    /// Whether the position is read for the leftmost-longest kind.
+    read: bool,
+    /// The longest pattern there so far: its node (0 for none) and end.
+    found: u32,
+    found_end: usize,
+}
+
+impl Reading {
+    /// Hands on the longest pattern read at the position being read.
+    #[inline(always)]
+    fn end_position<P: Copy + PartialEq>(
+        &mut self,
+        matcher: &Matcher<P>,
+        on_longest: &mut impl FnMut(Hit<P>),
+    ) {
+        if self.found == 0 {
+            return;
+        }
+        for &payload in matcher.payloads_of_kind(self.found, true) {
+            on_longest(Hit {
+                start: self.start,
+                end: self.found_end,
+                payload,
+            });
+        }
+        self.next = self.found_end;
+        self.found = 0;
+        self.found_end = 0;
     }
+}
+
+/// Where a node's link is stored, so that its filter and flags can change.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    Dense(usize),
+    Slot(usize),
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct Matcher<P> {
-    nodes: Vec<Node>,
-    /// Node id + 1 of the root's child for a dense character, 0 for none.
-    root_dense: Vec<u32>,
-    patterns: Vec<Pattern>,
-    /// Per pattern: everything it stands for (a lexicon word can be both a
-    /// contrast marker and an opinion, a keyword can serve two themes).
-    payloads: Vec<Vec<P>>,
+    /// The root's links, by character; a fixed size, so that no index
+    /// into it is checked.
+    root: Box<[Link; DENSE as usize]>,
+    /// The root's filter for characters beyond the dense table.
+    root_filter: u32,
+    slots: Vec<Slot>,
+    /// Occupied slots.
+    len: usize,
+    /// `64 - log2(slots.len())`: a hash shifted right by it is an index.
+    shift: u32,
+    /// Per node id: the pattern ending there, or [`NO_PATTERN`].
+    pattern_of: Vec<u32>,
+    /// Per node id: its payloads.
+    spans: Vec<Span>,
+    /// Per pattern: its characters.
+    patterns: Vec<Vec<char>>,
+    /// Every pattern's payloads, everything it stands for (a lexicon word
+    /// can be both a contrast marker and an opinion, a keyword can serve
+    /// two themes), in one list so that a hit reads them with one load.
+    payloads: Vec<P>,
+    /// Which payloads are read leftmost-longest (see
+    /// [`each_and_leftmost_longest`](Self::each_and_leftmost_longest)).
+    kind: fn(&P) -> bool,
 }
 
 impl<P: Copy + PartialEq> Matcher<P> {
+    /// A matcher whose payloads are all of the leftmost-longest kind.
     pub fn new() -> Matcher<P> {
+        Matcher::with_kinds(|_| true)
+    }
+
+    /// A matcher for two kinds of patterns: payloads for which `longest`
+    /// is true are read leftmost-longest. The kind is settled per payload
+    /// as it is inserted, so that a walk reads it off the trie.
+    pub fn with_kinds(longest: fn(&P) -> bool) -> Matcher<P> {
+        // Room for the analyzer's trie (some 15,000 nodes, 5,500 patterns)
+        // from the start: the buffers a growing one frees while the
+        // analyzer is built left the heap fragmented enough to slow later
+        // allocations (300,000 more instructions in every 200 rounds of
+        // the benchmark).
+        const SLOTS: usize = 1 << 15;
+        const NODES: usize = 1 << 14;
+        fn with_first<T>(capacity: usize, first: T) -> Vec<T> {
+            let mut v = Vec::with_capacity(capacity);
+            v.push(first);
+            v
+        }
         Matcher {
-            nodes: vec![Node::default()],
-            root_dense: vec![0; DENSE_LEN],
-            patterns: Vec::new(),
-            payloads: Vec::new(),
+            root: vec![Link::default(); DENSE as usize]
+                .into_boxed_slice()
+                .try_into()
+                .expect("the root table has DENSE links"),
+            root_filter: 0,
+            slots: vec![Slot::default(); SLOTS],
+            len: 0,
+            shift: 64 - SLOTS.trailing_zeros(),
+            pattern_of: with_first(NODES, NO_PATTERN),
+            spans: with_first(NODES, Span::default()),
+            patterns: Vec::with_capacity(NODES / 2),
+            payloads: Vec::with_capacity(NODES / 2),
+            kind: longest,
         }
     }
 
     /// Adds a pattern (normalised here, like the text will be).
     pub fn insert(&mut self, pattern: &str, payload: P) {
         let chars: Vec<char> = normalize_pattern(pattern).chars().collect();
-        if chars.is_empty() {
+        let mut node = 0;
+        let mut place = None;
+        for &c in &chars {
+            if node == 0 && (c as u32) < DENSE {
+                let i = c as usize;
+                if self.root[i].node == 0 {
+                    let first_word = if is_word_char(c) { FIRST_WORD } else { 0 };
+                    self.root[i].node = self.new_node() | first_word;
+                }
+                node = self.root[i].node & ID_MASK;
+                place = Some(Place::Dense(i));
+                continue;
+            }
+            match place {
+                None => self.root_filter |= bit(c),
+                Some(at) => self.link_mut(at).filter |= bit(c),
+            }
+            let key = key(node, c);
+            let mut i = self.find(key);
+            if self.slots[i].key == 0 {
+                // At most half full, so that a probe seldom goes on.
+                if (self.len + 1) * 2 > self.slots.len() {
+                    self.grow();
+                    i = self.find(key);
+                }
+                let id = self.new_node();
+                self.slots[i] = Slot {
+                    key,
+                    link: Link {
+                        filter: 0,
+                        node: id,
+                    },
+                };
+                self.len += 1;
+            }
+            node = self.slots[i].link.node & ID_MASK;
+            place = Some(Place::Slot(i));
+        }
+        let Some(at) = place else {
+            return;
+        };
+        if self.pattern_of[node as usize] == NO_PATTERN {
+            self.pattern_of[node as usize] = self.patterns.len() as u32;
+            let link = self.link_mut(at);
+            if chars.iter().any(|&c| is_han(c)) {
+                link.node |= HAS_HAN;
+            }
+            if is_word_char(chars[chars.len() - 1]) {
+                link.node |= ENDS_WORD;
+            }
+            self.patterns.push(chars);
+        }
+        let mut span = self.spans[node as usize];
+        let (start, end) = (span.start as usize, span.end as usize);
+        if self.payloads[start..end].contains(&payload) {
             return;
         }
-        let mut node = 0usize;
-        for &c in &chars {
-            node = match self.nodes[node]
-                .children
-                .binary_search_by_key(&c, |&(k, _)| k)
-            {
-                Ok(i) => self.nodes[node].children[i].1 as usize,
-                Err(i) => {
-                    let id = self.nodes.len();
-                    self.nodes.push(Node::default());
-                    self.nodes[node].children.insert(i, (c, id as u32));
-                    if node == 0 {
-                        if let Some(slot) = dense_slot(c) {
-                            self.root_dense[slot] = id as u32 + 1;
-                        }
-                    }
-                    id
-                }
+        // A list that is not the last one moves to the end to grow; its old
+        // place is left unused.
+        if end != self.payloads.len() {
+            let moved = self.payloads.len() as u32;
+            self.payloads.extend_from_within(start..end);
+            span = Span {
+                start: moved,
+                mid: moved + span.mid - span.start,
+                end: moved + span.end - span.start,
             };
         }
-        let id = match self.nodes[node].pattern {
-            Some(id) => id as usize,
-            None => {
-                let id = self.patterns.len();
-                self.nodes[node].pattern = Some(id as u32);
-                self.patterns.push(Pattern {
-                    has_han: chars.iter().any(|&c| is_han(c)),
-                    starts_with_word_char: is_word_char(chars[0]),
-                    ends_with_word_char: is_word_char(chars[chars.len() - 1]),
-                    chars,
-                });
-                self.payloads.push(Vec::new());
-                id
-            }
-        };
-        if !self.payloads[id].contains(&payload) {
-            self.payloads[id].push(payload);
+        self.payloads.push(payload);
+        span.end += 1;
+        // Each kind keeps its payloads in the order they came.
+        if (self.kind)(&payload) {
+            self.payloads[span.mid as usize..].rotate_right(1);
+            span.mid += 1;
+            self.link_mut(at).node |= LONGEST;
+        } else {
+            self.link_mut(at).node |= EACH;
         }
+        self.spans[node as usize] = span;
+    }
+
+    fn new_node(&mut self) -> u32 {
+        let id = self.pattern_of.len() as u32;
+        assert!(id <= ID_MASK, "too many distinct pattern prefixes");
+        self.pattern_of.push(NO_PATTERN);
+        self.spans.push(Span::default());
+        id
+    }
+
+    fn link_mut(&mut self, at: Place) -> &mut Link {
+        match at {
+            Place::Dense(i) => &mut self.root[i],
+            Place::Slot(i) => &mut self.slots[i].link,
+        }
+    }
+
+    #[inline(always)]
+    fn index(&self, key: u64) -> usize {
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// The slot holding `key`, or the empty one where it would go.
+    #[inline(always)]
+    fn find(&self, key: u64) -> usize {
+        let mask = self.slots.len() - 1;
+        let mut i = self.index(key);
+        loop {
+            let stored = self.slots[i].key;
+            if stored == key || stored == 0 {
+                return i;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        let bigger = vec![Slot::default(); self.slots.len() * 2];
+        let old = std::mem::replace(&mut self.slots, bigger);
+        self.shift -= 1;
+        for slot in old.into_iter().filter(|s| s.key != 0) {
+            let i = self.find(slot.key);
+            self.slots[i] = slot;
+        }
+    }
+
+    /// The root's link on `c` (node 0 for none).
+    #[inline(always)]
+    fn root_link(&self, c: char) -> Link {
+        if (c as u32) < DENSE {
+            return self.root[c as usize];
+        }
+        self.step(
+            Link {
+                filter: self.root_filter,
+                node: 0,
+            },
+            c,
+        )
+    }
+
+    /// The link from the node `from` leads to on `c` (node 0 for none).
+    #[inline(always)]
+    fn step(&self, from: Link, c: char) -> Link {
+        if from.filter & bit(c) == 0 {
+            return Link::default();
+        }
+        let slot = self.slots[self.find(key(from.node & ID_MASK, c))];
+        slot.link
+    }
+
+    /// The characters of the pattern ending at `node`.
+    fn chars(&self, node: u32) -> &[char] {
+        &self.patterns[self.pattern_of[(node & ID_MASK) as usize] as usize]
+    }
+
+    /// The payloads of the pattern ending at `node`.
+    #[inline(always)]
+    fn payloads_of(&self, node: u32) -> &[P] {
+        let span = self.spans[(node & ID_MASK) as usize];
+        &self.payloads[span.start as usize..span.end as usize]
+    }
+
+    /// [`payloads_of`](Self::payloads_of), of one kind.
+    #[inline(always)]
+    fn payloads_of_kind(&self, node: u32, longest: bool) -> &[P] {
+        let span = self.spans[(node & ID_MASK) as usize];
+        let (from, to) = if longest {
+            (span.start, span.mid)
+        } else {
+            (span.mid, span.end)
+        };
+        &self.payloads[from as usize..to as usize]
     }
 
     #[cfg(test)]
@@ -154,96 +417,81 @@ impl<P: Copy + PartialEq> Matcher<P> {
     /// Every pattern with its payloads.
     #[cfg(test)]
     pub fn entries(&self) -> impl Iterator<Item = (String, &[P])> {
-        self.patterns
-            .iter()
-            .zip(&self.payloads)
-            .map(|(p, payloads)| (p.chars.iter().collect(), payloads.as_slice()))
+        (0..self.pattern_of.len() as u32)
+            .filter(|&node| self.pattern_of[node as usize] != NO_PATTERN)
+            .map(|node| (self.chars(node).iter().collect(), self.payloads_of(node)))
     }
 
-    #[inline]
-    fn child(&self, node: usize, c: char) -> Option<usize> {
-        if node == 0 {
-            if let Some(slot) = dense_slot(c) {
-                let id = self.root_dense[slot];
-                return (id != 0).then(|| id as usize - 1);
-            }
-        }
-        self.sparse_child(node, c)
-    }
-
-    /// A child found in the node's own list.
-    #[inline]
-    fn sparse_child(&self, node: usize, c: char) -> Option<usize> {
-        let children = &self.nodes[node].children;
-        // Below the root most nodes have a handful of children, where a
-        // scan beats the branching of a binary search.
-        if children.len() <= LINEAR_CHILDREN {
-            return children
-                .iter()
-                .find(|&&(k, _)| k == c)
-                .map(|&(_, id)| id as usize);
-        }
-        children
-            .binary_search_by_key(&c, |&(k, _)| k)
-            .ok()
-            .map(|i| children[i].1 as usize)
-    }
-
-    /// Calls `f(pattern, end)` for every acceptable pattern starting at
+    /// Calls `f(node, end)` for every acceptable pattern starting at
     /// `start`, shortest first. `end` includes any inflection ending.
-    fn walk(&self, text: &Text, start: usize, words: Words, mut f: impl FnMut(usize, usize)) {
-        self.walk_raw(text, start, |p, e| {
-            if let Some(end) = self.accept(&self.patterns[p], text, start, e, words) {
-                f(p, end);
+    fn walk(&self, text: &Text, start: usize, words: Words, mut f: impl FnMut(u32, usize)) {
+        self.walk_raw(&text.norm, start, |node, e| {
+            if let Some(end) = self.latin_end(node, &text.norm, e) {
+                if Self::fits_words(node, start, e, words) {
+                    f(node, end);
+                }
             }
         });
     }
 
-    /// Calls `f(pattern, end)` for every pattern spelled out from `start`,
-    /// shortest first, before any word-boundary rule is applied.
-    #[inline]
-    fn walk_raw(&self, text: &Text, start: usize, mut f: impl FnMut(usize, usize)) {
-        let norm = &text.norm;
-        let first = norm[start];
-        // The root step first: one load, and the end of the walk wherever
-        // no pattern starts with the character.
-        let mut node = self.child(0, first);
-        // Mid-word in Latin text nothing can match: a pattern starting with
-        // a letter needs a word boundary before it.
-        if start > 0 && is_word_char(first) && is_word_char(norm[start - 1]) {
+    /// Calls `f(node, end)` for every pattern spelled out from `start`,
+    /// shortest first, before any word-boundary rule is applied. `node`
+    /// carries the pattern's flags.
+    #[inline(always)]
+    fn walk_raw(&self, norm: &[char], start: usize, mut f: impl FnMut(u32, usize)) {
+        let mut link = self.root_link(norm[start]);
+        if link.node == 0 {
             return;
         }
-        let mut j = start;
-        while let Some(id) = node {
-            j += 1;
-            if let Some(p) = self.nodes[id].pattern {
-                f(p as usize, j);
+        // Mid-word in Latin text nothing can match: a pattern starting with
+        // a letter needs a word boundary before it.
+        if link.node & FIRST_WORD != 0 && start > 0 && is_word_char(norm[start - 1]) {
+            return;
+        }
+        let mut j = start + 1;
+        loop {
+            if link.node & (LONGEST | EACH) != 0 {
+                f(link.node, j);
             }
-            node = match norm.get(j) {
-                Some(&c) => self.sparse_child(id, c),
-                None => None,
+            let Some(&c) = norm.get(j) else {
+                return;
             };
+            link = self.step(link, c);
+            if link.node == 0 {
+                return;
+            }
+            j += 1;
         }
     }
 
-    /// Where an occurrence of `p` at `s..e` ends once Latin word rules are
-    /// applied (an inflection ending may lengthen it), or `None` when they
-    /// reject it. These rules do not depend on the word boundaries.
+    /// Where an occurrence of the pattern at `node`, spelled out up to `e`,
+    /// ends once Latin word rules are applied (an inflection ending may
+    /// lengthen it), or `None` when they reject it. These rules do not
+    /// depend on the word boundaries. The rule for its start is
+    /// [`walk_raw`](Self::walk_raw)'s.
     #[inline(always)]
-    fn latin_end(p: &Pattern, norm: &[char], s: usize, e: usize) -> Option<usize> {
-        if p.starts_with_word_char && s > 0 && is_word_char(norm[s - 1]) {
-            return None;
+    fn latin_end(&self, node: u32, norm: &[char], e: usize) -> Option<usize> {
+        if node & ENDS_WORD == 0 {
+            return Some(e);
         }
-        if p.ends_with_word_char && e < norm.len() && is_word_char(norm[e]) {
-            return english::inflected_end(norm, e, &p.chars);
+        self.word_end(node, norm, e)
+    }
+
+    /// [`latin_end`](Self::latin_end) for a pattern ending with a word
+    /// character, out of line: Latin patterns are the few.
+    #[inline(never)]
+    fn word_end(&self, node: u32, norm: &[char], e: usize) -> Option<usize> {
+        if e < norm.len() && is_word_char(norm[e]) {
+            return english::inflected_end(norm, e, self.chars(node));
         }
         Some(e)
     }
 
-    /// Whether an occurrence of `p` at `s..e` respects `words`.
+    /// Whether an occurrence of the pattern at `node` at `s..e` respects
+    /// `words`.
     #[inline(always)]
-    fn fits_words(p: &Pattern, s: usize, e: usize, words: Words) -> bool {
-        if !p.has_han {
+    fn fits_words(node: u32, s: usize, e: usize, words: Words) -> bool {
+        if node & HAS_HAN == 0 {
             return true;
         }
         let aligned = words.boundary[s] && words.boundary[e];
@@ -253,11 +501,6 @@ impl<P: Copy + PartialEq> Matcher<P> {
             let inside_one_word = !words.boundary[s + 1..e].iter().any(|&b| b);
             inside_one_word || aligned
         }
-    }
-
-    fn accept(&self, p: &Pattern, text: &Text, s: usize, e: usize, words: Words) -> Option<usize> {
-        let end = Self::latin_end(p, &text.norm, s, e)?;
-        Self::fits_words(p, s, e, words).then_some(end)
     }
 
     #[cfg(test)]
@@ -273,8 +516,8 @@ impl<P: Copy + PartialEq> Matcher<P> {
     #[cfg(test)]
     pub fn each(&self, text: &Text, mut f: impl FnMut(Hit<P>)) {
         for start in 0..text.len() {
-            self.walk(text, start, Words::of(text), |p, end| {
-                for &payload in &self.payloads[p] {
+            self.walk(text, start, Words::of(text), |node, end| {
+                for &payload in self.payloads_of(node) {
                     f(Hit {
                         start,
                         end,
@@ -291,15 +534,15 @@ impl<P: Copy + PartialEq> Matcher<P> {
     pub fn leftmost_longest(&self, text: &Text, words: Words, hits: &mut Vec<Hit<P>>) {
         let mut start = 0;
         while start < text.len() {
-            let mut best: Option<(usize, usize)> = None;
-            self.walk(text, start, words, |p, end| {
+            let mut best: Option<(u32, usize)> = None;
+            self.walk(text, start, words, |node, end| {
                 if best.is_none_or(|(_, e)| end >= e) {
-                    best = Some((p, end));
+                    best = Some((node, end));
                 }
             });
             match best {
-                Some((p, end)) => {
-                    for &payload in &self.payloads[p] {
+                Some((node, end)) => {
+                    for &payload in self.payloads_of(node) {
                         hits.push(Hit {
                             start,
                             end,
@@ -315,95 +558,140 @@ impl<P: Copy + PartialEq> Matcher<P> {
 
     /// [`each`](Self::each) and [`leftmost_longest`](Self::leftmost_longest)
     /// in one walk per position, for a trie holding two kinds of patterns
-    /// (theme keywords and lexicon words): payloads for which `longest` is
-    /// true are read leftmost-longest under `longest_words` and go to
-    /// `on_longest`, the others are all found under jieba's words and go to
-    /// `on_each`. Each kind sees exactly what a trie of its own would give:
-    /// a pattern of the other kind only lengthens a walk.
+    /// (theme keywords and lexicon words): payloads of the leftmost-longest
+    /// kind (see [`with_kinds`](Self::with_kinds)) are read leftmost-longest
+    /// under `longest_words` and go to `on_longest`, the others are all
+    /// found under jieba's words and go to `on_each`. Each kind sees exactly
+    /// what a trie of its own would give: a pattern of the other kind only
+    /// lengthens a walk.
     pub fn each_and_leftmost_longest(
         &self,
         text: &Text,
         longest_words: Words,
-        longest: impl Fn(&P) -> bool,
         mut on_each: impl FnMut(Hit<P>),
         mut on_longest: impl FnMut(Hit<P>),
     ) {
-        let words = Words::of(text);
-        // Where the leftmost-longest reading goes on: positions inside a
-        // word it has read are only walked for the other kind.
-        let mut next = 0;
-        for start in 0..text.len() {
-            let read_longest = start == next;
-            let mut found: Option<(usize, usize)> = None;
-            self.walk_raw(text, start, |p, e| {
-                let pattern = &self.patterns[p];
-                let payloads = &self.payloads[p];
-                let each = !payloads.iter().all(&longest);
-                let read = read_longest && payloads.iter().any(&longest);
-                if !(each || read) {
-                    return;
+        let norm = &text.norm[..];
+        let mut reading = Reading {
+            next: 0,
+            start: usize::MAX,
+            read: false,
+            found: 0,
+            found_end: 0,
+        };
+        // The walk only gathers patterns spelled out; reading them is a
+        // second loop, so that neither holds the other's state in registers.
+        let mut raw = [Raw::default(); RAW_CHUNK];
+        let mut n = 0;
+        for start in 0..norm.len() {
+            self.walk_raw(norm, start, |node, end| {
+                if n == RAW_CHUNK {
+                    self.read(
+                        text,
+                        longest_words,
+                        &raw,
+                        &mut reading,
+                        &mut on_each,
+                        &mut on_longest,
+                    );
+                    n = 0;
                 }
-                // The Latin rules are the same for both kinds: ask once.
-                let Some(end) = Self::latin_end(pattern, &text.norm, start, e) else {
-                    return;
+                raw[n] = Raw {
+                    start: start as u32,
+                    end: end as u32,
+                    node,
                 };
-                if each && Self::fits_words(pattern, start, e, words) {
-                    for &payload in payloads.iter().filter(|x| !longest(x)) {
-                        on_each(Hit {
-                            start,
-                            end,
-                            payload,
-                        });
-                    }
-                }
-                if read
-                    && Self::fits_words(pattern, start, e, longest_words)
-                    && found.is_none_or(|(_, longest_end)| end >= longest_end)
-                {
-                    found = Some((p, end));
-                }
+                n += 1;
             });
-            if !read_longest {
+        }
+        let raw = &raw[..n];
+        self.read(
+            text,
+            longest_words,
+            raw,
+            &mut reading,
+            &mut on_each,
+            &mut on_longest,
+        );
+        reading.end_position(self, &mut on_longest);
+    }
+
+    /// Reads patterns spelled out (see
+    /// [`each_and_leftmost_longest`](Self::each_and_leftmost_longest)), in
+    /// order of start then end, going on from `reading`.
+    fn read(
+        &self,
+        text: &Text,
+        longest_words: Words,
+        raw: &[Raw],
+        reading: &mut Reading,
+        on_each: &mut impl FnMut(Hit<P>),
+        on_longest: &mut impl FnMut(Hit<P>),
+    ) {
+        let norm = &text.norm[..];
+        // One kind, then the other: the two readings share nothing but the
+        // Latin rules, and each loop keeps its own state in registers.
+        let words = Words::of(text);
+        for &Raw { start, end, node } in raw {
+            if node & EACH == 0 {
                 continue;
             }
-            match found {
-                Some((p, end)) => {
-                    for &payload in self.payloads[p].iter().filter(|x| longest(x)) {
-                        on_longest(Hit {
-                            start,
-                            end,
-                            payload,
-                        });
-                    }
-                    next = end;
+            let (start, e) = (start as usize, end as usize);
+            let Some(end) = self.latin_end(node, norm, e) else {
+                continue;
+            };
+            if Self::fits_words(node, start, e, words) {
+                for &payload in self.payloads_of_kind(node, false) {
+                    on_each(Hit {
+                        start,
+                        end,
+                        payload,
+                    });
                 }
-                None => next = start + 1,
             }
         }
+        let mut r = *reading;
+        for &Raw { start, end, node } in raw {
+            let (start, e) = (start as usize, end as usize);
+            if start != r.start {
+                r.end_position(self, on_longest);
+                r.start = start;
+                // Where the leftmost-longest reading goes on: positions
+                // inside a word it has read are only read for the other
+                // kind.
+                r.read = start >= r.next;
+            }
+            if !r.read || node & LONGEST == 0 {
+                continue;
+            }
+            let Some(end) = self.latin_end(node, norm, e) else {
+                continue;
+            };
+            if end >= r.found_end && Self::fits_words(node, start, e, longest_words) {
+                r.found = node;
+                r.found_end = end;
+            }
+        }
+        *reading = r;
     }
 
-    /// True if `chars` can be split entirely into patterns (greedy, longest
-    /// first). Used to decide whether a jieba word like 太慢 is really two
-    /// lexicon words, 太 + 慢.
+    /// True if `chars` can be split entirely into patterns with a payload
+    /// of the leftmost-longest kind (greedy, longest first). Used to decide
+    /// whether a jieba word like 太慢 is really two lexicon words, 太 + 慢.
     pub fn covers(&self, chars: &[char]) -> bool {
-        self.covers_where(chars, |_| true)
-    }
-
-    /// [`covers`](Self::covers) counting only patterns with a payload for
-    /// which `counts` is true.
-    pub fn covers_where(&self, chars: &[char], counts: impl Fn(&P) -> bool) -> bool {
         let mut pos = 0;
         while pos < chars.len() {
             let mut longest = 0;
-            let mut node = self.child(0, chars[pos]);
+            let mut link = self.root_link(chars[pos]);
             let mut k = 1;
-            while let Some(id) = node {
-                if let Some(p) = self.nodes[id].pattern {
-                    if self.payloads[p as usize].iter().any(&counts) {
-                        longest = k;
-                    }
+            while link.node != 0 {
+                if link.node & LONGEST != 0 {
+                    longest = k;
                 }
-                node = chars.get(pos + k).and_then(|&c| self.sparse_child(id, c));
+                let Some(&c) = chars.get(pos + k) else {
+                    break;
+                };
+                link = self.step(link, c);
                 k += 1;
             }
             if longest == 0 {
@@ -498,5 +786,69 @@ mod tests {
         let m = matcher(&["太", "慢", "很"]);
         assert!(m.covers(&['太', '慢']));
         assert!(!m.covers(&['太', '阳']));
+    }
+
+    #[test]
+    fn each_kind_reads_as_a_trie_of_its_own() {
+        // Payloads below 10 are read leftmost-longest, the others all.
+        let words: &[(&str, u8)] = &[
+            ("不", 1),
+            ("好用", 2),
+            ("不好用", 3),
+            ("好用", 20),
+            ("太", 4),
+            ("慢", 5),
+            ("太慢", 21),
+            ("物流", 22),
+            ("物流很快", 6),
+            ("app", 23),
+            ("crash", 7),
+        ];
+        let mut both: Matcher<u8> = Matcher::with_kinds(|&p| p < 10);
+        let (mut each, mut longest): (Matcher<u8>, Matcher<u8>) = (Matcher::new(), Matcher::new());
+        for &(w, p) in words {
+            both.insert(w, p);
+            if p < 10 {
+                longest.insert(w, p)
+            } else {
+                each.insert(w, p)
+            }
+        }
+        for text in [
+            "真的不好用",
+            "物流很快，太慢了",
+            "The app keeps crashing",
+            "太慢",
+        ] {
+            let t = Text::new(text, seg());
+            let (mut got_each, mut got_longest) = (Vec::new(), Vec::new());
+            both.each_and_leftmost_longest(
+                &t,
+                Words::of(&t),
+                |h| got_each.push(h),
+                |h| got_longest.push(h),
+            );
+            let mut want_longest = Vec::new();
+            longest.leftmost_longest(&t, Words::of(&t), &mut want_longest);
+            assert_eq!(got_each, each.find_all(&t), "{text}");
+            assert_eq!(got_longest, want_longest, "{text}");
+        }
+        // Only the leftmost-longest kind covers.
+        assert!(both.covers(&['太', '慢']));
+        assert!(!both.covers(&['物', '流']));
+    }
+
+    #[test]
+    fn grows_past_its_first_table() {
+        // Enough transitions to double the table more than once.
+        let words: Vec<String> = (0..40_000).map(|i| format!("w{i}x")).collect();
+        let mut m: Matcher<u32> = Matcher::new();
+        for (i, w) in words.iter().enumerate() {
+            m.insert(w, i as u32);
+        }
+        assert_eq!(m.len(), words.len());
+        let t = Text::new("w0x w39999x w123x w40000x", seg());
+        let hits: Vec<u32> = m.find_all(&t).into_iter().map(|h| h.payload).collect();
+        assert_eq!(hits, vec![0, 39_999, 123]);
     }
 }

@@ -201,8 +201,14 @@ impl SentimentModel {
         self.logit_in(text, start, end, &mut Vec::new())
     }
 
-    /// [`logit`](Self::logit) with `features` as room for the clause's
-    /// feature indices, reused between clauses and messages.
+    /// [`logit`](Self::logit) with `features` as the model's memory of
+    /// which buckets a clause has used (see [`Seen`]), reused between
+    /// clauses and messages.
+    ///
+    /// The weights share one scale, so the quantised weights of the
+    /// distinct features add up exactly in `i32` in any order: features are
+    /// counted as they are found, and a repeat only has to be recognised,
+    /// not sorted away.
     pub(crate) fn logit_in(
         &self,
         text: &Text,
@@ -210,32 +216,44 @@ impl SentimentModel {
         end: usize,
         features: &mut Vec<u32>,
     ) -> f64 {
-        features.clear();
-        extract(text, start, end, |f| features.push(f));
-        f64::from(self.score_indices(features))
+        let Some(seen) = Seen::new(features, end - start) else {
+            return self.logit_sorted(text, start, end);
+        };
+        let mut tally = Tally {
+            weights: &self.quantised,
+            seen,
+            counted: 0,
+        };
+        extract(text, start, end, &mut tally);
+        let sum = tally.counted as i32;
+        let distinct = (tally.counted - i64::from(sum)) >> 32;
+        self.logit_of(sum, distinct as i32)
     }
 
-    /// [`score`](Self::score) of the features `indices` (in any order,
-    /// repeats allowed), summing in the same order so the result is the
-    /// same to the bit.
-    fn score_indices(&self, indices: &mut [u32]) -> f32 {
-        indices.sort_unstable();
-        let mut sum = 0.0f32;
-        let mut distinct = 0usize;
-        let mut last = None;
-        for &f in indices.iter() {
-            if last != Some(f) {
-                sum += self.weight(f);
-                distinct += 1;
-                last = Some(f);
-            }
-        }
+    /// [`logit_in`](Self::logit_in) for a clause too long for [`Seen`]:
+    /// its features are collected, sorted and deduplicated.
+    #[cold]
+    #[inline(never)]
+    fn logit_sorted(&self, text: &Text, start: usize, end: usize) -> f64 {
+        let mut all = Vec::with_capacity(3 * (end - start));
+        extract(text, start, end, &mut all);
+        let distinct = Features::new(all).indices;
+        let sum = distinct
+            .iter()
+            .map(|&f| i32::from(self.quantised[f as usize & (BUCKETS - 1)]))
+            .sum();
+        self.logit_of(sum, distinct.len() as i32)
+    }
+
+    /// The logit of a clause with `distinct` features whose quantised
+    /// weights add up to `sum`.
+    fn logit_of(&self, sum: i32, distinct: i32) -> f64 {
         let value = if distinct == 0 {
             0.0
         } else {
             1.0 / (distinct as f32).sqrt()
         };
-        self.bias + sum * value
+        f64::from(self.bias + sum as f32 * self.scale * value)
     }
 
     fn score(&self, x: &Features) -> f32 {
@@ -366,6 +384,88 @@ fn csv_records(src: &str) -> impl Iterator<Item = Result<(usize, Vec<String>), u
     })
 }
 
+/// The buckets one clause has used: an open-addressed set that lives in a
+/// `Vec<u32>` and is never cleared between clauses. Each slot holds a
+/// bucket tagged with the clause it belongs to in the bits above the
+/// bucket's, and the tag grows from clause to clause, so a slot tagged
+/// below the current clause is free. Only when the tag runs out is the
+/// table wiped.
+struct Seen<'a> {
+    slots: &'a mut [u32; SEEN_SLOTS],
+    /// The current clause's tag, shifted into place.
+    tag: u32,
+}
+
+/// The most features a clause may have to use [`Seen`]; longer clauses
+/// sort instead.
+const MOST_FEATURES: usize = 256;
+/// Four times `MOST_FEATURES`, so that probe sequences stay short.
+const SEEN_SLOTS: usize = 1024;
+const TAG_SHIFT: u32 = BITS;
+
+impl Seen<'_> {
+    /// The set for a clause of `len` characters in `memory` (the slots and
+    /// the last tag used), or `None` if the clause may have too many
+    /// features for it.
+    fn new(memory: &mut Vec<u32>, len: usize) -> Option<Seen<'_>> {
+        // Each character adds at most a unigram, a bigram and a word.
+        if 3 * len > MOST_FEATURES {
+            return None;
+        }
+        memory.resize(SEEN_SLOTS + 1, 0);
+        let (slots, last) = memory.split_at_mut(SEEN_SLOTS);
+        let slots: &mut [u32; SEEN_SLOTS] = slots.try_into().ok()?;
+        let mut tag = last[0] + 1;
+        if tag >> (32 - TAG_SHIFT) != 0 {
+            slots.fill(0);
+            tag = 1;
+        }
+        last[0] = tag;
+        Some(Seen {
+            slots,
+            tag: tag << TAG_SHIFT,
+        })
+    }
+
+    /// Adds `bucket`, returning whether it is new to the clause.
+    #[inline(always)]
+    fn insert(&mut self, bucket: u32) -> bool {
+        let entry = self.tag | bucket;
+        let mut i = bucket as usize;
+        loop {
+            let slot = &mut self.slots[i % SEEN_SLOTS];
+            if *slot == entry {
+                return false;
+            }
+            if *slot < self.tag {
+                *slot = entry;
+                return true;
+            }
+            i += 1;
+        }
+    }
+}
+
+/// The inference [`Sink`]: the number and the summed quantised weights of
+/// the distinct features.
+struct Tally<'a> {
+    weights: &'a [i16; BUCKETS],
+    seen: Seen<'a>,
+    /// The number of distinct features times 2^32 plus their weights'
+    /// sum: one addition counts both, and the sum (far below 2^31 in
+    /// magnitude) is the low half read as `i32`.
+    counted: i64,
+}
+
+impl Sink for Tally<'_> {
+    #[inline(always)]
+    fn add(&mut self, bucket: u32) {
+        if self.seen.insert(bucket) {
+            self.counted += (1 << 32) + i64::from(self.weights[bucket as usize & (BUCKETS - 1)]);
+        }
+    }
+}
+
 /// A feature vector: distinct bucket indices, each with the same value so
 /// that the vector has unit length.
 struct Features {
@@ -400,46 +500,48 @@ const PRIME_CUBED: u32 = PRIME.wrapping_mul(PRIME).wrapping_mul(PRIME);
 /// message's characters fall: its unigram bucket and the hash state after
 /// the bigram kind and the character. Turns the per-character n-gram
 /// hashing from some twenty multiplications into a handful. Buckets take
-/// 18 bits, so the unigram's word also carries `NEGATOR_START`.
-fn char_table() -> &'static [[u32; 2]] {
-    static TABLE: std::sync::OnceLock<Vec<[u32; 2]>> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut table: Vec<[u32; 2]> = (TABLE_START..TABLE_END)
-            .map(|cp| {
-                let c = char::from_u32(cp).unwrap_or('\0');
-                let state = |kind| {
-                    let mut f = Fnv::new(kind);
-                    f.char(c);
-                    f
-                };
-                [state(CHAR1).finish(), state(CHAR2).0]
-            })
-            .collect();
-        for n in NEGATORS {
-            let cp = n.chars().next().map_or(0, u32::from);
-            if let Some(e) = table.get_mut(cp.wrapping_sub(TABLE_START) as usize) {
-                e[0] |= NEGATOR_START;
-            }
-        }
-        table
-    })
+/// 18 bits, so the unigram's word also carries `NEGATOR_START`. Built by
+/// the compiler: a static's address is a constant, so the feature loop
+/// spends no register on it and no check on whether it is built yet.
+static CHAR_TABLE: CharTable = build_char_table();
+
+const fn build_char_table() -> CharTable {
+    let mut table = [[0; 2]; (TABLE_END - TABLE_START) as usize];
+    let mut i = 0;
+    while i < table.len() {
+        let cp = TABLE_START + i as u32;
+        let mut one = Fnv::new(CHAR1);
+        one.bmp(cp);
+        let mut two = Fnv::new(CHAR2);
+        two.bmp(cp);
+        table[i] = [one.finish(), two.0];
+        i += 1;
+    }
+    let mut n = 0;
+    while n < NEGATORS.len() {
+        // Every negator starts with a character of the table, three bytes
+        // in UTF-8.
+        let b = NEGATORS[n].as_bytes();
+        let cp = (b[0] as u32 & 0x0F) << 12 | (b[1] as u32 & 0x3F) << 6 | (b[2] as u32 & 0x3F);
+        table[(cp - TABLE_START) as usize][0] |= NEGATOR_START;
+        n += 1;
+    }
+    table
 }
 
-/// Set in a `char_table` entry whose character starts a negator: most
+/// Set in a [`CHAR_TABLE`] entry whose character starts a negator: most
 /// tokens start with none, and are then not looked up among them.
 const NEGATOR_START: u32 = 1 << 31;
 
 const TABLE_START: u32 = 0x4E00;
 const TABLE_END: u32 = 0xA000;
+/// An array, so that its length is known where it is read.
+type CharTable = [[u32; 2]; (TABLE_END - TABLE_START) as usize];
 
 /// The unigram bucket of `c` and the hash state that starts its bigram,
-/// `table` being [`char_table`].
+/// as [`CHAR_TABLE`] holds them for the characters it covers.
 #[inline]
-fn char_entry(table: &[[u32; 2]], c: char) -> [u32; 2] {
-    let cp = c as u32;
-    if (TABLE_START..TABLE_END).contains(&cp) {
-        return table[(cp - TABLE_START) as usize];
-    }
+fn char_entry(c: char) -> [u32; 2] {
     let state = |kind| {
         let mut f = Fnv::new(kind);
         f.char(c);
@@ -450,25 +552,32 @@ fn char_entry(table: &[[u32; 2]], c: char) -> [u32; 2] {
 
 impl Fnv {
     #[inline]
-    fn new(kind: u8) -> Fnv {
+    const fn new(kind: u8) -> Fnv {
         let mut f = Fnv(0x811c_9dc5);
         f.byte(kind);
         f
     }
 
     #[inline(always)]
-    fn byte(&mut self, b: u8) {
-        self.0 = (self.0 ^ u32::from(b)).wrapping_mul(PRIME);
+    const fn byte(&mut self, b: u8) {
+        self.0 = (self.0 ^ b as u32).wrapping_mul(PRIME);
+    }
+
+    /// [`char`](Self::char) of a character in the BMP, `cp` being its
+    /// code point.
+    #[inline(always)]
+    const fn bmp(&mut self, cp: u32) {
+        // The two high bytes are zero, and xor with zero does nothing:
+        // their two steps are one multiplication by the prime squared.
+        self.byte(cp as u8);
+        self.0 = (self.0 ^ (cp >> 8)).wrapping_mul(PRIME_CUBED);
     }
 
     #[inline(always)]
     fn char(&mut self, c: char) {
         let cp = c as u32;
         if cp < 0x1_0000 {
-            // The two high bytes are zero, and xor with zero does nothing:
-            // their two steps are one multiplication by the prime squared.
-            self.byte(cp as u8);
-            self.0 = (self.0 ^ (cp >> 8)).wrapping_mul(PRIME_CUBED);
+            self.bmp(cp);
         } else {
             for b in cp.to_le_bytes() {
                 self.byte(b);
@@ -477,7 +586,7 @@ impl Fnv {
     }
 
     #[inline]
-    fn finish(self) -> u32 {
+    const fn finish(self) -> u32 {
         let mut h = self.0;
         h ^= h >> 16;
         h = h.wrapping_mul(0x85eb_ca6b);
@@ -525,15 +634,14 @@ fn pack(chars: impl IntoIterator<Item = char>) -> Option<u64> {
 
 /// Whether a negator may start with `c` (all of them are in the table).
 #[inline]
-fn may_negate(table: &[[u32; 2]], c: char) -> bool {
+fn may_negate(c: char) -> bool {
     let i = (c as u32).wrapping_sub(TABLE_START) as usize;
-    table.get(i).is_some_and(|e| e[0] & NEGATOR_START != 0)
+    CHAR_TABLE.get(i).is_some_and(|e| e[0] & NEGATOR_START != 0)
 }
 
 /// Builds the model's process-wide tables, so that the first message does
-/// not pay for them (about a million instructions, 0.3 ms).
+/// not pay for them.
 pub(crate) fn build_tables() {
-    char_table();
     negators();
 }
 
@@ -548,60 +656,140 @@ fn negators() -> &'static [u64] {
     })
 }
 
-fn extract(text: &Text, start: usize, end: usize, mut out: impl FnMut(u32)) {
-    // Character uni- and bigrams within runs of model characters; `open`
-    // is the bigram started by the previous character.
-    let (mut open, mut run) = (Fnv(0), 0usize);
-    let table = char_table();
-    for &c in &text.norm[start..end] {
-        let Some(m) = model_char(c) else {
-            run = 0;
-            continue;
-        };
-        let [one, two] = char_entry(table, m);
-        out(one & !NEGATOR_START);
-        if run >= 1 {
-            let mut bigram = open;
-            bigram.char(m);
-            out(bigram.finish());
-        }
-        open = Fnv(two);
-        run += 1;
-    }
+/// Whether `token` is one of `NEGATORS`. Asked only of a token that starts
+/// like one, so kept out of the feature loop.
+#[inline(never)]
+fn negates(token: &[char]) -> bool {
+    // Negators hold no digits, so the unmapped token compares the same.
+    pack(token.iter().copied()).is_some_and(|k| negators().binary_search(&k).is_ok())
+}
 
-    let negators = negators();
-    let from = text.tokens.partition_point(|&(s, _)| s < start);
-    let mut negation: u8 = 0;
-    for &(s, e) in &text.tokens[from..] {
-        if e > end {
-            break;
-        }
-        let token = &text.norm[s..e];
-        // The word's hash over the characters as the model sees them (see
-        // `model_char`), and whether it reads any of them, in one pass.
-        let mut word = Fnv::new(if negation > 0 { NEGATED_WORD } else { WORD });
-        let mut read = false;
-        for &c in token {
-            let m = model_char(c);
-            read |= m.is_some();
-            word.char(m.unwrap_or(c));
-        }
-        if !read {
-            // Punctuation (and Latin words, left to the English lexicon)
-            // ends a negation's reach; spaces do not.
-            if !token.iter().all(|c| c.is_whitespace()) {
-                negation = 0;
+/// Where [`extract`] puts a span's features (bucket indices, repeats
+/// included): training keeps them, inference adds up their weights.
+trait Sink {
+    fn add(&mut self, bucket: u32);
+}
+
+impl Sink for Vec<u32> {
+    #[inline]
+    fn add(&mut self, bucket: u32) {
+        self.push(bucket);
+    }
+}
+
+/// The character uni- and bigrams of a run of model characters, fed one
+/// character at a time.
+struct Grams {
+    /// The hash state of the bigram the previous character starts, if it
+    /// was a model character.
+    open: Option<Fnv>,
+}
+
+impl Grams {
+    /// Adds the n-grams `c` ends and the character the model sees (see
+    /// `model_char`) to `word`, returning whether `c` is a model character.
+    #[inline(always)]
+    fn push(&mut self, c: char, word: &mut Fnv, out: &mut impl Sink) -> bool {
+        let cp = c as u32;
+        let [one, two] = match CHAR_TABLE.get(cp.wrapping_sub(TABLE_START) as usize) {
+            // A basic-block character, as nearly every one is: its own
+            // model character, and in the BMP.
+            Some(&entry) => {
+                word.bmp(cp);
+                if let Some(mut bigram) = self.open {
+                    bigram.bmp(cp);
+                    out.add(bigram.finish());
+                }
+                entry
             }
-            continue;
+            None => {
+                let Some(m) = model_char(c) else {
+                    word.char(c);
+                    self.open = None;
+                    return false;
+                };
+                word.char(m);
+                if let Some(mut bigram) = self.open {
+                    bigram.char(m);
+                    out.add(bigram.finish());
+                }
+                char_entry(m)
+            }
+        };
+        out.add(one & (BUCKETS as u32 - 1));
+        self.open = Some(Fnv(two));
+        true
+    }
+}
+
+/// The features of `text.norm[start..end]`: character uni- and bigrams
+/// within runs of model characters, and the jieba words wholly inside the
+/// span, negated in a negator's reach. One pass over the characters: the
+/// words' characters are the n-grams' too, and `text.boundary` marks where
+/// one word ends and the next begins (jieba's tokens cover the text).
+fn extract(text: &Text, start: usize, end: usize, out: &mut impl Sink) {
+    let norm = &text.norm[start..end];
+    let boundary = &text.boundary[start..=end];
+    let mut grams = Grams { open: None };
+    // The word being read: where it starts (none until the first word
+    // wholly inside the span), its hash over the characters as the model
+    // sees them, and whether it reads any of them.
+    let mut first = None;
+    let mut word = Fnv(0);
+    let mut read = false;
+    let mut negation: u8 = 0;
+    let mut negator = false;
+    for (at, (&c, &starts)) in norm.iter().zip(boundary).enumerate() {
+        if starts {
+            if let Some(first) = first {
+                end_word(norm, first..at, word, read, negator, &mut negation, out);
+            }
+            first = Some(at);
+            negator = may_negate(c);
+            word = Fnv::new(if negation > 0 { NEGATED_WORD } else { WORD });
+            read = false;
         }
-        out(word.finish());
-        negation = negation.saturating_sub(1);
-        // Negators hold no digits, so the unmapped token compares the same.
-        if may_negate(table, token[0])
-            && pack(token.iter().copied()).is_some_and(|k| negators.binary_search(&k).is_ok())
-        {
-            negation = NEGATION_REACH;
+        read |= grams.push(c, &mut word, out);
+    }
+    if let (Some(first), Some(true)) = (first, boundary.last()) {
+        end_word(
+            norm,
+            first..norm.len(),
+            word,
+            read,
+            negator,
+            &mut negation,
+            out,
+        );
+    }
+}
+
+/// Adds the word `norm[span]`, whose hash is `word`, which the model reads
+/// if `read` and which starts like a negator if `negator`, and moves
+/// `negation` on past it. The word's characters are only looked at in the
+/// rare cases that need them.
+#[inline(always)]
+fn end_word(
+    norm: &[char],
+    span: std::ops::Range<usize>,
+    word: Fnv,
+    read: bool,
+    negator: bool,
+    negation: &mut u8,
+    out: &mut impl Sink,
+) {
+    if !read {
+        // Punctuation (and Latin words, left to the English lexicon) ends
+        // a negation's reach; spaces do not.
+        if !norm[span].iter().all(|c| c.is_whitespace()) {
+            *negation = 0;
         }
+        return;
+    }
+    out.add(word.finish());
+    *negation = negation.saturating_sub(1);
+    if negator && negates(&norm[span]) {
+        *negation = NEGATION_REACH;
     }
 }
 
@@ -612,7 +800,7 @@ fn featurise(examples: &[TrainingExample]) -> Vec<(Features, bool)> {
         .map(|ex| {
             let text = Text::new(&ex.text, &segmenter);
             let mut f = Vec::with_capacity(128);
-            extract(&text, 0, text.len(), |x| f.push(x));
+            extract(&text, 0, text.len(), &mut f);
             (Features::new(f), ex.positive)
         })
         .collect()
@@ -742,7 +930,20 @@ mod tests {
     fn every_negator_is_recognised() {
         assert_eq!(negators().len(), NEGATORS.len());
         for n in NEGATORS {
-            assert!(may_negate(char_table(), n.chars().next().unwrap()), "{n}");
+            assert!(may_negate(n.chars().next().unwrap()), "{n}");
+        }
+    }
+
+    #[test]
+    fn the_char_table_holds_each_characters_hashes() {
+        for (i, &[one, two]) in CHAR_TABLE.iter().enumerate() {
+            let c = char::from_u32(TABLE_START + i as u32).unwrap();
+            let mut bigram = Fnv::new(CHAR2);
+            bigram.char(c);
+            assert_eq!(one & !NEGATOR_START, bucket(CHAR1, &[c]), "{c}");
+            assert_eq!(two, bigram.0, "{c}");
+            let negator = NEGATORS.iter().any(|n| n.starts_with(c));
+            assert_eq!(one & NEGATOR_START != 0, negator, "{c}");
         }
     }
 
@@ -752,7 +953,7 @@ mod tests {
         let feats = |s: &str| {
             let t = Text::new(s, &seg);
             let mut f = Vec::new();
-            extract(&t, 0, t.len(), |x| f.push(x));
+            extract(&t, 0, t.len(), &mut f);
             Features::new(f).indices
         };
         let plain = feats("满意");
@@ -792,5 +993,116 @@ mod tests {
         };
         assert!(logit("质量很好，非常满意，还会回购") > 1.0);
         assert!(logit("质量太差了，用了两天就坏了，退货") < -1.0);
+    }
+
+    const SPANS: &[&str] = &[
+        "很好很好很好，非常非常满意！！",
+        "质量太差了，用了两天就坏了，退货",
+        "不满意，不是很好用，没有 想象中 好",
+        "等了3天又5天，app一直闪退😡😡",
+        "客服態度好差，等咗成個鐘都冇人理",
+        "",
+        "  ，。",
+    ];
+
+    /// Every span of every text in `SPANS`, and one too long for `Seen`.
+    fn spans(seg: &Segmenter) -> Vec<(Text, usize, usize)> {
+        let mut out = Vec::new();
+        let long = "好用不贵".repeat(30);
+        for s in SPANS.iter().copied().chain([long.as_str()]) {
+            let t = Text::new(s, seg);
+            let n = t.len();
+            let cuts: Vec<(usize, usize)> = (0..=n.min(12))
+                .flat_map(|a| (a..=n.min(12)).map(move |b| (a, b)))
+                .chain([(0, n), (1, n), (0, n.saturating_sub(1))])
+                .filter(|&(a, b)| a <= b && b <= n)
+                .collect();
+            for (a, b) in cuts {
+                out.push((Text::new(s, seg), a, b));
+            }
+        }
+        out
+    }
+
+    /// The features as the model first read them: a pass over the
+    /// characters for the n-grams, then a walk over the tokens wholly
+    /// inside the span for the words.
+    fn token_walk(text: &Text, start: usize, end: usize) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut open: Option<Fnv> = None;
+        for &c in &text.norm[start..end] {
+            let Some(m) = model_char(c) else {
+                open = None;
+                continue;
+            };
+            out.push(bucket(CHAR1, &[m]));
+            if let Some(mut b) = open {
+                b.char(m);
+                out.push(b.finish());
+            }
+            let mut next = Fnv::new(CHAR2);
+            next.char(m);
+            open = Some(next);
+        }
+        let mut negation = 0;
+        for &(s, e) in text.tokens.iter().filter(|&&(s, _)| s >= start) {
+            if e > end {
+                break;
+            }
+            let token = &text.norm[s..e];
+            let seen: Vec<char> = token.iter().map(|&c| model_char(c).unwrap_or(c)).collect();
+            if !token.iter().any(|&c| model_char(c).is_some()) {
+                if !token.iter().all(|c| c.is_whitespace()) {
+                    negation = 0;
+                }
+                continue;
+            }
+            let kind = if negation > 0 { NEGATED_WORD } else { WORD };
+            out.push(bucket(kind, &seen));
+            negation = if NEGATORS.contains(&token.iter().collect::<String>().as_str()) {
+                NEGATION_REACH
+            } else {
+                negation.saturating_sub(1)
+            };
+        }
+        out
+    }
+
+    #[test]
+    fn one_pass_finds_the_token_walks_features() {
+        let seg = Segmenter::new(std::iter::empty());
+        for (t, a, b) in spans(&seg) {
+            let mut found = Vec::new();
+            extract(&t, a, b, &mut found);
+            let mut expected = token_walk(&t, a, b);
+            found.sort_unstable();
+            expected.sort_unstable();
+            assert_eq!(
+                found,
+                expected,
+                "{a}..{b} of {:?}",
+                t.norm_slice(0, t.len())
+            );
+        }
+    }
+
+    #[test]
+    fn the_set_of_seen_buckets_counts_like_sorting() {
+        let m = SentimentModel::shipped().unwrap();
+        let seg = Segmenter::new(std::iter::empty());
+        let mut memory = Vec::new();
+        for round in 0..3 {
+            for (t, a, b) in spans(&seg) {
+                let fast = m.logit_in(&t, a, b, &mut memory);
+                let sorted = m.logit_sorted(&t, a, b);
+                assert_eq!(
+                    fast.to_bits(),
+                    sorted.to_bits(),
+                    "{a}..{b} in round {round}"
+                );
+            }
+            // Run the tag out mid-round, so that the table is wiped.
+            memory[SEEN_SLOTS] = (1 << (32 - TAG_SHIFT)) - 10;
+        }
     }
 }

@@ -61,11 +61,16 @@ const MODEL_OPINION_QUESTION: f64 = 0.75;
 /// What is left of the model's share when it contradicts the lexicon.
 const MODEL_DISSENT: f64 = 0.25;
 
-/// Whether the model has anything to read in `start..end`.
-fn has_chinese(text: &Text, start: usize, end: usize) -> bool {
-    text.norm[start..end]
-        .iter()
-        .any(|&c| is_han(c) || is_emoji(c))
+/// Whether the model has anything to read in `start..end`, given the
+/// clause's rule bits (see `bits_in`): a character of the basic CJK block
+/// settles it without a scan.
+fn has_chinese(text: &Text, start: usize, end: usize, present: u16) -> bool {
+    // Below U+2600 is neither Han nor emoji: one comparison for the Latin
+    // text that gets this far.
+    present & BASIC_HAN != 0
+        || text.norm[start..end]
+            .iter()
+            .any(|&c| c as u32 >= 0x2600 && (is_han(c) || is_emoji(c)))
 }
 
 /// One opinion word after its modifiers.
@@ -146,9 +151,23 @@ pub(crate) fn score_clause_into(
     out: &mut ClauseSentiment,
     features: &mut Vec<u32>,
 ) {
-    // Units are in text order, so the clause's units are one run.
-    let from = units.partition_point(|h| h.start < clause.start);
-    let to = units.partition_point(|h| h.start < clause.end);
+    // Units are in text order, so the clause's units are one run. A
+    // message holds a few: a scan finds them with fewer steps than a
+    // binary search, which long messages keep.
+    let (from, to) = if units.len() <= 8 {
+        let from = units.iter().take_while(|h| h.start < clause.start).count();
+        let to = from
+            + units[from..]
+                .iter()
+                .take_while(|h| h.start < clause.end)
+                .count();
+        (from, to)
+    } else {
+        (
+            units.partition_point(|h| h.start < clause.start),
+            units.partition_point(|h| h.start < clause.end),
+        )
+    };
     let units = &units[from..to];
     let reaches = |end: usize, start: usize| words_between(text, end, start) <= MODIFIER_REACH;
     let contributions = &mut out.contributions;
@@ -302,11 +321,11 @@ pub(crate) fn score_clause_into(
     }
     let lexicon_words = contributions.len();
     if !asks && present & (MARKER_FIRSTS | COMPARE) != 0 {
-        described(text, clause, contributions);
+        described(text, clause, present, contributions);
     }
     // The model reads Chinese (and emoji); English is the lexicon's alone.
 
-    let mut learned = if !asks && has_chinese(text, clause.start, clause.end) {
+    let mut learned = if !asks && has_chinese(text, clause.start, clause.end, present) {
         MODEL_WEIGHT * model.logit_in(text, clause.start, clause.end, features)
     } else {
         0.0
@@ -517,7 +536,9 @@ fn dimension_at(norm: &[char], i: usize, end: usize) -> Option<f64> {
 /// adjective's default, turned for things better small (噪音很大), and
 /// always a complaint after "too" or "a bit" (有点大, 太少). Only where the
 /// lexicon has no word on the adjective.
-fn described(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
+/// `present` are the clause's rule bits (see `bits_in`): a scan whose
+/// words it lacks is skipped.
+fn described(text: &Text, clause: &Clause, present: u16, out: &mut Vec<Contribution>) {
     let norm = &text.norm;
     let (start, end) = (clause.start, clause.end);
     let taken = |i: usize, out: &Vec<Contribution>| out.iter().any(|c| c.start <= i && i < c.end);
@@ -528,7 +549,12 @@ fn described(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
     let mut found: Vec<Contribution> = Vec::new();
     // Degree adverbs, read off the text: the segmenter keeps 很多 and 太少
     // as words, where the lexicon's 很 and 太 do not match.
-    for m_start in start..end {
+    let markers = if present & MARKER_FIRSTS != 0 {
+        start..end
+    } else {
+        start..start
+    };
+    for m_start in markers {
         if !may_start(MARKER_FIRSTS, norm[m_start]) {
             continue;
         }
@@ -607,7 +633,12 @@ fn described(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
         });
     }
     // 比想象的大, 比预期中还小.
-    for i in start..end {
+    let compared = if present & COMPARE != 0 {
+        start..end
+    } else {
+        start..start
+    };
+    for i in compared {
         if norm[i] != '比' {
             continue;
         }
@@ -958,6 +989,13 @@ const STILL_FIRSTS: u16 = 1 << 10;
 const COMPARE: u16 = 1 << 11;
 /// 得, which starts a verb's complement (see `evaluative`).
 const COMPLEMENT: u16 = 1 << 12;
+/// Every character of the table's block: a Han character the model reads
+/// (see `has_chinese`).
+const BASIC_HAN: u16 = 1 << 13;
+/// A word of `TROUBLE` starts here.
+const TROUBLE_FIRSTS: u16 = 1 << 14;
+/// A word of `DONE` starts here.
+const DONE_FIRSTS: u16 = 1 << 15;
 
 /// Each rule's word lists under the bit that stands for their first
 /// characters.
@@ -989,6 +1027,14 @@ const FIRST_CHARS: &[(u16, &[char])] = &[
     (COMPLEMENT, &['得']),
 ];
 
+/// Lists of words kept as characters under their bit, as in
+/// `FIRST_WORDS`.
+const FIRST_CHAR_WORDS: &[(u16, &[&[char]])] = &[
+    (STILL_FIRSTS, STILL_NOT),
+    (TROUBLE_FIRSTS, TROUBLE),
+    (DONE_FIRSTS, DONE),
+];
+
 const FIRST_START: u32 = 0x4E00;
 const FIRST_END: u32 = 0xA000;
 
@@ -997,8 +1043,10 @@ const FIRST_END: u32 = 0xA000;
 /// hashed mask has on common characters, and a clause's characters ORed
 /// together tell which rules can find anything in it at all. A first
 /// character outside the block fails the build.
-static FIRST_BITS: [u16; FIRST_LEN] = {
-    let mut table = [0u16; FIRST_LEN];
+static FIRST_BITS: [u16; FIRST_LEN + 1] = {
+    let mut table = [BASIC_HAN; FIRST_LEN + 1];
+    // The entry past the block answers for every character outside it.
+    table[FIRST_LEN] = 0;
     let mut g = 0;
     while g < FIRST_WORDS.len() {
         let (bit, lists) = FIRST_WORDS[g];
@@ -1023,6 +1071,16 @@ static FIRST_BITS: [u16; FIRST_LEN] = {
         }
         g += 1;
     }
+    let mut g = 0;
+    while g < FIRST_CHAR_WORDS.len() {
+        let (bit, words) = FIRST_CHAR_WORDS[g];
+        let mut w = 0;
+        while w < words.len() {
+            mark(&mut table, words[w][0], bit);
+            w += 1;
+        }
+        g += 1;
+    }
     table
 };
 
@@ -1030,7 +1088,7 @@ const FIRST_LEN: usize = (FIRST_END - FIRST_START) as usize;
 
 /// Sets `bit` for `c` in the table being built; a character outside the
 /// block fails the build.
-const fn mark(table: &mut [u16; FIRST_LEN], c: char, bit: u16) {
+const fn mark(table: &mut [u16; FIRST_LEN + 1], c: char, bit: u16) {
     let cp = c as u32;
     assert!(
         cp >= FIRST_START && cp < FIRST_END,
@@ -1041,8 +1099,10 @@ const fn mark(table: &mut [u16; FIRST_LEN], c: char, bit: u16) {
 
 #[inline]
 fn first_bits(c: char) -> u16 {
-    let i = (c as u32).wrapping_sub(FIRST_START) as usize;
-    FIRST_BITS.get(i).copied().unwrap_or(0)
+    // Without a branch: a character outside the block reads the empty
+    // entry at its end.
+    let i = ((c as u32).wrapping_sub(FIRST_START) as usize).min(FIRST_LEN);
+    FIRST_BITS[i]
 }
 
 /// The rule bits of every character in `norm[from..to]`.
@@ -1251,14 +1311,26 @@ fn waiting(
     if here.is_none() && present & STILL_FIRSTS == 0 {
         return None;
     }
-    let found = |words: &[&[char]], from: usize, to: usize| {
-        (from..to).find_map(|i| {
-            words
-                .iter()
-                .filter(|w| at(norm, i, w) && i + w.len() <= to)
-                .map(|w| (i, i + w.len()))
-                .max_by_key(|&(_, e)| e)
-        })
+    let found = |words: &[&[char]], firsts: u16, from: usize, to: usize| {
+        for (i, &c) in norm[from..to].iter().enumerate() {
+            // Most positions start no word of the list: one load says so.
+            if !may_start(firsts, c) {
+                continue;
+            }
+            let i = from + i;
+            // The longest word here; the character in hand rules out most
+            // words before the rest of the text is looked at.
+            let mut longest = 0;
+            for w in words {
+                if w[0] == c && w.len() > longest && i + w.len() <= to && at(norm, i, w) {
+                    longest = w.len();
+                }
+            }
+            if longest > 0 {
+                return Some((i, i + longest));
+            }
+        }
+        None
     };
     let wait = here.or_else(|| {
         // Back to the sentence's start, noting whether anything on the way
@@ -1279,10 +1351,10 @@ fn waiting(
         }
         wait_span(norm, sentence_start, clause.start).map(|_| (clause.start, clause.start))
     })?;
-    if let Some(still) = found(STILL_NOT, wait.1, clause.end) {
+    if let Some(still) = found(STILL_NOT, STILL_FIRSTS, wait.1, clause.end) {
         // 两天就没电了: the 就 says it is over, this is no wait.
         let over = norm[wait.1..still.0].contains(&'就');
-        if over || found(TROUBLE, still.1, clause.end).is_some() {
+        if over || found(TROUBLE, TROUBLE_FIRSTS, still.1, clause.end).is_some() {
             return None;
         }
         return Some(Waiting {
@@ -1321,6 +1393,9 @@ fn quick(text: &Text, clause: &Clause, (_, wait): (usize, usize)) -> Option<(usi
         wait
     };
     (from..clause.end.min(from + 3)).find_map(|i| {
+        if !may_start(DONE_FIRSTS, norm[i]) {
+            return None;
+        }
         DONE.iter()
             .find(|w| at(norm, i, w) && i + w.len() <= clause.end)
             .map(|w| (i, i + w.len()))

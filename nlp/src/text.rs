@@ -78,6 +78,7 @@ pub(crate) enum HanClass {
 
 const BASIC_START: u32 = 0x4E00;
 const BASIC_END: u32 = 0xA000;
+const BLOCK_LEN: usize = (BASIC_END - BASIC_START) as usize;
 
 /// Builds the character tables, so that the first message does not pay for
 /// them.
@@ -87,9 +88,10 @@ pub(crate) fn build_tables() {
 }
 
 /// Dense per-character table for the basic CJK block (where all of
-/// `traditional.rs` lives): simplified form in the low bits, class above.
-/// Built once; turns two binary searches per character into one load,
-/// which matters because every character of every message goes through it.
+/// `traditional.rs` lives): the simplified form as an offset into the
+/// block in the low bits, class and flags above. Built once; turns two
+/// binary searches per character into one load, which matters because
+/// every character of every message goes through it.
 fn basic_table() -> &'static [u32] {
     static TABLE: OnceLock<Vec<u32>> = OnceLock::new();
     TABLE.get_or_init(|| {
@@ -103,33 +105,46 @@ fn basic_table() -> &'static [u32] {
                 } else {
                     HanClass::Shared
                 };
-                let phrase = u32::from(phrases::starts_phrase(c)) << PHRASE_BIT;
-                let modifier = u32::from(is_modifier(c)) << MODIFIER_BIT;
-                let (traditional, simplified) = HanCounts::weighs(class, is_cantonese(c));
-                let traditional = u32::from(traditional) << TRADITIONAL_BIT;
-                let simplified = u32::from(simplified) << SIMPLIFIED_BIT;
-                traditional::to_simplified(c) as u32
-                    | (class as u32) << 24
-                    | phrase
-                    | modifier
-                    | traditional
-                    | simplified
+                let simplified = traditional::to_simplified(c);
+                let offset = (simplified as u32).wrapping_sub(BASIC_START);
+                assert!(offset <= OFFSET_MASK, "{c} simplifies out of the block");
+                let (traditional, simplified_script) = HanCounts::weighs(class, is_cantonese(c));
+                let bit = |on: bool, bit: u32| u32::from(on) << bit;
+                offset
+                    | (class as u32) << CLASS_SHIFT
+                    | bit(phrases::starts_phrase(c), PHRASE_BIT)
+                    | bit(is_modifier(simplified), SIMPLIFIED_MODIFIER_BIT)
+                    | bit(is_modifier(c), MODIFIER_BIT)
+                    | bit(traditional, TRADITIONAL_BIT)
+                    | bit(simplified_script, SIMPLIFIED_BIT)
+                    | bit(simplified != c, CHANGES_BIT)
             })
             .collect()
     })
 }
 
+/// The low bits of a `basic_table` entry: the simplified form's offset
+/// from `BASIC_START`. Kept below 0x8000 so that the character it gives is
+/// below the surrogates and needs no check at run time.
+const OFFSET_MASK: u32 = 0x7FFF;
+/// Where a `basic_table` entry keeps the character's `HanClass`.
+const CLASS_SHIFT: u32 = 16;
 /// Bit of a `basic_table` entry set when a phrase of `phrases.rs` starts
 /// with the character.
-const PHRASE_BIT: u32 = 26;
+const PHRASE_BIT: u32 = 18;
+/// Bit of a `basic_table` entry set when the character's simplified form
+/// is one `is_modifier` names, for the text as normalised.
+const SIMPLIFIED_MODIFIER_BIT: u32 = 19;
 /// Bit of a `basic_table` entry set for the characters `is_modifier` names.
-const MODIFIER_BIT: u32 = 28;
+const MODIFIER_BIT: u32 = 20;
 /// Bit of a `basic_table` entry set when the character counts towards
 /// Traditional script (see `HanCounts::weighs`).
-const TRADITIONAL_BIT: u32 = 29;
+const TRADITIONAL_BIT: u32 = 21;
 /// Bit of a `basic_table` entry set when the character counts towards
 /// Simplified script.
-const SIMPLIFIED_BIT: u32 = 30;
+const SIMPLIFIED_BIT: u32 = 22;
+/// Bit of a `basic_table` entry set when the simplified form differs.
+const CHANGES_BIT: u32 = 23;
 
 /// [`is_modifier`] by table: every modifier is in the basic block.
 #[inline]
@@ -153,19 +168,21 @@ pub(crate) fn han_info(c: char) -> (char, HanClass) {
         return (c, HanClass::Shared);
     }
     let entry = basic_table()[(cp - BASIC_START) as usize];
-    (simplified_of(entry, c), class_of(entry))
+    (simplified_of(entry), class_of(entry))
 }
 
 fn class_of(entry: u32) -> HanClass {
-    match (entry >> 24) & 3 {
+    match (entry >> CLASS_SHIFT) & 3 {
         1 => HanClass::TraditionalOnly,
         2 => HanClass::SimplifiedOnly,
         _ => HanClass::Shared,
     }
 }
 
-fn simplified_of(entry: u32, c: char) -> char {
-    char::from_u32(entry & 0x00FF_FFFF).unwrap_or(c)
+#[inline]
+fn simplified_of(entry: u32) -> char {
+    // Below 0x4E00 + 0x8000, so never a surrogate: the fallback is dead.
+    char::from_u32(BASIC_START + (entry & OFFSET_MASK)).unwrap_or(' ')
 }
 
 /// Every buffer is reused by [`Text::fill`], so that a thread analysing
@@ -206,43 +223,74 @@ impl Text {
             boundary,
             single_ok,
             tokens,
-            han,
+            han: han_counts,
             latin,
             normalised,
         } = self;
+        // The characters first, in a loop of their own that only decodes;
+        // the pass below then reads them with no byte bookkeeping, which
+        // leaves it registers for everything else.
         original.clear();
+        original.extend(input.chars());
+        let len = original.len();
         norm.clear();
-        original.reserve(input.len());
-        norm.reserve(input.len());
+        norm.resize(len, '\0');
+        // Until the tokens are known, `single_ok[i]` holds whether
+        // `norm[i]` is a modifier, taken from the same table load.
+        single_ok.clear();
+        single_ok.resize(len, false);
+        // Whether the text segments differently once normalised.
         let mut changed = false;
-        *han = HanCounts::default();
-        let mut phrase = false;
+        // The table entries of the basic-block characters ORed together:
+        // whether any changes, and whether any may start a phrase.
+        let mut seen = 0u32;
+        // Counted in locals, not through `han`, which the compiler would
+        // otherwise store back at every character.
+        let mut counts = HanCounts::default();
         let (mut words, mut letters, mut run) = (0, 0, 0);
         let table = basic_table();
-        for c in input.chars() {
+        // With its length in the type, the block's index needs no check.
+        let block: &[u32; BLOCK_LEN] = table.try_into().expect("one entry per character");
+        let slots = original
+            .iter()
+            .zip(norm.iter_mut())
+            .zip(single_ok.iter_mut());
+        for ((&c, slot), modifier) in slots {
             let cp = c as u32;
-            // Each branch settles everything this loop asks of a character
-            // with the fewest tests for its kind: ASCII and the basic block
-            // are nearly every character of nearly every message.
+            // The basic CJK block, nearly every character of nearly every
+            // message, settled by one table load. No such character is a
+            // letter.
+            let k = cp.wrapping_sub(BASIC_START) as usize;
+            if k < BLOCK_LEN {
+                let entry = block[k];
+                seen |= entry;
+                counts.add_counted(
+                    entry & (1 << TRADITIONAL_BIT) != 0,
+                    entry & (1 << SIMPLIFIED_BIT) != 0,
+                );
+                if run != 0 {
+                    if run >= 2 {
+                        words += 1;
+                        letters += run;
+                    }
+                    run = 0;
+                }
+                *slot = simplified_of(entry);
+                *modifier = entry & (1 << SIMPLIFIED_MODIFIER_BIT) != 0;
+                continue;
+            }
             let (n, letter) = if cp < 0x80 {
                 let n = c.to_ascii_lowercase();
                 // Only capitals change, and a capital joins its neighbours.
                 changed |= n != c;
                 (n, c.is_ascii_alphabetic())
-            } else if (BASIC_START..BASIC_END).contains(&cp) {
-                let entry = table[(cp - BASIC_START) as usize];
-                han.add_counted(
-                    entry & (1 << TRADITIONAL_BIT) != 0,
-                    entry & (1 << SIMPLIFIED_BIT) != 0,
-                );
-                phrase |= entry & (1 << PHRASE_BIT) != 0;
-                let n = simplified_of(entry, c);
-                // A Han character never stands alone, so any change counts.
-                changed |= n != c;
+            } else if let Some((n, changes)) = punctuation(c) {
+                changed |= changes;
                 (n, false)
             } else if is_han(c) {
                 let (n, class) = han_info(c);
-                han.add(c, class);
+                counts.add(c, class);
+                *modifier = is_modifier_in(table, n);
                 changed |= n != c;
                 (n, false)
             } else {
@@ -250,6 +298,7 @@ impl Text {
                 // Full-width commas and curly quotes change in nearly every
                 // message but are cut out alone either way.
                 changed |= n != c && !(stands_alone(c) && stands_alone(n));
+                *modifier = is_modifier_in(table, n);
                 (n, is_word_char(c) && c.is_alphabetic())
             };
             if letter {
@@ -261,51 +310,56 @@ impl Text {
                 }
                 run = 0;
             }
-            original.push(c);
-            norm.push(n);
+            *slot = n;
         }
         if run >= 2 {
             words += 1;
             letters += run;
         }
+        *han_counts = counts;
         *latin = (words, letters);
-        if phrase {
-            changed |= phrases::apply(original, norm, starts_phrase);
+        changed |= seen & (1 << CHANGES_BIT) != 0;
+        if seen & (1 << PHRASE_BIT) != 0 && phrases::apply(original, norm, starts_phrase) {
+            changed = true;
+            // A phrase may have turned a character into a modifier or one
+            // out of being one.
+            for (m, &c) in single_ok.iter_mut().zip(norm.iter()) {
+                *m = is_modifier_in(table, c);
+            }
         }
         // Only build a normalised copy for jieba when the segmentation
         // could differ (Traditional characters, capitals, full-width
         // letters).
-        if changed {
+        let segmented: &str = if changed {
             normalised.clear();
             normalised.extend(norm.iter());
-            segmenter.tokens_into(normalised, tokens);
+            normalised
         } else {
-            segmenter.tokens_into(input, tokens);
-        }
-        let n = norm.len();
+            input
+        };
         boundary.clear();
-        boundary.resize(n + 1, false);
-        boundary[n] = true;
-        single_ok.clear();
-        single_ok.resize(n, false);
-        let is_modifier = |c: char| is_modifier_in(table, c);
+        boundary.resize(len + 1, false);
+        boundary[len] = true;
+        // Slices, not the vectors: their lengths stay in registers.
+        let (boundary, single_ok) = (&mut boundary[..], &mut single_ok[..]);
+        segmenter.tokens_into(segmented, tokens);
         for &(s, e) in tokens.iter() {
             boundary[s] = true;
             match e - s {
-                0 | 1 => {}
+                1 => single_ok[s] = false,
                 // Most words of two characters or more are two long: each
                 // character needs only the other to be a modifier.
-                2 => {
-                    single_ok[s] = is_modifier(norm[s + 1]);
-                    single_ok[s + 1] = is_modifier(norm[s]);
-                }
-                len => {
-                    let modifiers = norm[s..e].iter().filter(|&&c| is_modifier(c)).count();
-                    for (i, &c) in norm[s..e].iter().enumerate() {
-                        // Every character other than this one must be a
-                        // modifier.
-                        let others = modifiers - usize::from(is_modifier(c));
-                        single_ok[s + i] = others == len - 1;
+                2 => single_ok.swap(s, s + 1),
+                _ => {
+                    // Every character other than this one must be a
+                    // modifier: all may stand alone if all are modifiers,
+                    // one may if it is the only other character, none
+                    // otherwise. Words are short: a scan that stops early.
+                    let word = &mut single_ok[s..e];
+                    if let Some(other) = word.iter().position(|&m| !m) {
+                        let alone = word[other + 1..].iter().all(|&m| m);
+                        word.fill(false);
+                        word[other] = alone;
                     }
                 }
             }
@@ -324,6 +378,31 @@ impl Text {
     /// The original characters in `start..end`.
     pub fn original_slice(&self, start: usize, end: usize) -> String {
         collect(&self.original[start..end])
+    }
+}
+
+/// The punctuation of Chinese text (，。？、「」 and the full-width forms,
+/// curly quotes), settled without the general path's tests: its normal
+/// form (as `normalize_char`) and whether the change can move a
+/// segmentation boundary (see `stands_alone`). None of these is a letter,
+/// a Han character or a modifier.
+#[inline]
+fn punctuation(c: char) -> Option<(char, bool)> {
+    match c as u32 {
+        // CJK symbols and punctuation: only the ideographic space changes,
+        // to a space, which stands alone as it did.
+        0x3000 => Some((' ', false)),
+        0x3001..=0x303F => Some((c, false)),
+        // Dashes, quotes and ellipses; curly quotes become straight ones,
+        // which stand alone as they did.
+        0x2010..=0x2027 => Some((normalize_char(c), false)),
+        // Full-width ASCII: what becomes a letter, a digit or a joining
+        // symbol can join its neighbours in a word.
+        cp @ 0xFF01..=0xFF5E => {
+            let n = char::from((cp - 0xFEE0) as u8).to_ascii_lowercase();
+            Some((n, !stands_alone(n)))
+        }
+        _ => None,
     }
 }
 

@@ -39,7 +39,10 @@ pub fn run(
         let out = match decode(&line, limits, Utc::now()) {
             Ok(feedback) => {
                 outcome.analysed += 1;
-                let analysis = feedback.text.as_deref().map(|t| enricher.analyze_text(t));
+                let analysis = feedback
+                    .text
+                    .as_deref()
+                    .map(|t| enricher.analyze_text(t, feedback.kind));
                 line_result(&feedback.id, analysis)
             }
             Err(rejection) => {

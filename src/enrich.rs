@@ -5,8 +5,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use tongdian_ingest::Enricher;
-use tongdian_nlp::{Analyzer, Taxonomy};
-use tongdian_schemas::{Analysis, Evidence, Feedback, ThemeMention};
+use tongdian_nlp::{Analyzer, Purpose, Taxonomy};
+use tongdian_schemas::{Analysis, Evidence, Feedback, Kind, ThemeMention};
 
 pub struct NlpEnricher {
     analyzer: Analyzer,
@@ -27,14 +27,23 @@ impl NlpEnricher {
         &self.analyzer
     }
 
-    pub fn analyze_text(&self, text: &str) -> Analysis {
-        to_contract(self.analyzer.analyze(text))
+    /// A ticket is written to get something done, not to judge: its plain
+    /// statements stay neutral. Every other kind is read as a verdict.
+    pub fn analyze_text(&self, text: &str, kind: Kind) -> Analysis {
+        let purpose = match kind {
+            Kind::Ticket => Purpose::Request,
+            Kind::Review | Kind::Survey | Kind::Social => Purpose::Verdict,
+        };
+        to_contract(self.analyzer.analyze_as(text, purpose))
     }
 }
 
 impl Enricher for NlpEnricher {
     fn enrich(&self, feedback: &Feedback) -> Option<Analysis> {
-        feedback.text.as_deref().map(|t| self.analyze_text(t))
+        feedback
+            .text
+            .as_deref()
+            .map(|t| self.analyze_text(t, feedback.kind))
     }
 }
 

@@ -25,6 +25,22 @@ pub struct Analysis {
     pub emotions: Vec<&'static str>,
 }
 
+/// What a text was written for, which decides how one without an opinion
+/// word is read (see [`Analyzer::analyze_as`](crate::Analyzer::analyze_as)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Purpose {
+    /// A verdict: reviews, survey comments, posts. Every one is written to
+    /// say what its writer thinks, so a statement the lexicon reads nothing
+    /// in (窗外就是一片工地) takes the learned model's lean.
+    #[default]
+    Verdict,
+    /// A request: support tickets and chats, written to get something
+    /// done. A statement without opinion words stays neutral unless the
+    /// model is sure of it: 快递放在门口就走了 leans negative, but in a
+    /// ticket it reports where the parcel is.
+    Request,
+}
+
 /// Writing system of a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, PoisonError};
 
-use crate::analysis::{Analysis, Evidence, SentimentLabel, ThemeMention};
+use crate::analysis::{Analysis, Evidence, Purpose, SentimentLabel, ThemeMention};
 use crate::chinese::Segmenter;
 use crate::clauses::{self, clause_of, Clause};
 use crate::error::NlpError;
@@ -371,14 +371,21 @@ impl Analyzer {
         &self.taxonomy
     }
 
-    /// Analyses one message. Never fails: text the analyzer understands
-    /// nothing of comes back neutral with no themes.
+    /// Analyses one message read as a verdict ([`Purpose::Verdict`]: a
+    /// review, survey comment or post). Never fails: text the analyzer
+    /// understands nothing of comes back neutral with no themes.
     pub fn analyze(&self, text: &str) -> Analysis {
-        let fresh = || self.analyze_in(text, &mut Workspace::default());
+        self.analyze_as(text, Purpose::Verdict)
+    }
+
+    /// Analyses one message written for `purpose`: a support ticket is a
+    /// [`Purpose::Request`], whose plain statements stay neutral.
+    pub fn analyze_as(&self, text: &str, purpose: Purpose) -> Analysis {
+        let fresh = || self.analyze_in(text, purpose, &mut Workspace::default());
         WORKSPACE
             .try_with(|w| match w.try_borrow_mut() {
                 Ok(mut w) => {
-                    let analysis = self.analyze_in(text, &mut w);
+                    let analysis = self.analyze_in(text, purpose, &mut w);
                     w.release_if_huge();
                     analysis
                 }
@@ -389,7 +396,7 @@ impl Analyzer {
             .unwrap_or_else(|_| fresh())
     }
 
-    fn analyze_in(&self, input: &str, w: &mut Workspace) -> Analysis {
+    fn analyze_in(&self, input: &str, purpose: Purpose, w: &mut Workspace) -> Analysis {
         let Workspace {
             text,
             boundary,
@@ -451,7 +458,13 @@ impl Analyzer {
             sentiment::score_clause_into(text, c, units, self.model, out, features);
         }
         let scores = &*scores;
-        let sentiment = sentiment::message_sentiment(clauses, scores);
+        let mut sentiment = sentiment::message_sentiment(clauses, scores);
+        if purpose == Purpose::Verdict {
+            if let Some(lean) = sentiment::verdict_lean(text, clauses, scores, self.model, features)
+            {
+                sentiment = lean;
+            }
+        }
         let themes = self.themes(text, clauses, scores, theme_hits, themes);
         self.markers(text, clauses, units, marker_hits, flags, emotions);
         let waited = scores.iter().any(|s| s.unfinished_wait);

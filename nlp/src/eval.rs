@@ -13,7 +13,9 @@
 //!               "flags": [], "emotions": []}}
 //! ```
 //!
-//! Only `id`, `text` and `expected` are read. A field left out of
+//! Only `id`, `kind`, `text` and `expected` are read. A `ticket` is
+//! analysed as a [`Purpose::Request`], any other kind (or none) as a
+//! verdict, as the pipeline does. A field left out of
 //! `expected` is not scored for that message (a set labelled for sentiment
 //! only leaves out `themes`); an empty list means "none", which is scored.
 
@@ -22,7 +24,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use crate::analysis::{Analysis, Polarity, SentimentLabel};
+use crate::analysis::{Analysis, Polarity, Purpose, SentimentLabel};
 use crate::analyzer::Analyzer;
 use crate::error::NlpError;
 
@@ -30,6 +32,8 @@ use crate::error::NlpError;
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelledExample {
     pub id: String,
+    /// From the envelope's `kind`: `ticket` is a request.
+    pub purpose: Purpose,
     pub text: String,
     pub expected: Expected,
 }
@@ -48,6 +52,8 @@ pub struct Expected {
 struct RawLine {
     #[serde(default)]
     id: Option<serde_json::Value>,
+    #[serde(default)]
+    kind: Option<String>,
     #[serde(default)]
     text: Option<String>,
     expected: Option<RawExpected>,
@@ -104,8 +110,13 @@ impl LabelledExample {
             Some(other) => other.to_string(),
             None => String::new(),
         };
+        let purpose = match raw.kind.as_deref() {
+            Some("ticket") => Purpose::Request,
+            _ => Purpose::Verdict,
+        };
         Ok(LabelledExample {
             id,
+            purpose,
             text: raw.text.unwrap_or_default(),
             expected: Expected {
                 sentiment,
@@ -250,7 +261,7 @@ pub fn evaluate(analyzer: &Analyzer, examples: &[LabelledExample]) -> EvalReport
     };
     let mut misses = Vec::new();
     for ex in examples {
-        let a = analyzer.analyze(&ex.text);
+        let a = analyzer.analyze_as(&ex.text, ex.purpose);
         let mut problems = Vec::new();
         let mut cost = 0;
         if let Some(expected) = ex.expected.sentiment {
@@ -467,6 +478,18 @@ mod tests {
         assert_eq!(p.recall(), 0.5);
         assert_eq!(p.f1(), 0.5);
         assert_eq!(Prf::default().f1(), 1.0);
+    }
+
+    #[test]
+    fn a_ticket_is_read_as_a_request_and_every_other_kind_as_a_verdict() {
+        let purpose = |kind: &str| {
+            let line = format!(r#"{{{kind}"text":"x","expected":{{"sentiment":"neutral"}}}}"#);
+            LabelledExample::from_json(&line).unwrap().purpose
+        };
+        assert_eq!(purpose(r#""kind":"ticket","#), Purpose::Request);
+        assert_eq!(purpose(r#""kind":"review","#), Purpose::Verdict);
+        assert_eq!(purpose(r#""kind":"survey","#), Purpose::Verdict);
+        assert_eq!(purpose(""), Purpose::Verdict);
     }
 
     #[test]

@@ -90,7 +90,9 @@ mod taxonomy;
 mod text;
 mod traditional;
 
-pub use analysis::{Analysis, Evidence, Polarity, Script, Sentiment, SentimentLabel, ThemeMention};
+pub use analysis::{
+    Analysis, Evidence, Polarity, Purpose, Script, Sentiment, SentimentLabel, ThemeMention,
+};
 pub use analyzer::Analyzer;
 pub use chinese::BareJieba;
 pub use error::{NlpError, TaxonomyIssue};

@@ -369,3 +369,36 @@ fn terms_are_normalised_content_words() {
     );
     assert!(!terms.iter().any(|t| t.contains('！') || t.contains('，')));
 }
+
+/// A review is a verdict: a sentence the lexicon reads nothing in takes
+/// the learned model's lean. The same words in a support ticket stay
+/// neutral, and so do short acknowledgements and questions whatever the
+/// purpose.
+#[test]
+fn a_verdict_without_opinion_words_takes_the_models_lean_and_a_request_does_not() {
+    use tongdian_nlp::Purpose::{Request, Verdict};
+    let label = |text: &str, purpose| {
+        let a = analyzer().analyze_as(text, purpose);
+        check_invariants(text, &a);
+        a.sentiment.label
+    };
+    for (text, verdict) in [
+        ("窗外就是一片工地", SentimentLabel::Negative),
+        ("骑手小哥一路小跑送上楼的", SentimentLabel::Positive),
+    ] {
+        assert_eq!(label(text, Verdict), verdict, "{text}");
+        assert_eq!(analyzer().analyze(text).sentiment.label, verdict, "{text}");
+        assert_eq!(label(text, Request), SentimentLabel::Neutral, "{text}");
+    }
+    for text in ["已收货", "东西收到了", "请问这个型号什么时候能到货？"] {
+        for purpose in [Verdict, Request] {
+            assert_eq!(label(text, purpose), SentimentLabel::Neutral, "{text}");
+        }
+    }
+    // Where a clause has an opinion, the purpose changes nothing.
+    let text = "物流很快，但是客服态度很差";
+    assert_eq!(
+        analyzer().analyze_as(text, Verdict),
+        analyzer().analyze_as(text, Request)
+    );
+}

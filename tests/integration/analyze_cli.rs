@@ -107,6 +107,34 @@ fn one_result_per_line_in_order_with_errors_naming_the_line() {
     assert_eq!(lines[4]["sentiment"]["label"], "negative");
 }
 
+/// A review is a verdict and a ticket is not: the same plain statement
+/// takes the learned model's lean in one and stays neutral in the other.
+#[test]
+fn the_kind_decides_how_a_statement_without_opinion_words_is_read() {
+    let line = |id: &str, kind: &str| {
+        format!(
+            r#"{{"id":"{id}","kind":"{kind}","created_at":"2026-11-03T10:00:00+08:00","source":"jd","text":"快递放在门口就走了"}}"#
+        )
+    };
+    let input = [
+        line("r", "review"),
+        line("t", "ticket"),
+        line("s", "social"),
+    ]
+    .join("\n");
+    let out = analyze(&[], &input);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = lines(&out);
+    let label = |i: usize| lines[i]["sentiment"]["label"].as_str().unwrap().to_owned();
+    assert_eq!(label(0), "negative");
+    assert_eq!(label(1), "neutral");
+    assert_eq!(label(2), "negative");
+}
+
 #[test]
 fn strict_stops_at_the_first_invalid_line() {
     let out = analyze(&["--strict"], INPUT);

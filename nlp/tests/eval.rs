@@ -123,58 +123,62 @@ fn the_fresh_set_meets_its_bar() {
         include_str!("../eval/fresh.jsonl"),
         "fresh.jsonl",
         150,
-        0.85,
+        0.92,
     );
 }
 
 /// `eval/fresh2.jsonl`: hotel, book and laptop sentences written before
 /// the second round and kept out of its tuning (see `eval/README.md`); the
-/// bar sits a little below what was measured (0.883).
+/// bar sits a little below what was measured (0.883 after that round,
+/// 0.967 since reviews are read as verdicts).
 #[test]
 fn the_second_fresh_set_meets_its_bar() {
     sentiment_set_meets(
         include_str!("../eval/fresh2.jsonl"),
         "fresh2.jsonl",
         120,
-        0.86,
+        0.94,
     );
 }
 
 /// `eval/fresh3.jsonl`: food-delivery reviews and single hotel, laptop and
 /// book sentences written before the third round and kept out of its
 /// tuning (see `eval/README.md`); the bar sits a little below what was
-/// measured (0.887 after that round, 0.919 after the idiom list).
+/// measured (0.887 after that round, 0.919 after the idiom list, 0.931
+/// since reviews are read as verdicts).
 #[test]
 fn the_third_fresh_set_meets_its_bar() {
     sentiment_set_meets(
         include_str!("../eval/fresh3.jsonl"),
         "fresh3.jsonl",
         160,
-        0.89,
+        0.9,
     );
 }
 
 /// `eval/fresh4.jsonl`: food-delivery reviews and single hotel, laptop and
 /// book sentences written before the fourth round and kept out of its
 /// tuning (see `eval/README.md`; no word added that round occurs in it);
-/// the bar sits a little below what was measured (0.844).
+/// the bar sits a little below what was measured (0.844 after that round,
+/// 0.869 since reviews are read as verdicts).
 #[test]
 fn the_fourth_fresh_set_meets_its_bar() {
     sentiment_set_meets(
         include_str!("../eval/fresh4.jsonl"),
         "fresh4.jsonl",
         160,
-        0.83,
+        0.85,
     );
 }
 
 /// `eval/dev9.jsonl`: the fourth round's tuning set (review sentences and
 /// whole food reviews, plus app, telecom, bank and shop service), kept
 /// apart from the older dev sets because it was written to be harder; the
-/// bar sits a little below what was measured (0.858).
+/// bar sits a little below what was measured (0.858 after that round,
+/// 0.915 since reviews are read as verdicts).
 #[test]
 fn the_fourth_tuning_set_meets_its_bar() {
-    sentiment_set_meets(include_str!("../eval/dev9.jsonl"), "dev9.jsonl", 170, 0.84);
+    sentiment_set_meets(include_str!("../eval/dev9.jsonl"), "dev9.jsonl", 170, 0.89);
 }
 
 /// `eval/dev*.jsonl`: the review sentences tuned on (see `eval/README.md`).
@@ -197,7 +201,7 @@ fn the_tuning_sets_meet_their_bar() {
     let analyzer = Analyzer::with_default_taxonomy().expect("default analyzer");
     let r = evaluate(&analyzer, &examples);
     println!("{r}");
-    assert!(r.sentiment_accuracy() >= 0.945, "sentiment\n{r}");
+    assert!(r.sentiment_accuracy() >= 0.96, "sentiment\n{r}");
 }
 
 /// Real reviews, judged whole as the held-out sets are: every 20th review

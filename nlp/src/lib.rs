@@ -25,7 +25,9 @@
 //!   and taxonomy keywords in one trie), runs the steps below per message in
 //!   buffers each thread reuses, assigns opinions to themes, adds the
 //!   emotions that flags and signals imply.
-//! - `analysis.rs` — the output types ([`Analysis`] and friends).
+//! - `analysis.rs` — the output types ([`Analysis`] and friends), and
+//!   [`Purpose`]: whether a message is a verdict (a review) or a request (a
+//!   ticket), which decides how one without opinion words is read.
 //! - `taxonomy.rs` — [`Taxonomy`]: loading and validating the TOML
 //!   taxonomy (`taxonomy/default.toml` is the built-in one).
 //! - `error.rs` — [`NlpError`], with file and line for taxonomy problems.

@@ -108,6 +108,12 @@ impl IdOrder {
     /// The ids of the markers `found` (indices into the markers, repeats
     /// allowed), sorted and unique. Sorts `found` in place.
     fn ids(&self, found: &mut [usize]) -> Vec<&'static str> {
+        // Nearly every message finds none or one.
+        match *found {
+            [] => return Vec::new(),
+            [i] => return vec![self.ids[i]],
+            _ => {}
+        }
         found.sort_unstable_by_key(|&i| self.rank[i]);
         let mut out = Vec::with_capacity(found.len());
         let mut last = None;
@@ -476,16 +482,18 @@ impl Analyzer {
                 }
             }
         }
-        emotions.retain(|&e| {
-            let delight = self.implied[e].delight;
-            match sentiment.label {
-                // A happy customer's "担心" is not a pain point.
-                SentimentLabel::Positive => delight,
-                // Nor is a furious one's sarcastic "惊喜".
-                SentimentLabel::Negative => !delight,
-                _ => true,
-            }
-        });
+        if !emotions.is_empty() {
+            emotions.retain(|&e| {
+                let delight = self.implied[e].delight;
+                match sentiment.label {
+                    // A happy customer's "担心" is not a pain point.
+                    SentimentLabel::Positive => delight,
+                    // Nor is a furious one's sarcastic "惊喜".
+                    SentimentLabel::Negative => !delight,
+                    _ => true,
+                }
+            });
+        }
         Analysis {
             script: script::detect_counted(text.han, text.latin),
             sentiment,

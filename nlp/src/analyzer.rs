@@ -667,11 +667,13 @@ impl Analyzer {
         let key =
             |h: &Hit<MarkerRef>| (clause_of(clauses, h.start), h.payload.kind, h.payload.index);
         // Almost never any: checking the raw hits beats building a set.
-        let vetoed = |k| raw.iter().any(|h| h.payload.exclude && key(h) == k);
+        let excluding = raw.iter().any(|h| h.payload.exclude);
+        let vetoed = |k| excluding && raw.iter().any(|h| h.payload.exclude && key(h) == k);
         flags.clear();
         emotions.clear();
         for h in raw.iter().filter(|h| !h.payload.exclude) {
-            if vetoed(key(h)) || negated(text, clauses, units, h.start) {
+            let k = key(h);
+            if vetoed(k) || negated(text, clauses, units, k.0, h.start) {
                 continue;
             }
             let out = match h.payload.kind {
@@ -702,8 +704,14 @@ fn intern(s: &str) -> &'static str {
 
 /// "没有过敏", "not angry": a negator right before a flag or emotion keyword
 /// in the same clause cancels it.
-fn negated(text: &Text, clauses: &[Clause], units: &[Hit<Unit>], start: usize) -> bool {
-    let clause = clause_of(clauses, start);
+/// `clause` is the one `start` is in.
+fn negated(
+    text: &Text,
+    clauses: &[Clause],
+    units: &[Hit<Unit>],
+    clause: Option<usize>,
+    start: usize,
+) -> bool {
     // Units are in text order and do not overlap, so only the unit(s) ending
     // last before `start` can sit right before it.
     let before = &units[..units.partition_point(|u| u.end <= start)];

@@ -569,16 +569,18 @@ impl Analyzer {
         // (clause, theme) pairs vetoed by an exclusion word; almost always
         // empty, so a list beats a hash set.
         vetoed.clear();
-        vetoed.extend(
-            raw.iter()
-                .filter(|h| h.payload.exclude)
-                .filter_map(|h| Some((clause_of(clauses, h.start)?, h.payload.theme))),
-        );
+        if raw.iter().any(|h| h.payload.exclude) {
+            vetoed.extend(
+                raw.iter()
+                    .filter(|h| h.payload.exclude)
+                    .filter_map(|h| Some((clause_of(clauses, h.start)?, h.payload.theme))),
+            );
+        }
         hits.clear();
         hits.extend(raw.iter().filter(|h| !h.payload.exclude).filter_map(|h| {
             let clause = clause_of(clauses, h.start)?;
             let theme = h.payload.theme;
-            (!vetoed.contains(&(clause, theme))).then_some(ThemeHit {
+            (vetoed.is_empty() || !vetoed.contains(&(clause, theme))).then_some(ThemeHit {
                 theme,
                 spelling: h.payload.spelling,
                 clause,
@@ -594,7 +596,8 @@ impl Analyzer {
 
         // Group by theme (taxonomy order), each group in text order.
         hits.sort_by_key(|h| (h.theme, h.start, std::cmp::Reverse(h.end)));
-        let mut mentions: Vec<ThemeMention> = Vec::new();
+        let groups = 1 + hits.windows(2).filter(|w| w[0].theme != w[1].theme).count();
+        let mut mentions: Vec<ThemeMention> = Vec::with_capacity(groups);
         for group in hits.chunk_by(|a, b| a.theme == b.theme) {
             let theme = group[0].theme;
             // The strongest opinion about the theme decides; on a tie the
@@ -789,12 +792,14 @@ fn attribute(hits: &[ThemeHit], scores: &[ClauseSentiment], sums: &mut Vec<((usi
                 continue;
             };
             for (i, owner) in in_clause().enumerate() {
-                let nearest = distance(owner) == Some(min);
+                if distance(owner) != Some(min) {
+                    continue;
+                }
                 // A theme with two equally near keywords gets the opinion once.
                 let counted = in_clause()
                     .take(i)
                     .any(|h| h.theme == owner.theme && distance(h) == Some(min));
-                if !nearest || counted {
+                if counted {
                     continue;
                 }
                 match sums

@@ -18,6 +18,7 @@ use crate::script;
 use crate::sentiment::{self, words_between, ClauseSentiment, POLARITY_THRESHOLD};
 use crate::taxonomy::{Marker, Taxonomy};
 use crate::text::{self, normalize_pattern, Text};
+use crate::traditional;
 
 /// Analyses customer messages against a taxonomy. Cheap to share between
 /// threads (`Send + Sync`, `analyze` takes `&self`); building one costs a
@@ -278,6 +279,7 @@ impl Analyzer {
             })
             .collect();
         drop(spelling_of);
+        add_traditional_spellings(&mut spellings);
         // Lexicon words first: each kind keeps its own order of payloads.
         let mut words = Matcher::with_kinds(Entry::is_unit);
         for (word, unit) in lexicon.entries() {
@@ -703,6 +705,42 @@ fn intern(s: &str) -> &'static str {
     let name: &'static str = Box::leak(s.into());
     names.insert(name);
     name
+}
+
+/// Adds to each keyword written with Simplified-only characters (态) the
+/// spelling with their Traditional forms (態), unless listed already:
+/// Traditional messages write it so, and evidence that reads as a known
+/// spelling shares its string instead of allocating one. A character with
+/// more than one Traditional form is left as it is.
+fn add_traditional_spellings(spellings: &mut [Vec<Spelling>]) {
+    let mut traditional: HashMap<char, Option<char>> = HashMap::new();
+    for &(t, s) in traditional::TRAD_TO_SIMP.iter() {
+        if traditional::is_simplified_only(s) {
+            traditional
+                .entry(s)
+                .and_modify(|known| {
+                    if *known != Some(t) {
+                        *known = None;
+                    }
+                })
+                .or_insert(Some(t));
+        }
+    }
+    for known in spellings {
+        for k in 0..known.len() {
+            let variant: String = known[k]
+                .text
+                .chars()
+                .map(|c| traditional.get(&c).copied().flatten().unwrap_or(c))
+                .collect();
+            if !known.iter().any(|s| s.text == variant) {
+                known.push(Spelling {
+                    chars: variant.chars().collect(),
+                    text: intern(&variant),
+                });
+            }
+        }
+    }
 }
 
 /// "没有过敏", "not angry": a negator right before a flag or emotion keyword

@@ -645,7 +645,12 @@ impl Analyzer {
             let original = &text.original[h.start..h.end];
             let known = self.spellings[h.spelling as usize]
                 .iter()
-                .find(|k| *k.chars == *original);
+                // Keywords are a few characters: comparing them in line
+                // beats a call to bcmp.
+                .find(|k| {
+                    k.chars.len() == original.len()
+                        && k.chars.iter().zip(original).all(|(a, b)| a == b)
+                });
             let text = match known {
                 Some(k) => Cow::Borrowed(k.text),
                 None => Cow::Owned(text.original_slice(h.start, h.end)),

@@ -55,6 +55,12 @@ pub struct Analyzer {
     /// taxonomy writes it: evidence that reads exactly as one of them, as
     /// nearly all does, shares that string instead of allocating its own.
     spellings: Vec<Vec<Spelling>>,
+    /// Per normalised theme keyword, the spelling that reads as its normal
+    /// form and its length in characters (`("", 0)` if none does): evidence
+    /// in normal form, as most is, is that spelling, known by comparing the
+    /// message with its own normal form, which is in cache, rather than
+    /// with the spellings, which are not.
+    canonical: Vec<(&'static str, usize)>,
 }
 
 /// One way of writing a keyword, as characters to compare with a message
@@ -249,20 +255,26 @@ impl Analyzer {
         // enough that every later allocation cost more (a bare jieba cut in
         // the same process took 3% more instructions).
         let mut spellings: Vec<Vec<Spelling>> = Vec::new();
+        let mut canonical: Vec<(&'static str, usize)> = Vec::new();
         let mut spelling_of: HashMap<String, u32> = HashMap::new();
         let mut spelling = |word: &str| {
-            let i = *spelling_of
-                .entry(normalize_pattern(word))
-                .or_insert_with(|| {
-                    spellings.push(Vec::new());
-                    (spellings.len() - 1) as u32
-                });
-            let known = &mut spellings[i as usize];
+            let key = normalize_pattern(word);
             let word = word.trim();
+            let normal = key == word;
+            let i = *spelling_of.entry(key).or_insert_with(|| {
+                spellings.push(Vec::new());
+                canonical.push(("", 0));
+                (spellings.len() - 1) as u32
+            });
+            let known = &mut spellings[i as usize];
             if !known.iter().any(|k| k.text == word) {
+                let text = intern(word);
+                if normal {
+                    canonical[i as usize] = (text, word.chars().count());
+                }
                 known.push(Spelling {
                     chars: word.chars().collect(),
-                    text: intern(word),
+                    text,
                 });
             }
             i
@@ -368,6 +380,7 @@ impl Analyzer {
             emotion_order,
             theme_names,
             spellings,
+            canonical,
         })
     }
 
@@ -643,6 +656,24 @@ impl Analyzer {
                 continue;
             }
             let original = &text.original[h.start..h.end];
+            // The trie matched the normal form of the keyword at `h.start`:
+            // if nothing follows it (as a Latin word's ending would) and the
+            // message reads there as its normal form, it reads as that
+            // spelling.
+            let (normal, len) = self.canonical[h.spelling as usize];
+            if len == original.len()
+                && original
+                    .iter()
+                    .zip(&text.norm[h.start..h.end])
+                    .all(|(a, b)| a == b)
+            {
+                kept.push(Evidence {
+                    text: Cow::Borrowed(normal),
+                    start: h.start,
+                    end: h.end,
+                });
+                continue;
+            }
             let known = self.spellings[h.spelling as usize]
                 .iter()
                 // Keywords are a few characters: comparing them in line

@@ -128,8 +128,8 @@ pub(crate) fn words_between(text: &Text, from: usize, to: usize) -> usize {
     n
 }
 
-/// Scores one clause from the lexicon units that start inside it (in text
-/// order).
+/// Scores one clause from the lexicon units that start inside it: `units`
+/// are the message's, of which the clause notes its run.
 pub(crate) fn score_clause(
     text: &Text,
     clause: &Clause,
@@ -151,24 +151,9 @@ pub(crate) fn score_clause_into(
     out: &mut ClauseSentiment,
     features: &mut Vec<u32>,
 ) {
-    // Units are in text order, so the clause's units are one run. A
-    // message holds a few: a scan finds them with fewer steps than a
-    // binary search, which long messages keep.
-    let (from, to) = if units.len() <= 8 {
-        let from = units.iter().take_while(|h| h.start < clause.start).count();
-        let to = from
-            + units[from..]
-                .iter()
-                .take_while(|h| h.start < clause.end)
-                .count();
-        (from, to)
-    } else {
-        (
-            units.partition_point(|h| h.start < clause.start),
-            units.partition_point(|h| h.start < clause.end),
-        )
-    };
-    let units = &units[from..to];
+    // Units are in text order, so the clause's units are one run, noted
+    // when the text was split.
+    let units = &units[clause.units.0..clause.units.1];
     let reaches = |end: usize, start: usize| words_between(text, end, start) <= MODIFIER_REACH;
     let contributions = &mut out.contributions;
     contributions.clear();
@@ -266,7 +251,7 @@ pub(crate) fn score_clause_into(
     // inside 等了快一小时 means "nearly", not "fast".
     // Which rules can find anything here: most find nothing in most
     // clauses, and are then not run at all.
-    let present = bits_in(&text.norm, clause.start, clause.end);
+    let present = clause.bits;
     let here = (present & WAIT_END != 0)
         .then(|| wait_span(&text.norm, clause.start, clause.end))
         .flatten();
@@ -1098,7 +1083,7 @@ const fn mark(table: &mut [u16; FIRST_LEN + 1], c: char, bit: u16) {
 }
 
 #[inline]
-fn first_bits(c: char) -> u16 {
+pub(crate) fn first_bits(c: char) -> u16 {
     // Without a branch: a character outside the block reads the empty
     // entry at its end.
     let i = ((c as u32).wrapping_sub(FIRST_START) as usize).min(FIRST_LEN);
@@ -1106,7 +1091,7 @@ fn first_bits(c: char) -> u16 {
 }
 
 /// The rule bits of every character in `norm[from..to]`.
-fn bits_in(norm: &[char], from: usize, to: usize) -> u16 {
+pub(crate) fn bits_in(norm: &[char], from: usize, to: usize) -> u16 {
     norm[from..to]
         .iter()
         .fold(0, |bits, &c| bits | first_bits(c))
@@ -1333,23 +1318,13 @@ fn waiting(
         None
     };
     let wait = here.or_else(|| {
-        // Back to the sentence's start, noting whether anything on the way
-        // can end a wait: mostly nothing does, and the search is skipped.
-        let mut sentence_start = clause.start;
-        let mut may_wait = false;
-        while sentence_start > 0
-            && !matches!(
-                norm[sentence_start - 1],
-                '。' | '！' | '？' | '!' | '?' | '\n'
-            )
-        {
-            sentence_start -= 1;
-            may_wait |= may_end_wait(norm[sentence_start]);
-        }
-        if !may_wait {
+        // Whether anything earlier in the sentence can end a wait was
+        // noted when the text was split: mostly nothing does, and the
+        // search is skipped.
+        if clause.before & WAIT_END == 0 {
             return None;
         }
-        wait_span(norm, sentence_start, clause.start).map(|_| (clause.start, clause.start))
+        wait_span(norm, clause.sentence_start, clause.start).map(|_| (clause.start, clause.start))
     })?;
     if let Some(still) = found(STILL_NOT, STILL_FIRSTS, wait.1, clause.end) {
         // 两天就没电了: the 就 says it is over, this is no wait.

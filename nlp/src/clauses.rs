@@ -308,8 +308,15 @@ fn kinds(units: &[Hit<Unit>]) -> (bool, bool, bool) {
 /// Index of the clause containing character `pos`, if any (delimiters
 /// belong to none).
 pub(crate) fn clause_of(clauses: &[Clause], pos: usize) -> Option<usize> {
-    let i = clauses.partition_point(|c| c.start <= pos);
-    (i > 0 && pos < clauses[i - 1].end).then(|| i - 1)
+    // Most messages have a few clauses: the first that ends after `pos`
+    // is found in fewer steps than a binary search takes, which long
+    // messages keep.
+    let i = if clauses.len() <= 8 {
+        clauses.iter().position(|c| pos < c.end)?
+    } else {
+        clauses.partition_point(|c| c.end <= pos)
+    };
+    clauses.get(i).filter(|c| c.start <= pos).map(|_| i)
 }
 
 #[cfg(test)]

@@ -210,21 +210,29 @@ pub(crate) fn split_into(
             next += 1;
         }
         let inside = &units[from..next];
+        // Whether a contrast word cuts the segment, read in the same pass
+        // as the kinds of clause it would be whole.
         let mut contrast_at_start = false;
         let mut cut = false;
+        let (mut concessive, mut question, mut rhetorical) = (false, false, false);
         for h in inside {
-            if let Unit::Contrast { initial_only } = h.payload {
-                if h.start == seg.start {
-                    contrast_at_start = true;
-                } else {
-                    cut |= !initial_only;
+            match h.payload {
+                Unit::Contrast { initial_only } => {
+                    if h.start == seg.start {
+                        contrast_at_start = true;
+                    } else {
+                        cut |= !initial_only;
+                    }
                 }
+                Unit::Concessive => concessive = true,
+                Unit::Question => question = true,
+                Unit::Rhetorical => rhetorical = true,
+                _ => {}
             }
         }
         // Most segments are one clause: its units are the segment's, and
         // the segment is trimmed already.
         if !cut {
-            let (concessive, question, rhetorical) = kinds(inside);
             clauses.push(Clause {
                 start: seg.start,
                 end: seg.end,
@@ -291,7 +299,8 @@ pub(crate) fn split_into(
 }
 
 /// Whether `units` hold a concession, a question and a rhetorical
-/// question, in one pass for all three.
+/// question, in one pass for all three (for the clauses of a segment that
+/// contrast words cut).
 fn kinds(units: &[Hit<Unit>]) -> (bool, bool, bool) {
     let (mut concessive, mut question, mut rhetorical) = (false, false, false);
     for h in units {

@@ -885,11 +885,13 @@ fn intent(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
 const WAITING: f64 = -0.8;
 
 /// Units of time a wait is counted in, after folding (個 → 个, 鐘 → 钟).
+/// Those ending in the same character stay together, in the order they
+/// are tried (see `waits_ending`).
 const TIME_UNITS: &[&[char]] = &[
     &['分', '钟'],
+    &['个', '钟'],
     &['小', '时'],
     &['钟', '头'],
-    &['个', '钟'],
     &['天'],
     &['周'],
     &['星', '期'],
@@ -898,13 +900,14 @@ const TIME_UNITS: &[&[char]] = &[
     &['月'],
     &['年'],
 ];
-/// Waits that name no number (半天 is already 半 + 天).
+/// Waits that name no number (半天 is already 半 + 天), grouped as
+/// `TIME_UNITS` are.
 const LONG_WAITS: &[&[char]] = &[
     &['好', '久'],
-    &['好', '耐'],
     &['很', '久'],
     &['这', '么', '久'],
     &['那', '么', '久'],
+    &['好', '耐'],
     &['老', '半', '天'],
     &['这', '么', '长', '时', '间'],
 ];
@@ -1222,10 +1225,11 @@ fn wait_span(norm: &[char], from: usize, to: usize) -> Option<(usize, usize)> {
             (w.last() == Some(&last) && end >= from + w.len() && at(norm, end - w.len(), w))
                 .then(|| end - w.len())
         };
-        if let Some(start) = LONG_WAITS.iter().find_map(|w| starting(w)) {
+        let (long, units) = waits_ending(last);
+        if let Some(start) = long.iter().find_map(|w| starting(w)) {
             return Some((start, end));
         }
-        for i in TIME_UNITS.iter().filter_map(|u| starting(u)) {
+        for i in units.iter().filter_map(|u| starting(u)) {
             // The measure and approximation words: 一个多小时, 两个来月.
             let mut k = i;
             while k > from && i - k < 3 && matches!(norm[k - 1], '个' | '多' | '来' | '几') {
@@ -1242,6 +1246,28 @@ fn wait_span(norm: &[char], from: usize, to: usize) -> Option<(usize, usize)> {
         }
     }
     None
+}
+
+/// The long waits and the time units that end in `last`, in the order
+/// they are tried: a wait's end is seldom more than one of them, and the
+/// rest of the lists need not be looked at.
+fn waits_ending(last: char) -> (&'static [&'static [char]], &'static [&'static [char]]) {
+    let (long, units) = match last {
+        '钟' => (0..0, 0..2),
+        '时' => (0..0, 2..3),
+        '头' => (0..0, 3..4),
+        '天' => (5..6, 4..5),
+        '周' => (0..0, 5..6),
+        '期' => (0..0, 6..7),
+        '拜' => (0..0, 7..8),
+        '月' => (0..0, 8..10),
+        '年' => (0..0, 10..11),
+        '久' => (0..4, 0..0),
+        '耐' => (4..5, 0..0),
+        '间' => (6..7, 0..0),
+        _ => (0..0, 0..0),
+    };
+    (&LONG_WAITS[long], &TIME_UNITS[units])
 }
 
 #[inline]
@@ -1742,6 +1768,32 @@ mod tests {
             SentimentLabel::Negative
         );
         assert_eq!(message("这个好用吗？").label, SentimentLabel::Neutral);
+    }
+
+    #[test]
+    fn waits_ending_holds_every_wait_in_order() {
+        let ending = |list: &[&'static [char]], c: char| -> Vec<&'static [char]> {
+            list.iter()
+                .copied()
+                .filter(|w| w.last() == Some(&c))
+                .collect()
+        };
+        let mut lasts: Vec<char> = LONG_WAITS
+            .iter()
+            .chain(TIME_UNITS)
+            .map(|w| *w.last().unwrap())
+            .collect();
+        lasts.push('好');
+        for c in lasts {
+            let (long, units) = waits_ending(c);
+            assert_eq!(long, ending(LONG_WAITS, c), "{c}");
+            assert_eq!(units, ending(TIME_UNITS, c), "{c}");
+            assert_eq!(
+                may_end_wait(c),
+                !long.is_empty() || !units.is_empty(),
+                "{c}"
+            );
+        }
     }
 
     #[test]

@@ -911,26 +911,27 @@ const LONG_WAITS: &[&[char]] = &[
     &['老', '半', '天'],
     &['这', '么', '长', '时', '间'],
 ];
-/// "Still not" after a wait, in the clause or the next one.
+/// "Still not" after a wait, in the clause or the next one. Those that
+/// start alike stay together (see `still_starting`).
 const STILL_NOT: &[&[char]] = &[
     &['还', '没'],
+    &['还', '未'],
+    &['还', '不'],
+    &['还', '在'],
+    &['还', '是', '不'],
+    &['还', '是', '没'],
     &['都', '没'],
+    &['都', '未'],
+    &['都', '不'],
     &['也', '没'],
     &['仍', '没'],
     &['仍', '未'],
-    &['还', '未'],
-    &['都', '未'],
+    &['仍', '在'],
     &['未'],
     &['没'],
-    &['冇'],
-    &['还', '不'],
-    &['都', '不'],
-    &['还', '在'],
-    &['仍', '在'],
-    &['还', '是', '不'],
-    &['还', '是', '没'],
     &['没', '动', '静'],
     &['没', '下', '文'],
+    &['冇'],
 ];
 
 /// What a wait can be free of: "用了一年都没出过问题" praises.
@@ -1282,6 +1283,29 @@ struct Waiting {
     complaint: (usize, usize),
 }
 
+/// The words of `STILL_NOT` that start with `c`.
+fn still_starting(c: char) -> &'static [&'static [char]] {
+    let run = match c {
+        '还' => 0..6,
+        '都' => 6..9,
+        '也' => 9..10,
+        '仍' => 10..13,
+        '未' => 13..14,
+        '没' => 14..17,
+        '冇' => 17..18,
+        _ => 0..0,
+    };
+    &STILL_NOT[run]
+}
+
+/// The word of `TROUBLE` that starts with `c` (no two start alike).
+fn trouble_starting(c: char) -> &'static [&'static [char]] {
+    match TROUBLE.iter().position(|w| w[0] == c) {
+        Some(k) => &TROUBLE[k..k + 1],
+        None => &[],
+    }
+}
+
 /// Verbs that make a wait a complaint on their own (排了一个多小时).
 const WAITED: &[&[char]] = &[
     &['等', '了'],
@@ -1322,27 +1346,28 @@ fn waiting(
     if here.is_none() && present & STILL_FIRSTS == 0 {
         return None;
     }
-    let found = |words: &[&[char]], firsts: u16, from: usize, to: usize| {
-        for (i, &c) in norm[from..to].iter().enumerate() {
-            // Most positions start no word of the list: one load says so.
-            if !may_start(firsts, c) {
-                continue;
-            }
-            let i = from + i;
-            // The longest word here; the character in hand rules out most
-            // words before the rest of the text is looked at.
-            let mut longest = 0;
-            for w in words {
-                if w[0] == c && w.len() > longest && i + w.len() <= to && at(norm, i, w) {
-                    longest = w.len();
+    let found =
+        |starting: fn(char) -> &'static [&'static [char]], firsts: u16, from: usize, to: usize| {
+            for (i, &c) in norm[from..to].iter().enumerate() {
+                // Most positions start no word of the list: one load says so.
+                if !may_start(firsts, c) {
+                    continue;
+                }
+                let i = from + i;
+                // The longest word here, of those that start with the
+                // character in hand.
+                let mut longest = 0;
+                for w in starting(c) {
+                    if w.len() > longest && i + w.len() <= to && at(norm, i, w) {
+                        longest = w.len();
+                    }
+                }
+                if longest > 0 {
+                    return Some((i, i + longest));
                 }
             }
-            if longest > 0 {
-                return Some((i, i + longest));
-            }
-        }
-        None
-    };
+            None
+        };
     let wait = here.or_else(|| {
         // Whether anything earlier in the sentence can end a wait was
         // noted when the text was split: mostly nothing does, and the
@@ -1352,10 +1377,10 @@ fn waiting(
         }
         wait_span(norm, clause.sentence_start, clause.start).map(|_| (clause.start, clause.start))
     })?;
-    if let Some(still) = found(STILL_NOT, STILL_FIRSTS, wait.1, clause.end) {
+    if let Some(still) = found(still_starting, STILL_FIRSTS, wait.1, clause.end) {
         // 两天就没电了: the 就 says it is over, this is no wait.
         let over = norm[wait.1..still.0].contains(&'就');
-        if over || found(TROUBLE, TROUBLE_FIRSTS, still.1, clause.end).is_some() {
+        if over || found(trouble_starting, TROUBLE_FIRSTS, still.1, clause.end).is_some() {
             return None;
         }
         return Some(Waiting {
@@ -1793,6 +1818,24 @@ mod tests {
                 !long.is_empty() || !units.is_empty(),
                 "{c}"
             );
+        }
+    }
+
+    #[test]
+    fn words_starting_hold_every_word() {
+        let starting = |list: &[&'static [char]], c: char| -> Vec<&'static [char]> {
+            list.iter().copied().filter(|w| w[0] == c).collect()
+        };
+        for (list, lookup) in [
+            (
+                STILL_NOT,
+                still_starting as fn(char) -> &'static [&'static [char]],
+            ),
+            (TROUBLE, trouble_starting),
+        ] {
+            for c in list.iter().map(|w| w[0]).chain(['好']) {
+                assert_eq!(lookup(c), starting(list, c), "{c}");
+            }
         }
     }
 

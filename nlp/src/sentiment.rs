@@ -474,6 +474,44 @@ const PLAIN_DEGREE: &[Word] = &words([
     "很", "挺", "蛮", "非常", "特别", "比较", "相当", "超", "真", "十分", "极其", "巨", "好",
 ]);
 
+/// The words of `PLAIN_DEGREE`, `EXCESS` and `NOT_ENOUGH` that start with
+/// `c`, each with whether it says "too much" (as `described` reads them):
+/// a marker is one of a few words, not of the lists' two dozen. A test
+/// keeps this in step with the lists.
+fn degree_words_starting(c: char) -> &'static [(Word, bool)] {
+    match c {
+        '很' => const { &[(word("很"), false)] },
+        '挺' => const { &[(word("挺"), false)] },
+        '蛮' => const { &[(word("蛮"), false)] },
+        '非' => const { &[(word("非常"), false)] },
+        '特' => const { &[(word("特别"), false)] },
+        '比' => const { &[(word("比较"), false)] },
+        '相' => const { &[(word("相当"), false)] },
+        '超' => const { &[(word("超"), false)] },
+        '真' => const { &[(word("真"), false)] },
+        '十' => const { &[(word("十分"), false)] },
+        '极' => const { &[(word("极其"), false)] },
+        '巨' => const { &[(word("巨"), false)] },
+        '好' => const { &[(word("好"), false)] },
+        '太' => const { &[(word("太"), true)] },
+        '过' => const { &[(word("过于"), true)] },
+        '有' => {
+            const {
+                &[
+                    (word("有点"), true),
+                    (word("有点儿"), true),
+                    (word("有些"), true),
+                ]
+            }
+        }
+        '略' => const { &[(word("略"), true), (word("略显"), true)] },
+        '稍' => const { &[(word("稍"), true), (word("稍微"), true)] },
+        '偏' => const { &[(word("偏"), true)] },
+        '不' => const { &[(word("不够"), true)] },
+        _ => &[],
+    }
+}
+
 const BAD_FIRSTS: u16 = 1;
 const NOT_ENOUGH: &[Word] = &words(["不够"]);
 const MARKER_FIRSTS: u16 = 1 << 1;
@@ -543,13 +581,11 @@ fn described(text: &Text, clause: &Clause, present: u16, out: &mut Vec<Contribut
         if !may_start(MARKER_FIRSTS, norm[m_start]) {
             continue;
         }
-        // The longest word here; of equal ones the last listed.
+        // The longest word here (two of one length cannot both be).
         let mut marker: Option<(usize, bool)> = None;
-        for (list, excess) in [(PLAIN_DEGREE, false), (EXCESS, true), (NOT_ENOUGH, true)] {
-            for w in list {
-                if w.at(norm, m_start) && marker.is_none_or(|(len, _)| w.len >= len) {
-                    marker = Some((w.len, excess));
-                }
+        for (w, excess) in degree_words_starting(norm[m_start]) {
+            if w.at(norm, m_start) && marker.is_none_or(|(len, _)| w.len >= len) {
+                marker = Some((w.len, *excess));
             }
         }
         let Some((len, excess)) = marker else {
@@ -1165,6 +1201,12 @@ const fn words<const N: usize>(list: [&str; N]) -> [Word; N] {
         w += 1;
     }
     out
+}
+
+/// One word as a [`Word`].
+const fn word(w: &str) -> Word {
+    let [w] = words([w]);
+    w
 }
 
 const fn cont(b: &[u8], k: usize) -> u32 {
@@ -1836,6 +1878,34 @@ mod tests {
             for c in list.iter().map(|w| w[0]).chain(['好']) {
                 assert_eq!(lookup(c), starting(list, c), "{c}");
             }
+        }
+    }
+
+    #[test]
+    fn degree_words_starting_holds_every_degree_word() {
+        let text = |w: &Word| w.chars[..w.len].iter().collect::<String>();
+        let lists = [(PLAIN_DEGREE, false), (EXCESS, true), (NOT_ENOUGH, true)];
+        let mut firsts: Vec<char> = lists
+            .iter()
+            .flat_map(|(l, _)| l.iter().map(|w| w.chars[0]))
+            .collect();
+        firsts.push('慢');
+        for c in firsts {
+            let mut want: Vec<(String, bool)> = lists
+                .iter()
+                .flat_map(|&(l, excess)| {
+                    l.iter()
+                        .filter(move |w| w.chars[0] == c)
+                        .map(move |w| (text(w), excess))
+                })
+                .collect();
+            let mut got: Vec<(String, bool)> = degree_words_starting(c)
+                .iter()
+                .map(|(w, excess)| (text(w), *excess))
+                .collect();
+            want.sort();
+            got.sort();
+            assert_eq!(got, want, "{c}");
         }
     }
 

@@ -985,25 +985,27 @@ const TROUBLE: &[&[char]] = &[
     &['闪', '退'],
     &['断'],
 ];
-/// What a short wait can end in: 半小时就送到了.
+/// What a short wait can end in: 半小时就送到了. Those whose first two
+/// characters agree stay together, in the order they are tried (see
+/// `done_starting`).
 const DONE: &[&[char]] = &[
     &['就', '到'],
+    &['就', '到', '账'],
+    &['就', '到', '了'],
     &['就', '送', '到'],
     &['就', '送', '来'],
+    &['就', '送', '达'],
     &['就', '收', '到'],
     &['就', '发', '货'],
     &['就', '发', '出'],
-    &['就', '到', '账'],
     &['就', '退'],
     &['就', '解', '决'],
     &['就', '回', '复'],
     &['就', '办', '好'],
     &['就', '修', '好'],
     &['就', '搞', '定'],
-    &['就', '送', '达'],
     &['内', '送', '达'],
     &['内', '到'],
-    &['就', '到', '了'],
 ];
 
 /// A wait ends here (三天, 好久): see `wait_span`.
@@ -1464,10 +1466,33 @@ fn quick(text: &Text, clause: &Clause, (_, wait): (usize, usize)) -> Option<(usi
         if !may_start(DONE_FIRSTS, norm[i]) {
             return None;
         }
-        DONE.iter()
+        let next = norm.get(i + 1).copied().unwrap_or('\0');
+        done_starting(norm[i], next)
+            .iter()
             .find(|w| at(norm, i, w) && i + w.len() <= clause.end)
             .map(|w| (i, i + w.len()))
     })
+}
+
+/// The words of `DONE` that start with `first` and `second`: nearly all
+/// start with 就, and the character after it tells them apart.
+fn done_starting(first: char, second: char) -> &'static [&'static [char]] {
+    let run = match (first, second) {
+        ('就', '到') => 0..3,
+        ('就', '送') => 3..6,
+        ('就', '收') => 6..7,
+        ('就', '发') => 7..9,
+        ('就', '退') => 9..10,
+        ('就', '解') => 10..11,
+        ('就', '回') => 11..12,
+        ('就', '办') => 12..13,
+        ('就', '修') => 13..14,
+        ('就', '搞') => 14..15,
+        ('内', '送') => 15..16,
+        ('内', '到') => 16..17,
+        _ => 0..0,
+    };
+    &DONE[run]
 }
 
 /// A clause that is nothing but set phrases without sentiment (谢谢,
@@ -1906,6 +1931,14 @@ mod tests {
             want.sort();
             got.sort();
             assert_eq!(got, want, "{c}");
+        }
+    }
+
+    #[test]
+    fn done_starting_holds_every_word_in_order() {
+        for w in DONE.iter().copied().chain([&['就', '好'][..]]) {
+            let want: Vec<&[char]> = DONE.iter().copied().filter(|d| d[..2] == w[..2]).collect();
+            assert_eq!(done_starting(w[0], w[1]), want, "{w:?}");
         }
     }
 

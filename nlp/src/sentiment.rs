@@ -592,6 +592,10 @@ fn described(text: &Text, clause: &Clause, present: u16, out: &mut Vec<Contribut
             continue;
         };
         let m_end = m_start + len;
+        // Mostly no dimension follows: that settles it first.
+        let Some(sign) = dimension_at(norm, m_end, end) else {
+            continue;
+        };
         // 薄很多, 降了很多: "a lot" after an adjective or a change says how
         // much, not how many.
         if m_start > start
@@ -631,9 +635,6 @@ fn described(text: &Text, clause: &Clause, present: u16, out: &mut Vec<Contribut
         {
             continue;
         }
-        let Some(sign) = dimension_at(norm, m_end, end) else {
-            continue;
-        };
         if taken(m_end, out) {
             continue;
         }

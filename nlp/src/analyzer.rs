@@ -18,6 +18,7 @@ use crate::script;
 use crate::sentiment::{self, words_between, ClauseSentiment, POLARITY_THRESHOLD};
 use crate::taxonomy::{Marker, Taxonomy};
 use crate::text::{self, normalize_pattern, Text};
+use crate::traditional;
 
 /// Analyses customer messages against a taxonomy. Cheap to share between
 /// threads (`Send + Sync`, `analyze` takes `&self`); building one costs a
@@ -54,6 +55,12 @@ pub struct Analyzer {
     /// taxonomy writes it: evidence that reads exactly as one of them, as
     /// nearly all does, shares that string instead of allocating its own.
     spellings: Vec<Vec<Spelling>>,
+    /// Per normalised theme keyword, the spelling that reads as its normal
+    /// form and its length in characters (`("", 0)` if none does): evidence
+    /// in normal form, as most is, is that spelling, known by comparing the
+    /// message with its own normal form, which is in cache, rather than
+    /// with the spellings, which are not.
+    canonical: Vec<(&'static str, usize)>,
 }
 
 /// One way of writing a keyword, as characters to compare with a message
@@ -108,6 +115,12 @@ impl IdOrder {
     /// The ids of the markers `found` (indices into the markers, repeats
     /// allowed), sorted and unique. Sorts `found` in place.
     fn ids(&self, found: &mut [usize]) -> Vec<&'static str> {
+        // Nearly every message finds none or one.
+        match *found {
+            [] => return Vec::new(),
+            [i] => return vec![self.ids[i]],
+            _ => {}
+        }
         found.sort_unstable_by_key(|&i| self.rank[i]);
         let mut out = Vec::with_capacity(found.len());
         let mut last = None;
@@ -242,20 +255,26 @@ impl Analyzer {
         // enough that every later allocation cost more (a bare jieba cut in
         // the same process took 3% more instructions).
         let mut spellings: Vec<Vec<Spelling>> = Vec::new();
+        let mut canonical: Vec<(&'static str, usize)> = Vec::new();
         let mut spelling_of: HashMap<String, u32> = HashMap::new();
         let mut spelling = |word: &str| {
-            let i = *spelling_of
-                .entry(normalize_pattern(word))
-                .or_insert_with(|| {
-                    spellings.push(Vec::new());
-                    (spellings.len() - 1) as u32
-                });
-            let known = &mut spellings[i as usize];
+            let key = normalize_pattern(word);
             let word = word.trim();
+            let normal = key == word;
+            let i = *spelling_of.entry(key).or_insert_with(|| {
+                spellings.push(Vec::new());
+                canonical.push(("", 0));
+                (spellings.len() - 1) as u32
+            });
+            let known = &mut spellings[i as usize];
             if !known.iter().any(|k| k.text == word) {
+                let text = intern(word);
+                if normal {
+                    canonical[i as usize] = (text, word.chars().count());
+                }
                 known.push(Spelling {
                     chars: word.chars().collect(),
-                    text: intern(word),
+                    text,
                 });
             }
             i
@@ -272,6 +291,7 @@ impl Analyzer {
             })
             .collect();
         drop(spelling_of);
+        add_traditional_spellings(&mut spellings);
         // Lexicon words first: each kind keeps its own order of payloads.
         let mut words = Matcher::with_kinds(Entry::is_unit);
         for (word, unit) in lexicon.entries() {
@@ -360,6 +380,7 @@ impl Analyzer {
             emotion_order,
             theme_names,
             spellings,
+            canonical,
         })
     }
 
@@ -476,16 +497,18 @@ impl Analyzer {
                 }
             }
         }
-        emotions.retain(|&e| {
-            let delight = self.implied[e].delight;
-            match sentiment.label {
-                // A happy customer's "担心" is not a pain point.
-                SentimentLabel::Positive => delight,
-                // Nor is a furious one's sarcastic "惊喜".
-                SentimentLabel::Negative => !delight,
-                _ => true,
-            }
-        });
+        if !emotions.is_empty() {
+            emotions.retain(|&e| {
+                let delight = self.implied[e].delight;
+                match sentiment.label {
+                    // A happy customer's "担心" is not a pain point.
+                    SentimentLabel::Positive => delight,
+                    // Nor is a furious one's sarcastic "惊喜".
+                    SentimentLabel::Negative => !delight,
+                    _ => true,
+                }
+            });
+        }
         Analysis {
             script: script::detect_counted(text.han, text.latin),
             sentiment,
@@ -561,16 +584,18 @@ impl Analyzer {
         // (clause, theme) pairs vetoed by an exclusion word; almost always
         // empty, so a list beats a hash set.
         vetoed.clear();
-        vetoed.extend(
-            raw.iter()
-                .filter(|h| h.payload.exclude)
-                .filter_map(|h| Some((clause_of(clauses, h.start)?, h.payload.theme))),
-        );
+        if raw.iter().any(|h| h.payload.exclude) {
+            vetoed.extend(
+                raw.iter()
+                    .filter(|h| h.payload.exclude)
+                    .filter_map(|h| Some((clause_of(clauses, h.start)?, h.payload.theme))),
+            );
+        }
         hits.clear();
         hits.extend(raw.iter().filter(|h| !h.payload.exclude).filter_map(|h| {
             let clause = clause_of(clauses, h.start)?;
             let theme = h.payload.theme;
-            (!vetoed.contains(&(clause, theme))).then_some(ThemeHit {
+            (vetoed.is_empty() || !vetoed.contains(&(clause, theme))).then_some(ThemeHit {
                 theme,
                 spelling: h.payload.spelling,
                 clause,
@@ -586,7 +611,8 @@ impl Analyzer {
 
         // Group by theme (taxonomy order), each group in text order.
         hits.sort_by_key(|h| (h.theme, h.start, std::cmp::Reverse(h.end)));
-        let mut mentions: Vec<ThemeMention> = Vec::new();
+        let groups = 1 + hits.windows(2).filter(|w| w[0].theme != w[1].theme).count();
+        let mut mentions: Vec<ThemeMention> = Vec::with_capacity(groups);
         for group in hits.chunk_by(|a, b| a.theme == b.theme) {
             let theme = group[0].theme;
             // The strongest opinion about the theme decides; on a tie the
@@ -630,9 +656,32 @@ impl Analyzer {
                 continue;
             }
             let original = &text.original[h.start..h.end];
+            // The trie matched the normal form of the keyword at `h.start`:
+            // if nothing follows it (as a Latin word's ending would) and the
+            // message reads there as its normal form, it reads as that
+            // spelling.
+            let (normal, len) = self.canonical[h.spelling as usize];
+            if len == original.len()
+                && original
+                    .iter()
+                    .zip(&text.norm[h.start..h.end])
+                    .all(|(a, b)| a == b)
+            {
+                kept.push(Evidence {
+                    text: Cow::Borrowed(normal),
+                    start: h.start,
+                    end: h.end,
+                });
+                continue;
+            }
             let known = self.spellings[h.spelling as usize]
                 .iter()
-                .find(|k| *k.chars == *original);
+                // Keywords are a few characters: comparing them in line
+                // beats a call to bcmp.
+                .find(|k| {
+                    k.chars.len() == original.len()
+                        && k.chars.iter().zip(original).all(|(a, b)| a == b)
+                });
             let text = match known {
                 Some(k) => Cow::Borrowed(k.text),
                 None => Cow::Owned(text.original_slice(h.start, h.end)),
@@ -659,11 +708,13 @@ impl Analyzer {
         let key =
             |h: &Hit<MarkerRef>| (clause_of(clauses, h.start), h.payload.kind, h.payload.index);
         // Almost never any: checking the raw hits beats building a set.
-        let vetoed = |k| raw.iter().any(|h| h.payload.exclude && key(h) == k);
+        let excluding = raw.iter().any(|h| h.payload.exclude);
+        let vetoed = |k| excluding && raw.iter().any(|h| h.payload.exclude && key(h) == k);
         flags.clear();
         emotions.clear();
         for h in raw.iter().filter(|h| !h.payload.exclude) {
-            if vetoed(key(h)) || negated(text, clauses, units, h.start) {
+            let k = key(h);
+            if vetoed(k) || negated(text, clauses, units, k.0, h.start) {
                 continue;
             }
             let out = match h.payload.kind {
@@ -692,10 +743,52 @@ fn intern(s: &str) -> &'static str {
     name
 }
 
+/// Adds to each keyword written with Simplified-only characters (态) the
+/// spelling with their Traditional forms (態), unless listed already:
+/// Traditional messages write it so, and evidence that reads as a known
+/// spelling shares its string instead of allocating one. A character with
+/// more than one Traditional form is left as it is.
+fn add_traditional_spellings(spellings: &mut [Vec<Spelling>]) {
+    let mut traditional: HashMap<char, Option<char>> = HashMap::new();
+    for &(t, s) in traditional::TRAD_TO_SIMP.iter() {
+        if traditional::is_simplified_only(s) {
+            traditional
+                .entry(s)
+                .and_modify(|known| {
+                    if *known != Some(t) {
+                        *known = None;
+                    }
+                })
+                .or_insert(Some(t));
+        }
+    }
+    for known in spellings {
+        for k in 0..known.len() {
+            let variant: String = known[k]
+                .text
+                .chars()
+                .map(|c| traditional.get(&c).copied().flatten().unwrap_or(c))
+                .collect();
+            if !known.iter().any(|s| s.text == variant) {
+                known.push(Spelling {
+                    chars: variant.chars().collect(),
+                    text: intern(&variant),
+                });
+            }
+        }
+    }
+}
+
 /// "没有过敏", "not angry": a negator right before a flag or emotion keyword
 /// in the same clause cancels it.
-fn negated(text: &Text, clauses: &[Clause], units: &[Hit<Unit>], start: usize) -> bool {
-    let clause = clause_of(clauses, start);
+/// `clause` is the one `start` is in.
+fn negated(
+    text: &Text,
+    clauses: &[Clause],
+    units: &[Hit<Unit>],
+    clause: Option<usize>,
+    start: usize,
+) -> bool {
     // Units are in text order and do not overlap, so only the unit(s) ending
     // last before `start` can sit right before it.
     let before = &units[..units.partition_point(|u| u.end <= start)];
@@ -773,12 +866,14 @@ fn attribute(hits: &[ThemeHit], scores: &[ClauseSentiment], sums: &mut Vec<((usi
                 continue;
             };
             for (i, owner) in in_clause().enumerate() {
-                let nearest = distance(owner) == Some(min);
+                if distance(owner) != Some(min) {
+                    continue;
+                }
                 // A theme with two equally near keywords gets the opinion once.
                 let counted = in_clause()
                     .take(i)
                     .any(|h| h.theme == owner.theme && distance(h) == Some(min));
-                if !nearest || counted {
+                if counted {
                     continue;
                 }
                 match sums

@@ -7,6 +7,7 @@
 
 use crate::lexicon::Unit;
 use crate::matcher::Hit;
+use crate::sentiment::{bits_in, first_bits};
 use crate::text::{is_emoji, is_han, Text};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +20,16 @@ pub(crate) struct Clause {
     pub concessive: bool,
     pub question: bool,
     pub rhetorical: bool,
+    /// Its lexicon units: `units[units.0..units.1]` of the message's.
+    pub units: (usize, usize),
+    /// The sentiment rule bits of its characters (see
+    /// `sentiment::bits_in`), gathered while the text is split.
+    pub bits: u16,
+    /// The rule bits of the clauses before it in its sentence (which ends
+    /// at 。！？ or a line break), and where that sentence starts: a wait
+    /// said earlier in the sentence is looked for only where one can be.
+    pub before: u16,
+    pub sentence_start: usize,
 }
 
 fn is_delimiter(c: char) -> bool {
@@ -81,14 +92,27 @@ struct Segment {
     start: usize,
     end: usize,
     question_mark: bool,
+    /// The rule bits of its characters.
+    bits: u16,
+    /// The first segment after a sentence's end.
+    starts_sentence: bool,
+}
+
+/// Ends a sentence (see `Clause::before`).
+fn ends_sentence(c: char) -> bool {
+    matches!(c, '。' | '！' | '？' | '!' | '?' | '\n')
 }
 
 /// Calls `out` with each segment in text order (a callback, so that no
-/// list is built per message).
+/// list is built per message). The rule bits are gathered here, where
+/// every character is in hand anyway, rather than in a pass of their own
+/// per clause.
 fn segments(norm: &[char], mut out: impl FnMut(Segment)) {
     let mut start = 0;
     let mut i = 0;
-    let mut push = |start: usize, end: usize, question_mark: bool| {
+    let mut bits = 0;
+    let mut starts_sentence = true;
+    let mut push = |start: usize, end: usize, question_mark: bool, bits: u16, stop: bool| {
         let s = (start..end).find(|&k| !blank(norm[k]));
         if let Some(s) = s {
             let e = (s..end).rev().find(|&k| !blank(norm[k])).unwrap() + 1;
@@ -96,11 +120,18 @@ fn segments(norm: &[char], mut out: impl FnMut(Segment)) {
                 start: s,
                 end: e,
                 question_mark,
+                bits,
+                starts_sentence,
             });
+            starts_sentence = false;
         }
+        starts_sentence |= stop;
     };
     while i < norm.len() {
         let c = norm[i];
+        // Delimiters, spaces and emoji have no bits: only the characters
+        // of a segment add any.
+        bits |= first_bits(c);
         // Most characters are Chinese, which neither end a clause nor are
         // emoji: settled with one range check. So are Latin letters and
         // digits, the bulk of the rest.
@@ -113,27 +144,31 @@ fn segments(norm: &[char], mut out: impl FnMut(Segment)) {
         if delimiter {
             let seg_end = i;
             let mut question_mark = false;
+            let mut stop = false;
             while i < norm.len()
                 && ((is_delimiter(norm[i]) || norm[i] == '.' || blank(norm[i]))
                     && !is_decimal_point(norm, i))
             {
                 question_mark |= norm[i] == '?';
+                stop |= ends_sentence(norm[i]);
                 i += 1;
             }
-            push(start, seg_end, question_mark);
+            push(start, seg_end, question_mark, bits, stop);
+            bits = 0;
             start = i;
         } else if is_emoji(c) {
             i += 1;
             while i < norm.len() && (is_emoji(norm[i]) || is_emoji_tail(norm[i])) {
                 i += 1;
             }
-            push(start, i, false);
+            push(start, i, false, bits, false);
+            bits = 0;
             start = i;
         } else {
             i += 1;
         }
     }
-    push(start, norm.len(), false);
+    push(start, norm.len(), false, bits, false);
 }
 
 /// Clauses in text order. `units` are the lexicon hits of the whole text,
@@ -158,7 +193,14 @@ pub(crate) fn split_into(
     // units: cursors that only move forward find each one's units, where
     // binary searches would start over every time.
     let mut next = 0;
+    let (mut sentence_start, mut sentence_bits) = (0, 0);
     segments(norm, |seg| {
+        if seg.starts_sentence {
+            // The characters between the sentence's end and here are
+            // delimiters and spaces: no wait is found among them.
+            sentence_start = seg.start;
+            sentence_bits = 0;
+        }
         let mut from = next;
         while units.get(from).is_some_and(|h| h.start < seg.start) {
             from += 1;
@@ -168,21 +210,29 @@ pub(crate) fn split_into(
             next += 1;
         }
         let inside = &units[from..next];
+        // Whether a contrast word cuts the segment, read in the same pass
+        // as the kinds of clause it would be whole.
         let mut contrast_at_start = false;
         let mut cut = false;
+        let (mut concessive, mut question, mut rhetorical) = (false, false, false);
         for h in inside {
-            if let Unit::Contrast { initial_only } = h.payload {
-                if h.start == seg.start {
-                    contrast_at_start = true;
-                } else {
-                    cut |= !initial_only;
+            match h.payload {
+                Unit::Contrast { initial_only } => {
+                    if h.start == seg.start {
+                        contrast_at_start = true;
+                    } else {
+                        cut |= !initial_only;
+                    }
                 }
+                Unit::Concessive => concessive = true,
+                Unit::Question => question = true,
+                Unit::Rhetorical => rhetorical = true,
+                _ => {}
             }
         }
         // Most segments are one clause: its units are the segment's, and
         // the segment is trimmed already.
         if !cut {
-            let (concessive, question, rhetorical) = kinds(inside);
             clauses.push(Clause {
                 start: seg.start,
                 end: seg.end,
@@ -190,7 +240,12 @@ pub(crate) fn split_into(
                 concessive,
                 question: seg.question_mark || norm[seg.end - 1] == '吗' || question,
                 rhetorical,
+                units: (from, next),
+                bits: seg.bits,
+                before: sentence_bits,
+                sentence_start,
             });
+            sentence_bits |= seg.bits;
             return;
         }
         cuts.clear();
@@ -225,6 +280,7 @@ pub(crate) fn split_into(
                 u += 1;
             }
             let (concessive, question, rhetorical) = kinds(&inside[first..u]);
+            let bits = bits_in(norm, start, end);
             clauses.push(Clause {
                 start,
                 end,
@@ -232,13 +288,19 @@ pub(crate) fn split_into(
                 concessive,
                 question: (last && seg.question_mark) || norm[end - 1] == '吗' || question,
                 rhetorical,
+                units: (from + first, from + u),
+                bits,
+                before: sentence_bits,
+                sentence_start,
             });
+            sentence_bits |= bits;
         }
     });
 }
 
 /// Whether `units` hold a concession, a question and a rhetorical
-/// question, in one pass for all three.
+/// question, in one pass for all three (for the clauses of a segment that
+/// contrast words cut).
 fn kinds(units: &[Hit<Unit>]) -> (bool, bool, bool) {
     let (mut concessive, mut question, mut rhetorical) = (false, false, false);
     for h in units {
@@ -255,8 +317,15 @@ fn kinds(units: &[Hit<Unit>]) -> (bool, bool, bool) {
 /// Index of the clause containing character `pos`, if any (delimiters
 /// belong to none).
 pub(crate) fn clause_of(clauses: &[Clause], pos: usize) -> Option<usize> {
-    let i = clauses.partition_point(|c| c.start <= pos);
-    (i > 0 && pos < clauses[i - 1].end).then(|| i - 1)
+    // Most messages have a few clauses: the first that ends after `pos`
+    // is found in fewer steps than a binary search takes, which long
+    // messages keep.
+    let i = if clauses.len() <= 8 {
+        clauses.iter().position(|c| pos < c.end)?
+    } else {
+        clauses.partition_point(|c| c.end <= pos)
+    };
+    clauses.get(i).filter(|c| c.start <= pos).map(|_| i)
 }
 
 #[cfg(test)]
@@ -343,6 +412,10 @@ mod tests {
             concessive: false,
             question: false,
             rhetorical: false,
+            units: (0, 0),
+            bits: 0,
+            before: 0,
+            sentence_start: 0,
         };
         let cs = vec![c(0, 4), c(5, 9)];
         assert_eq!(clause_of(&cs, 0), Some(0));

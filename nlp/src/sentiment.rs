@@ -128,8 +128,8 @@ pub(crate) fn words_between(text: &Text, from: usize, to: usize) -> usize {
     n
 }
 
-/// Scores one clause from the lexicon units that start inside it (in text
-/// order).
+/// Scores one clause from the lexicon units that start inside it: `units`
+/// are the message's, of which the clause notes its run.
 pub(crate) fn score_clause(
     text: &Text,
     clause: &Clause,
@@ -151,24 +151,9 @@ pub(crate) fn score_clause_into(
     out: &mut ClauseSentiment,
     features: &mut Vec<u32>,
 ) {
-    // Units are in text order, so the clause's units are one run. A
-    // message holds a few: a scan finds them with fewer steps than a
-    // binary search, which long messages keep.
-    let (from, to) = if units.len() <= 8 {
-        let from = units.iter().take_while(|h| h.start < clause.start).count();
-        let to = from
-            + units[from..]
-                .iter()
-                .take_while(|h| h.start < clause.end)
-                .count();
-        (from, to)
-    } else {
-        (
-            units.partition_point(|h| h.start < clause.start),
-            units.partition_point(|h| h.start < clause.end),
-        )
-    };
-    let units = &units[from..to];
+    // Units are in text order, so the clause's units are one run, noted
+    // when the text was split.
+    let units = &units[clause.units.0..clause.units.1];
     let reaches = |end: usize, start: usize| words_between(text, end, start) <= MODIFIER_REACH;
     let contributions = &mut out.contributions;
     contributions.clear();
@@ -266,7 +251,7 @@ pub(crate) fn score_clause_into(
     // inside 等了快一小时 means "nearly", not "fast".
     // Which rules can find anything here: most find nothing in most
     // clauses, and are then not run at all.
-    let present = bits_in(&text.norm, clause.start, clause.end);
+    let present = clause.bits;
     let here = (present & WAIT_END != 0)
         .then(|| wait_span(&text.norm, clause.start, clause.end))
         .flatten();
@@ -489,6 +474,44 @@ const PLAIN_DEGREE: &[Word] = &words([
     "很", "挺", "蛮", "非常", "特别", "比较", "相当", "超", "真", "十分", "极其", "巨", "好",
 ]);
 
+/// The words of `PLAIN_DEGREE`, `EXCESS` and `NOT_ENOUGH` that start with
+/// `c`, each with whether it says "too much" (as `described` reads them):
+/// a marker is one of a few words, not of the lists' two dozen. A test
+/// keeps this in step with the lists.
+fn degree_words_starting(c: char) -> &'static [(Word, bool)] {
+    match c {
+        '很' => const { &[(word("很"), false)] },
+        '挺' => const { &[(word("挺"), false)] },
+        '蛮' => const { &[(word("蛮"), false)] },
+        '非' => const { &[(word("非常"), false)] },
+        '特' => const { &[(word("特别"), false)] },
+        '比' => const { &[(word("比较"), false)] },
+        '相' => const { &[(word("相当"), false)] },
+        '超' => const { &[(word("超"), false)] },
+        '真' => const { &[(word("真"), false)] },
+        '十' => const { &[(word("十分"), false)] },
+        '极' => const { &[(word("极其"), false)] },
+        '巨' => const { &[(word("巨"), false)] },
+        '好' => const { &[(word("好"), false)] },
+        '太' => const { &[(word("太"), true)] },
+        '过' => const { &[(word("过于"), true)] },
+        '有' => {
+            const {
+                &[
+                    (word("有点"), true),
+                    (word("有点儿"), true),
+                    (word("有些"), true),
+                ]
+            }
+        }
+        '略' => const { &[(word("略"), true), (word("略显"), true)] },
+        '稍' => const { &[(word("稍"), true), (word("稍微"), true)] },
+        '偏' => const { &[(word("偏"), true)] },
+        '不' => const { &[(word("不够"), true)] },
+        _ => &[],
+    }
+}
+
 const BAD_FIRSTS: u16 = 1;
 const NOT_ENOUGH: &[Word] = &words(["不够"]);
 const MARKER_FIRSTS: u16 = 1 << 1;
@@ -558,19 +581,21 @@ fn described(text: &Text, clause: &Clause, present: u16, out: &mut Vec<Contribut
         if !may_start(MARKER_FIRSTS, norm[m_start]) {
             continue;
         }
-        // The longest word here; of equal ones the last listed.
+        // The longest word here (two of one length cannot both be).
         let mut marker: Option<(usize, bool)> = None;
-        for (list, excess) in [(PLAIN_DEGREE, false), (EXCESS, true), (NOT_ENOUGH, true)] {
-            for w in list {
-                if w.at(norm, m_start) && marker.is_none_or(|(len, _)| w.len >= len) {
-                    marker = Some((w.len, excess));
-                }
+        for (w, excess) in degree_words_starting(norm[m_start]) {
+            if w.at(norm, m_start) && marker.is_none_or(|(len, _)| w.len >= len) {
+                marker = Some((w.len, *excess));
             }
         }
         let Some((len, excess)) = marker else {
             continue;
         };
         let m_end = m_start + len;
+        // Mostly no dimension follows: that settles it first.
+        let Some(sign) = dimension_at(norm, m_end, end) else {
+            continue;
+        };
         // 薄很多, 降了很多: "a lot" after an adjective or a change says how
         // much, not how many.
         if m_start > start
@@ -610,9 +635,6 @@ fn described(text: &Text, clause: &Clause, present: u16, out: &mut Vec<Contribut
         {
             continue;
         }
-        let Some(sign) = dimension_at(norm, m_end, end) else {
-            continue;
-        };
         if taken(m_end, out) {
             continue;
         }
@@ -900,11 +922,13 @@ fn intent(text: &Text, clause: &Clause, out: &mut Vec<Contribution>) {
 const WAITING: f64 = -0.8;
 
 /// Units of time a wait is counted in, after folding (個 → 个, 鐘 → 钟).
+/// Those ending in the same character stay together, in the order they
+/// are tried (see `waits_ending`).
 const TIME_UNITS: &[&[char]] = &[
     &['分', '钟'],
+    &['个', '钟'],
     &['小', '时'],
     &['钟', '头'],
-    &['个', '钟'],
     &['天'],
     &['周'],
     &['星', '期'],
@@ -913,36 +937,38 @@ const TIME_UNITS: &[&[char]] = &[
     &['月'],
     &['年'],
 ];
-/// Waits that name no number (半天 is already 半 + 天).
+/// Waits that name no number (半天 is already 半 + 天), grouped as
+/// `TIME_UNITS` are.
 const LONG_WAITS: &[&[char]] = &[
     &['好', '久'],
-    &['好', '耐'],
     &['很', '久'],
     &['这', '么', '久'],
     &['那', '么', '久'],
+    &['好', '耐'],
     &['老', '半', '天'],
     &['这', '么', '长', '时', '间'],
 ];
-/// "Still not" after a wait, in the clause or the next one.
+/// "Still not" after a wait, in the clause or the next one. Those that
+/// start alike stay together (see `still_starting`).
 const STILL_NOT: &[&[char]] = &[
     &['还', '没'],
+    &['还', '未'],
+    &['还', '不'],
+    &['还', '在'],
+    &['还', '是', '不'],
+    &['还', '是', '没'],
     &['都', '没'],
+    &['都', '未'],
+    &['都', '不'],
     &['也', '没'],
     &['仍', '没'],
     &['仍', '未'],
-    &['还', '未'],
-    &['都', '未'],
+    &['仍', '在'],
     &['未'],
     &['没'],
-    &['冇'],
-    &['还', '不'],
-    &['都', '不'],
-    &['还', '在'],
-    &['仍', '在'],
-    &['还', '是', '不'],
-    &['还', '是', '没'],
     &['没', '动', '静'],
     &['没', '下', '文'],
+    &['冇'],
 ];
 
 /// What a wait can be free of: "用了一年都没出过问题" praises.
@@ -960,25 +986,27 @@ const TROUBLE: &[&[char]] = &[
     &['闪', '退'],
     &['断'],
 ];
-/// What a short wait can end in: 半小时就送到了.
+/// What a short wait can end in: 半小时就送到了. Those whose first two
+/// characters agree stay together, in the order they are tried (see
+/// `done_starting`).
 const DONE: &[&[char]] = &[
     &['就', '到'],
+    &['就', '到', '账'],
+    &['就', '到', '了'],
     &['就', '送', '到'],
     &['就', '送', '来'],
+    &['就', '送', '达'],
     &['就', '收', '到'],
     &['就', '发', '货'],
     &['就', '发', '出'],
-    &['就', '到', '账'],
     &['就', '退'],
     &['就', '解', '决'],
     &['就', '回', '复'],
     &['就', '办', '好'],
     &['就', '修', '好'],
     &['就', '搞', '定'],
-    &['就', '送', '达'],
     &['内', '送', '达'],
     &['内', '到'],
-    &['就', '到', '了'],
 ];
 
 /// A wait ends here (三天, 好久): see `wait_span`.
@@ -1098,7 +1126,7 @@ const fn mark(table: &mut [u16; FIRST_LEN + 1], c: char, bit: u16) {
 }
 
 #[inline]
-fn first_bits(c: char) -> u16 {
+pub(crate) fn first_bits(c: char) -> u16 {
     // Without a branch: a character outside the block reads the empty
     // entry at its end.
     let i = ((c as u32).wrapping_sub(FIRST_START) as usize).min(FIRST_LEN);
@@ -1106,7 +1134,7 @@ fn first_bits(c: char) -> u16 {
 }
 
 /// The rule bits of every character in `norm[from..to]`.
-fn bits_in(norm: &[char], from: usize, to: usize) -> u16 {
+pub(crate) fn bits_in(norm: &[char], from: usize, to: usize) -> u16 {
     norm[from..to]
         .iter()
         .fold(0, |bits, &c| bits | first_bits(c))
@@ -1178,6 +1206,12 @@ const fn words<const N: usize>(list: [&str; N]) -> [Word; N] {
     out
 }
 
+/// One word as a [`Word`].
+const fn word(w: &str) -> Word {
+    let [w] = words([w]);
+    w
+}
+
 const fn cont(b: &[u8], k: usize) -> u32 {
     b[k] as u32 & 0x3f
 }
@@ -1237,10 +1271,11 @@ fn wait_span(norm: &[char], from: usize, to: usize) -> Option<(usize, usize)> {
             (w.last() == Some(&last) && end >= from + w.len() && at(norm, end - w.len(), w))
                 .then(|| end - w.len())
         };
-        if let Some(start) = LONG_WAITS.iter().find_map(|w| starting(w)) {
+        let (long, units) = waits_ending(last);
+        if let Some(start) = long.iter().find_map(|w| starting(w)) {
             return Some((start, end));
         }
-        for i in TIME_UNITS.iter().filter_map(|u| starting(u)) {
+        for i in units.iter().filter_map(|u| starting(u)) {
             // The measure and approximation words: 一个多小时, 两个来月.
             let mut k = i;
             while k > from && i - k < 3 && matches!(norm[k - 1], '个' | '多' | '来' | '几') {
@@ -1259,6 +1294,28 @@ fn wait_span(norm: &[char], from: usize, to: usize) -> Option<(usize, usize)> {
     None
 }
 
+/// The long waits and the time units that end in `last`, in the order
+/// they are tried: a wait's end is seldom more than one of them, and the
+/// rest of the lists need not be looked at.
+fn waits_ending(last: char) -> (&'static [&'static [char]], &'static [&'static [char]]) {
+    let (long, units) = match last {
+        '钟' => (0..0, 0..2),
+        '时' => (0..0, 2..3),
+        '头' => (0..0, 3..4),
+        '天' => (5..6, 4..5),
+        '周' => (0..0, 5..6),
+        '期' => (0..0, 6..7),
+        '拜' => (0..0, 7..8),
+        '月' => (0..0, 8..10),
+        '年' => (0..0, 10..11),
+        '久' => (0..4, 0..0),
+        '耐' => (4..5, 0..0),
+        '间' => (6..7, 0..0),
+        _ => (0..0, 0..0),
+    };
+    (&LONG_WAITS[long], &TIME_UNITS[units])
+}
+
 #[inline]
 fn may_end_wait(c: char) -> bool {
     may_start(WAIT_END, c)
@@ -1269,6 +1326,29 @@ fn may_end_wait(c: char) -> bool {
 struct Waiting {
     wait: (usize, usize),
     complaint: (usize, usize),
+}
+
+/// The words of `STILL_NOT` that start with `c`.
+fn still_starting(c: char) -> &'static [&'static [char]] {
+    let run = match c {
+        '还' => 0..6,
+        '都' => 6..9,
+        '也' => 9..10,
+        '仍' => 10..13,
+        '未' => 13..14,
+        '没' => 14..17,
+        '冇' => 17..18,
+        _ => 0..0,
+    };
+    &STILL_NOT[run]
+}
+
+/// The word of `TROUBLE` that starts with `c` (no two start alike).
+fn trouble_starting(c: char) -> &'static [&'static [char]] {
+    match TROUBLE.iter().position(|w| w[0] == c) {
+        Some(k) => &TROUBLE[k..k + 1],
+        None => &[],
+    }
 }
 
 /// Verbs that make a wait a complaint on their own (排了一个多小时).
@@ -1311,50 +1391,41 @@ fn waiting(
     if here.is_none() && present & STILL_FIRSTS == 0 {
         return None;
     }
-    let found = |words: &[&[char]], firsts: u16, from: usize, to: usize| {
-        for (i, &c) in norm[from..to].iter().enumerate() {
-            // Most positions start no word of the list: one load says so.
-            if !may_start(firsts, c) {
-                continue;
-            }
-            let i = from + i;
-            // The longest word here; the character in hand rules out most
-            // words before the rest of the text is looked at.
-            let mut longest = 0;
-            for w in words {
-                if w[0] == c && w.len() > longest && i + w.len() <= to && at(norm, i, w) {
-                    longest = w.len();
+    let found =
+        |starting: fn(char) -> &'static [&'static [char]], firsts: u16, from: usize, to: usize| {
+            for (i, &c) in norm[from..to].iter().enumerate() {
+                // Most positions start no word of the list: one load says so.
+                if !may_start(firsts, c) {
+                    continue;
+                }
+                let i = from + i;
+                // The longest word here, of those that start with the
+                // character in hand.
+                let mut longest = 0;
+                for w in starting(c) {
+                    if w.len() > longest && i + w.len() <= to && at(norm, i, w) {
+                        longest = w.len();
+                    }
+                }
+                if longest > 0 {
+                    return Some((i, i + longest));
                 }
             }
-            if longest > 0 {
-                return Some((i, i + longest));
-            }
-        }
-        None
-    };
+            None
+        };
     let wait = here.or_else(|| {
-        // Back to the sentence's start, noting whether anything on the way
-        // can end a wait: mostly nothing does, and the search is skipped.
-        let mut sentence_start = clause.start;
-        let mut may_wait = false;
-        while sentence_start > 0
-            && !matches!(
-                norm[sentence_start - 1],
-                '。' | '！' | '？' | '!' | '?' | '\n'
-            )
-        {
-            sentence_start -= 1;
-            may_wait |= may_end_wait(norm[sentence_start]);
-        }
-        if !may_wait {
+        // Whether anything earlier in the sentence can end a wait was
+        // noted when the text was split: mostly nothing does, and the
+        // search is skipped.
+        if clause.before & WAIT_END == 0 {
             return None;
         }
-        wait_span(norm, sentence_start, clause.start).map(|_| (clause.start, clause.start))
+        wait_span(norm, clause.sentence_start, clause.start).map(|_| (clause.start, clause.start))
     })?;
-    if let Some(still) = found(STILL_NOT, STILL_FIRSTS, wait.1, clause.end) {
+    if let Some(still) = found(still_starting, STILL_FIRSTS, wait.1, clause.end) {
         // 两天就没电了: the 就 says it is over, this is no wait.
         let over = norm[wait.1..still.0].contains(&'就');
-        if over || found(TROUBLE, TROUBLE_FIRSTS, still.1, clause.end).is_some() {
+        if over || found(trouble_starting, TROUBLE_FIRSTS, still.1, clause.end).is_some() {
             return None;
         }
         return Some(Waiting {
@@ -1396,10 +1467,33 @@ fn quick(text: &Text, clause: &Clause, (_, wait): (usize, usize)) -> Option<(usi
         if !may_start(DONE_FIRSTS, norm[i]) {
             return None;
         }
-        DONE.iter()
+        let next = norm.get(i + 1).copied().unwrap_or('\0');
+        done_starting(norm[i], next)
+            .iter()
             .find(|w| at(norm, i, w) && i + w.len() <= clause.end)
             .map(|w| (i, i + w.len()))
     })
+}
+
+/// The words of `DONE` that start with `first` and `second`: nearly all
+/// start with 就, and the character after it tells them apart.
+fn done_starting(first: char, second: char) -> &'static [&'static [char]] {
+    let run = match (first, second) {
+        ('就', '到') => 0..3,
+        ('就', '送') => 3..6,
+        ('就', '收') => 6..7,
+        ('就', '发') => 7..9,
+        ('就', '退') => 9..10,
+        ('就', '解') => 10..11,
+        ('就', '回') => 11..12,
+        ('就', '办') => 12..13,
+        ('就', '修') => 13..14,
+        ('就', '搞') => 14..15,
+        ('内', '送') => 15..16,
+        ('内', '到') => 16..17,
+        _ => 0..0,
+    };
+    &DONE[run]
 }
 
 /// A clause that is nothing but set phrases without sentiment (谢谢,
@@ -1767,6 +1861,86 @@ mod tests {
             SentimentLabel::Negative
         );
         assert_eq!(message("这个好用吗？").label, SentimentLabel::Neutral);
+    }
+
+    #[test]
+    fn waits_ending_holds_every_wait_in_order() {
+        let ending = |list: &[&'static [char]], c: char| -> Vec<&'static [char]> {
+            list.iter()
+                .copied()
+                .filter(|w| w.last() == Some(&c))
+                .collect()
+        };
+        let mut lasts: Vec<char> = LONG_WAITS
+            .iter()
+            .chain(TIME_UNITS)
+            .map(|w| *w.last().unwrap())
+            .collect();
+        lasts.push('好');
+        for c in lasts {
+            let (long, units) = waits_ending(c);
+            assert_eq!(long, ending(LONG_WAITS, c), "{c}");
+            assert_eq!(units, ending(TIME_UNITS, c), "{c}");
+            assert_eq!(
+                may_end_wait(c),
+                !long.is_empty() || !units.is_empty(),
+                "{c}"
+            );
+        }
+    }
+
+    #[test]
+    fn words_starting_hold_every_word() {
+        let starting = |list: &[&'static [char]], c: char| -> Vec<&'static [char]> {
+            list.iter().copied().filter(|w| w[0] == c).collect()
+        };
+        for (list, lookup) in [
+            (
+                STILL_NOT,
+                still_starting as fn(char) -> &'static [&'static [char]],
+            ),
+            (TROUBLE, trouble_starting),
+        ] {
+            for c in list.iter().map(|w| w[0]).chain(['好']) {
+                assert_eq!(lookup(c), starting(list, c), "{c}");
+            }
+        }
+    }
+
+    #[test]
+    fn degree_words_starting_holds_every_degree_word() {
+        let text = |w: &Word| w.chars[..w.len].iter().collect::<String>();
+        let lists = [(PLAIN_DEGREE, false), (EXCESS, true), (NOT_ENOUGH, true)];
+        let mut firsts: Vec<char> = lists
+            .iter()
+            .flat_map(|(l, _)| l.iter().map(|w| w.chars[0]))
+            .collect();
+        firsts.push('慢');
+        for c in firsts {
+            let mut want: Vec<(String, bool)> = lists
+                .iter()
+                .flat_map(|&(l, excess)| {
+                    l.iter()
+                        .filter(move |w| w.chars[0] == c)
+                        .map(move |w| (text(w), excess))
+                })
+                .collect();
+            let mut got: Vec<(String, bool)> = degree_words_starting(c)
+                .iter()
+                .map(|(w, excess)| (text(w), *excess))
+                .collect();
+            want.sort();
+            got.sort();
+            assert_eq!(got, want, "{c}");
+        }
+    }
+
+    #[test]
+    fn done_starting_holds_every_word_in_order() {
+        for w in DONE.iter().copied().chain([&['就', '好'][..]]) {
+            let want: Vec<&[char]> = DONE.iter().copied().filter(|d| d[..2] == w[..2]).collect();
+            assert_eq!(done_starting(w[0], w[1]), want, "{w:?}");
+        }
     }
 
     #[test]

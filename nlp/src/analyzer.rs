@@ -152,7 +152,8 @@ struct Workspace {
     themes: ThemeWork,
     flags: Vec<usize>,
     emotions: Vec<usize>,
-    /// A clause's feature indices for the sentiment model.
+    /// The sentiment model's memory of which buckets a clause has used
+    /// (see `model::SentimentModel::logit_in`), kept between messages.
     features: Vec<u32>,
 }
 
@@ -479,13 +480,17 @@ impl Analyzer {
             sentiment::score_clause_into(text, c, units, self.model, out, features);
         }
         let scores = &*scores;
-        let mut sentiment = sentiment::message_sentiment(clauses, scores);
-        if purpose == Purpose::Verdict {
-            if let Some(lean) = sentiment::verdict_lean(text, clauses, scores, self.model, features)
-            {
-                sentiment = lean;
+        let voiced = sentiment::message_sentiment(clauses, scores);
+        // A verdict's lean says nothing of which emotions were meant: those
+        // are weighed below against what the clauses voiced.
+        let voiced_label = voiced.label;
+        let sentiment = match purpose {
+            Purpose::Verdict => {
+                sentiment::verdict_lean(text, clauses, scores, self.model, features)
+                    .unwrap_or(voiced)
             }
-        }
+            Purpose::Request => voiced,
+        };
         let themes = self.themes(text, clauses, scores, theme_hits, themes);
         self.markers(text, clauses, units, marker_hits, flags, emotions);
         let waited = scores.iter().any(|s| s.unfinished_wait);
@@ -500,7 +505,7 @@ impl Analyzer {
         if !emotions.is_empty() {
             emotions.retain(|&e| {
                 let delight = self.implied[e].delight;
-                match sentiment.label {
+                match voiced_label {
                     // A happy customer's "担心" is not a pain point.
                     SentimentLabel::Positive => delight,
                     // Nor is a furious one's sarcastic "惊喜".

@@ -142,7 +142,7 @@ pub(crate) fn score_clause(
 }
 
 /// [`score_clause`] into `out`, reusing its list of contributions, with
-/// `features` as room for the model's features.
+/// `features` as the model's scratch (see `SentimentModel::logit_in`).
 pub(crate) fn score_clause_into(
     text: &Text,
     clause: &Clause,
@@ -1298,22 +1298,61 @@ fn wait_span(norm: &[char], from: usize, to: usize) -> Option<(usize, usize)> {
 /// they are tried: a wait's end is seldom more than one of them, and the
 /// rest of the lists need not be looked at.
 fn waits_ending(last: char) -> (&'static [&'static [char]], &'static [&'static [char]]) {
+    macro_rules! ending {
+        ($c:literal) => {
+            const { (run(LONG_WAITS, &[(-1, $c)]), run(TIME_UNITS, &[(-1, $c)])) }
+        };
+    }
     let (long, units) = match last {
-        '钟' => (0..0, 0..2),
-        '时' => (0..0, 2..3),
-        '头' => (0..0, 3..4),
-        '天' => (5..6, 4..5),
-        '周' => (0..0, 5..6),
-        '期' => (0..0, 6..7),
-        '拜' => (0..0, 7..8),
-        '月' => (0..0, 8..10),
-        '年' => (0..0, 10..11),
-        '久' => (0..4, 0..0),
-        '耐' => (4..5, 0..0),
-        '间' => (6..7, 0..0),
+        '钟' => ending!('钟'),
+        '时' => ending!('时'),
+        '头' => ending!('头'),
+        '天' => ending!('天'),
+        '周' => ending!('周'),
+        '期' => ending!('期'),
+        '拜' => ending!('拜'),
+        '月' => ending!('月'),
+        '年' => ending!('年'),
+        '久' => ending!('久'),
+        '耐' => ending!('耐'),
+        '间' => ending!('间'),
         _ => (0..0, 0..0),
     };
     (&LONG_WAITS[long], &TIME_UNITS[units])
+}
+
+/// The run of `list`'s words that have, for every `(at, c)` of `keys`, the
+/// character `c` at index `at` (from the end when negative: -1 is the
+/// last). Evaluated when the program is compiled, which fails if those
+/// words do not stand together; derived from the list itself, so editing
+/// a list cannot leave a range behind that points past its end.
+const fn run(list: &[&[char]], keys: &[(isize, char)]) -> std::ops::Range<usize> {
+    let (mut start, mut end, mut i) = (0, 0, 0);
+    let mut found = false;
+    while i < list.len() {
+        let word = list[i];
+        let mut fits = true;
+        let mut k = 0;
+        while k < keys.len() {
+            let (at, c) = keys[k];
+            let index = if at < 0 { word.len() as isize + at } else { at };
+            fits &= index >= 0
+                && (index as usize) < word.len()
+                && word[index as usize] as u32 == c as u32;
+            k += 1;
+        }
+        if fits {
+            if !found {
+                found = true;
+                start = i;
+            } else {
+                assert!(end == i, "the words of a run must stand together");
+            }
+            end = i + 1;
+        }
+        i += 1;
+    }
+    start..end
 }
 
 #[inline]
@@ -1330,17 +1369,22 @@ struct Waiting {
 
 /// The words of `STILL_NOT` that start with `c`.
 fn still_starting(c: char) -> &'static [&'static [char]] {
-    let run = match c {
-        '还' => 0..6,
-        '都' => 6..9,
-        '也' => 9..10,
-        '仍' => 10..13,
-        '未' => 13..14,
-        '没' => 14..17,
-        '冇' => 17..18,
+    macro_rules! starting {
+        ($c:literal) => {
+            const { run(STILL_NOT, &[(0, $c)]) }
+        };
+    }
+    let words = match c {
+        '还' => starting!('还'),
+        '都' => starting!('都'),
+        '也' => starting!('也'),
+        '仍' => starting!('仍'),
+        '未' => starting!('未'),
+        '没' => starting!('没'),
+        '冇' => starting!('冇'),
         _ => 0..0,
     };
-    &STILL_NOT[run]
+    &STILL_NOT[words]
 }
 
 /// The word of `TROUBLE` that starts with `c` (no two start alike).
@@ -1478,22 +1522,27 @@ fn quick(text: &Text, clause: &Clause, (_, wait): (usize, usize)) -> Option<(usi
 /// The words of `DONE` that start with `first` and `second`: nearly all
 /// start with 就, and the character after it tells them apart.
 fn done_starting(first: char, second: char) -> &'static [&'static [char]] {
-    let run = match (first, second) {
-        ('就', '到') => 0..3,
-        ('就', '送') => 3..6,
-        ('就', '收') => 6..7,
-        ('就', '发') => 7..9,
-        ('就', '退') => 9..10,
-        ('就', '解') => 10..11,
-        ('就', '回') => 11..12,
-        ('就', '办') => 12..13,
-        ('就', '修') => 13..14,
-        ('就', '搞') => 14..15,
-        ('内', '送') => 15..16,
-        ('内', '到') => 16..17,
+    macro_rules! starting {
+        ($a:literal, $b:literal) => {
+            const { run(DONE, &[(0, $a), (1, $b)]) }
+        };
+    }
+    let words = match (first, second) {
+        ('就', '到') => starting!('就', '到'),
+        ('就', '送') => starting!('就', '送'),
+        ('就', '收') => starting!('就', '收'),
+        ('就', '发') => starting!('就', '发'),
+        ('就', '退') => starting!('就', '退'),
+        ('就', '解') => starting!('就', '解'),
+        ('就', '回') => starting!('就', '回'),
+        ('就', '办') => starting!('就', '办'),
+        ('就', '修') => starting!('就', '修'),
+        ('就', '搞') => starting!('就', '搞'),
+        ('内', '送') => starting!('内', '送'),
+        ('内', '到') => starting!('内', '到'),
         _ => 0..0,
     };
-    &DONE[run]
+    &DONE[words]
 }
 
 /// A clause that is nothing but set phrases without sentiment (谢谢,
@@ -1535,11 +1584,6 @@ const MODEL_CLEAR: f64 = 0.9;
 /// lexicon read others (which then alone decide whether it is mixed).
 const MODEL_ONLY_WEIGHT: f64 = 0.5;
 
-/// Combines clause scores into the message sentiment.
-///
-/// Only clauses: a reading of the whole message by the model was tried and
-/// did not help on text from unseen domains, and it cannot see which side
-/// of a 但是 or 虽然 an opinion is on.
 /// Below this many words (see [`words_between`]) a verdict that voices
 /// no opinion stays neutral: 已收货, 东西收到了 say nothing either way,
 /// whatever the model leans to.
@@ -1570,19 +1614,26 @@ pub(crate) fn verdict_lean(
         return None;
     }
     let logit = model.logit_in(text, 0, text.len(), features);
-    let label = if logit > 0.0 {
+    // Rounded as `message_sentiment` rounds; the score stays as weak as
+    // the lean is, so it may sit inside the neutral band of `polarity`,
+    // but a lean that rounds to nothing is none.
+    let score = (tanh(MODEL_WEIGHT * logit) * 1e4).round() / 1e4;
+    let label = if score > 0.0 {
         SentimentLabel::Positive
-    } else if logit < 0.0 {
+    } else if score < 0.0 {
         SentimentLabel::Negative
     } else {
         return None;
     };
-    // Rounded as `message_sentiment` rounds; the score stays as weak as
-    // the lean is, so it may sit inside the neutral band of `polarity`.
-    let score = (tanh(MODEL_WEIGHT * logit) * 1e4).round() / 1e4;
     Some(Sentiment { label, score })
 }
 
+/// Combines clause scores into the message sentiment.
+///
+/// Only clauses: a reading of the whole message by the model was tried and
+/// did not help on text from unseen domains, and it cannot see which side
+/// of a 但是 or 虽然 an opinion is on. Only where no clause has an opinion
+/// does [`verdict_lean`] fall back on it.
 pub(crate) fn message_sentiment(clauses: &[Clause], scores: &[ClauseSentiment]) -> Sentiment {
     let mut weighted = 0.0;
     let mut total_weight = 0.0;

@@ -395,6 +395,13 @@ fn a_verdict_without_opinion_words_takes_the_models_lean_and_a_request_does_not(
             assert_eq!(label(text, purpose), SentimentLabel::Neutral, "{text}");
         }
     }
+    // A faint lean is no reason to drop what the words say: the customer
+    // waiting for a birthday is anxious whichever way the model leans.
+    let text = "给老人买的，下周过生日等着用";
+    for purpose in [Verdict, Request] {
+        let a = analyzer().analyze_as(text, purpose);
+        assert_eq!(a.emotions, ["anxiety"], "{purpose:?}");
+    }
     // Where a clause has an opinion, the purpose changes nothing.
     let text = "物流很快，但是客服态度很差";
     assert_eq!(

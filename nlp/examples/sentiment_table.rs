@@ -17,7 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let Some(expected) = ex.expected.sentiment else {
                 continue;
             };
-            let a = analyzer.analyze(&ex.text);
+            let a = analyzer.analyze_as(&ex.text, ex.purpose);
             println!(
                 "{}\t{}\t{}\t{:+.2}\t{}",
                 ex.id,

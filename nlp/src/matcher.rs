@@ -203,8 +203,8 @@ impl<P: Copy + PartialEq> Matcher<P> {
     /// is true are read leftmost-longest. The kind is settled per payload
     /// as it is inserted, so that a walk reads it off the trie.
     pub fn with_kinds(longest: fn(&P) -> bool) -> Matcher<P> {
-        // Room for the analyzer's trie (some 15,000 nodes, 5,500 patterns)
-        // from the start: the buffers a growing one frees while the
+        // Room for the built-in taxonomy's trie (some 15,000 nodes, 5,500
+        // patterns) from the start, whichever matcher this is: the buffers a growing one frees while the
         // analyzer is built left the heap fragmented enough to slow later
         // allocations (300,000 more instructions in every 200 rounds of
         // the benchmark).
@@ -511,8 +511,9 @@ impl<P: Copy + PartialEq> Matcher<P> {
     }
 
     /// Calls `f` with every acceptable occurrence of every pattern,
-    /// overlaps included, ordered by start then end. A callback rather than
-    /// a list: the caller sorts the hits into lists of its own.
+    /// overlaps included, ordered by start then end: what
+    /// [`each_and_leftmost_longest`](Self::each_and_leftmost_longest) must
+    /// agree with, for the tests.
     #[cfg(test)]
     pub fn each(&self, text: &Text, mut f: impl FnMut(Hit<P>)) {
         for start in 0..text.len() {

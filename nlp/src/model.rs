@@ -227,7 +227,7 @@ impl SentimentModel {
         extract(text, start, end, &mut tally);
         let sum = tally.counted as i32;
         let distinct = (tally.counted - i64::from(sum)) >> 32;
-        self.logit_of(sum, distinct as i32)
+        self.logit_of(i64::from(sum), distinct as i32)
     }
 
     /// [`logit_in`](Self::logit_in) for a clause too long for [`Seen`]:
@@ -240,14 +240,16 @@ impl SentimentModel {
         let distinct = Features::new(all).indices;
         let sum = distinct
             .iter()
-            .map(|&f| i32::from(self.quantised[f as usize & (BUCKETS - 1)]))
+            // A long text may hold more distinct features than an `i32` sum
+            // of 16-bit weights is safe for.
+            .map(|&f| i64::from(self.quantised[f as usize & (BUCKETS - 1)]))
             .sum();
         self.logit_of(sum, distinct.len() as i32)
     }
 
     /// The logit of a clause with `distinct` features whose quantised
     /// weights add up to `sum`.
-    fn logit_of(&self, sum: i32, distinct: i32) -> f64 {
+    fn logit_of(&self, sum: i64, distinct: i32) -> f64 {
         let value = if distinct == 0 {
             0.0
         } else {

@@ -72,12 +72,27 @@ fn required_env(name: &str) -> String {
     })
 }
 
+/// A loopback port nothing listens on, for a process a test starts. Taken
+/// below Linux's ephemeral range (32768 and up), where the OS hands out
+/// the local ports of outgoing connections: a port it picked for us there
+/// could be taken by some client's connection before the process binds it
+/// (a worker once failed to bind its metrics endpoint that way). Each port
+/// is handed out once per test process, and the start depends on the
+/// process id so that two runs side by side seldom probe the same ports.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    const FIRST: u16 = 20_000;
+    const SPAN: u16 = 12_000;
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let start = (std::process::id() % 60) as u16 * 200;
+    for _ in 0..SPAN {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = FIRST + ((u32::from(start) + u32::from(n)) % u32::from(SPAN)) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port between {FIRST} and {}", FIRST + SPAN);
 }
 
 /// A tansu broker process, killed on drop.

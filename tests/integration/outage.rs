@@ -174,8 +174,20 @@ async fn a_store_outage_of_thirty_seconds_is_retried_with_backoff() {
         || worker.assert_running("after the store came back"),
     );
     assert!(log_versions(store_dir.path()) > versions);
-    assert!(worker.log().contains("the store is back; committed"));
-    assert_eq!(metric(&worker, "tongdian_store_writable"), 1.0);
+    // The commit is in the table a moment before the worker has logged it
+    // and updated its gauge: on a loaded machine that moment was enough
+    // for a first look to miss the line.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !(worker.log().contains("the store is back; committed")
+        && metric(&worker, "tongdian_store_writable") == 1.0)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker never said the store is back:\n{}",
+            worker.log_tail()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert_exactly_once(&facts, TOTAL);
     worker.terminate(Duration::from_secs(20));
     assert_exactly_once(&read_tables_with(root, &[], &s3.env()), TOTAL);

@@ -1780,6 +1780,30 @@ mod tests {
         message_sentiment(&clauses, &scores)
     }
 
+    /// A review whose opinions sum inside the neutral band takes their
+    /// side; a question stays neutral.
+    #[test]
+    fn a_weak_verdict_takes_the_side_it_leans_to() {
+        let (seg, lex, model) = tools();
+        let verdict = |s: &str| {
+            let t = Text::new(s, seg);
+            let units = lex.scan(&t);
+            let clauses = split(&t, &units);
+            let scores: Vec<_> = clauses
+                .iter()
+                .map(|c| score_clause(&t, c, &units, model))
+                .collect();
+            let voiced = message_sentiment(&clauses, &scores);
+            let lean = verdict_lean(&t, &clauses, &scores, model, &mut Vec::new());
+            (voiced.label, lean.map(|l| l.label))
+        };
+        assert_eq!(
+            verdict("两天就看完了，意犹未尽"),
+            (SentimentLabel::Neutral, Some(SentimentLabel::Positive))
+        );
+        assert_eq!(verdict("这个好用吗？").1, None);
+    }
+
     #[test]
     fn negation_flips_praise() {
         assert!(clause_scores("这个手机好用")[0] > 0.3);

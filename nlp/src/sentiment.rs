@@ -1588,6 +1588,9 @@ const MODEL_ONLY_WEIGHT: f64 = 0.5;
 /// whatever the model leans to.
 const VERDICT_MIN_WORDS: usize = 6;
 
+/// A weak verdict (see [`weak_verdict`]) needs at least this lean.
+const WEAK_VERDICT_FLOOR: f64 = 0.0001;
+
 /// The sentiment of a verdict (a review, a survey comment) in which no
 /// clause voiced an opinion: the learned model's lean over the whole text,
 /// however weak, with the label following its sign. A review sentence is
@@ -1605,9 +1608,13 @@ pub(crate) fn verdict_lean(
     model: &SentimentModel,
     features: &mut Vec<u32>,
 ) -> Option<Sentiment> {
-    if scores.iter().any(ClauseSentiment::has_opinion)
-        || clauses.iter().any(|c| c.question)
-        || words_between(text, 0, text.len()) < VERDICT_MIN_WORDS
+    if clauses.iter().any(|c| c.question) {
+        return None;
+    }
+    if scores.iter().any(ClauseSentiment::has_opinion) {
+        return weak_verdict(clauses, scores);
+    }
+    if words_between(text, 0, text.len()) < VERDICT_MIN_WORDS
         || !has_chinese(text, 0, text.len(), 0)
     {
         return None;
@@ -1625,6 +1632,28 @@ pub(crate) fn verdict_lean(
         return None;
     };
     Some(Sentiment { label, score })
+}
+
+/// The verdict of a review whose voiced opinions sum to less than
+/// [`POLARITY_THRESHOLD`] (糖醋排骨酸甜适口，肉也多，骨头少; 偶尔会有点慢，
+/// 不过饭菜从来没出过问题): the side they lean to. As with
+/// [`verdict_lean`], a review comes from a positive or a negative whole,
+/// so its weak lean beats calling it neutral. `None` where the message
+/// is already polar or mixed, or its opinions cancel out exactly.
+fn weak_verdict(clauses: &[Clause], scores: &[ClauseSentiment]) -> Option<Sentiment> {
+    let voiced = message_sentiment(clauses, scores);
+    if voiced.label != SentimentLabel::Neutral || voiced.score.abs() < WEAK_VERDICT_FLOOR {
+        return None;
+    }
+    let label = if voiced.score > 0.0 {
+        SentimentLabel::Positive
+    } else {
+        SentimentLabel::Negative
+    };
+    Some(Sentiment {
+        label,
+        score: voiced.score,
+    })
 }
 
 /// Combines clause scores into the message sentiment.
@@ -1749,6 +1778,30 @@ mod tests {
             .map(|c| score_clause(&t, c, &units, model))
             .collect();
         message_sentiment(&clauses, &scores)
+    }
+
+    /// A review whose opinions sum inside the neutral band takes their
+    /// side; a question stays neutral.
+    #[test]
+    fn a_weak_verdict_takes_the_side_it_leans_to() {
+        let (seg, lex, model) = tools();
+        let verdict = |s: &str| {
+            let t = Text::new(s, seg);
+            let units = lex.scan(&t);
+            let clauses = split(&t, &units);
+            let scores: Vec<_> = clauses
+                .iter()
+                .map(|c| score_clause(&t, c, &units, model))
+                .collect();
+            let voiced = message_sentiment(&clauses, &scores);
+            let lean = verdict_lean(&t, &clauses, &scores, model, &mut Vec::new());
+            (voiced.label, lean.map(|l| l.label))
+        };
+        assert_eq!(
+            verdict("两天就看完了，意犹未尽"),
+            (SentimentLabel::Neutral, Some(SentimentLabel::Positive))
+        );
+        assert_eq!(verdict("这个好用吗？").1, None);
     }
 
     #[test]

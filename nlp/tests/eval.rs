@@ -181,6 +181,31 @@ fn the_fourth_tuning_set_meets_its_bar() {
     sentiment_set_meets(include_str!("../eval/dev9.jsonl"), "dev9.jsonl", 170, 0.89);
 }
 
+/// `eval/fresh5.jsonl`: 80 whole food-delivery reviews and 40 single
+/// sentences each from hotel, laptop and book reviews, written and scored
+/// before any change of the fifth round and kept out of its tuning (see
+/// `eval/README.md`); the bar sits a little below what was measured
+/// (0.815 before that round, 0.830 after).
+#[test]
+fn the_fifth_fresh_set_meets_its_bar() {
+    sentiment_set_meets(
+        include_str!("../eval/fresh5.jsonl"),
+        "fresh5.jsonl",
+        200,
+        0.8,
+    );
+}
+
+/// `eval/dev10.jsonl`: the fifth round's tuning set (whole food reviews,
+/// hotel, laptop and book sentences; its last 60 written to be harder);
+/// the bar sits a little below what was measured (0.919 after that round;
+/// 0.865 on its first 200 and 0.700 on the 60 added, each before any
+/// change made with them in view).
+#[test]
+fn the_fifth_tuning_set_meets_its_bar() {
+    sentiment_set_meets(include_str!("../eval/dev10.jsonl"), "dev10.jsonl", 250, 0.9);
+}
+
 /// `eval/dev*.jsonl`: the review sentences tuned on (see `eval/README.md`).
 #[test]
 fn the_tuning_sets_meet_their_bar() {

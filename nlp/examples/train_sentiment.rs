@@ -1,17 +1,24 @@
-//! Rebuilds the shipped sentiment model bit-for-bit:
+//! Rebuilds the shipped sentiment model bit-for-bit from the training file
+//! and the written sets of `nlp/eval/` ([`WRITTEN_SETS`], each example
+//! [`WRITTEN_COPIES`](tongdian_nlp::model::WRITTEN_COPIES) times):
 //!
 //! ```sh
 //! cargo run --release -p tongdian-nlp --example train_sentiment -- \
-//!     /work/shared/data/online_shopping_7_cats.csv nlp/model/sentiment.bin
+//!     ../shared/data/online_shopping_7_cats.csv nlp/model/sentiment.bin
 //! ```
 //!
-//! `--cv` also prints 5-fold cross-validated accuracy on the training file;
-//! `--check FILE.jsonl` prints the model's own accuracy (no lexicon, no
-//! clause rules) on the positive and negative messages of a labelled set.
+//! `--cv` also prints 5-fold cross-validated accuracy on the training file
+//! alone; `--check FILE.jsonl` prints the model's own accuracy (no lexicon,
+//! no clause rules) on the positive and negative messages of a labelled set.
 
 use std::process::ExitCode;
 
-use tongdian_nlp::model::{cross_validate, read_training_csv, SentimentModel, TrainingExample};
+use std::path::Path;
+
+use tongdian_nlp::model::{
+    cross_validate, read_training_csv, read_written_jsonl, training_set, SentimentModel,
+    TrainingExample, WRITTEN_SETS,
+};
 
 fn main() -> ExitCode {
     match run() {
@@ -55,7 +62,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             shown.join(", ")
         );
     }
-    let model = SentimentModel::train(&examples);
+    let sets = Path::new(env!("CARGO_MANIFEST_DIR")).join("eval");
+    let mut written = Vec::new();
+    for name in WRITTEN_SETS {
+        written.extend(read_labelled(&sets.join(name).to_string_lossy())?);
+    }
+    eprintln!("{} written examples from {}", written.len(), sets.display());
+    let model = SentimentModel::train(&training_set(examples, &written));
     std::fs::write(out, model.to_bytes()).map_err(|e| format!("{out}: {e}"))?;
     eprintln!("wrote {out}");
     if let Some(path) = check {
@@ -72,20 +85,5 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// Positive and negative messages of a labelled JSONL set.
 fn read_labelled(path: &str) -> Result<Vec<TrainingExample>, Box<dyn std::error::Error>> {
     let src = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    let mut out = Vec::new();
-    for line in src.lines().filter(|l| !l.trim().is_empty()) {
-        let v: serde_json::Value = serde_json::from_str(line)?;
-        let positive = match v["expected"]["sentiment"].as_str() {
-            Some("positive") => true,
-            Some("negative") => false,
-            _ => continue,
-        };
-        if let Some(text) = v["text"].as_str() {
-            out.push(TrainingExample {
-                text: text.to_string(),
-                positive,
-            });
-        }
-    }
-    Ok(out)
+    Ok(read_written_jsonl(&src, path)?)
 }

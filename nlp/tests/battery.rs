@@ -188,8 +188,9 @@ battery! {
     hans_delight_overrides_worry: "本来很担心，结果物流超快，太惊喜了" => [
         Label(SentimentLabel::Positive), Emotion("delight"), NoEmotion("anxiety"),
     ];
+    // 到底 voices impatience: the delivery it asks about is a complaint.
     hans_anxiety: "急用！到底什么时候能发货，能不能快点" => [
-        theme("delivery", NEU), Emotion("anxiety"), NoEmotion("delight"),
+        theme("delivery", NEG), Emotion("anxiety"), NoEmotion("delight"),
     ];
     hans_topic_then_comment: "这家的物流，三天了还没到货，太慢了" => [
         theme("delivery", NEG),
@@ -384,7 +385,7 @@ fn a_verdict_without_opinion_words_takes_the_models_lean_and_a_request_does_not(
     };
     for (text, verdict) in [
         ("窗外就是一片工地", SentimentLabel::Negative),
-        ("骑手小哥一路小跑送上楼的", SentimentLabel::Positive),
+        ("这本书我看了三遍", SentimentLabel::Positive),
     ] {
         assert_eq!(label(text, Verdict), verdict, "{text}");
         assert_eq!(analyzer().analyze(text).sentiment.label, verdict, "{text}");
@@ -397,7 +398,7 @@ fn a_verdict_without_opinion_words_takes_the_models_lean_and_a_request_does_not(
     }
     // A faint lean is no reason to drop what the words say: the customer
     // waiting for a birthday is anxious whichever way the model leans.
-    let text = "给老人买的，下周过生日等着用";
+    let text = "买来送人的，下周过生日等着用";
     for purpose in [Verdict, Request] {
         let a = analyzer().analyze_as(text, purpose);
         assert_eq!(a.emotions, ["anxiety"], "{purpose:?}");

@@ -7,6 +7,12 @@
 //! blended per clause in `sentiment.rs`, so the clause rules (negation,
 //! contrast, questions) still decide the structure.
 //!
+//! It learns from the review file (`online_shopping_7_cats.csv`) and from
+//! the positive and negative messages written for the project in
+//! `nlp/eval/` ([`WRITTEN_SETS`], each [`WRITTEN_COPIES`] times), which
+//! carry the domains the file lacks; the `fresh*` sets and `heldout.jsonl`
+//! stay out, to measure it.
+//!
 //! Weights ship in `nlp/model/sentiment.bin` (embedded at compile time) and
 //! are rebuilt bit-for-bit by `cargo run --release -p tongdian-nlp --example
 //! train_sentiment`: training is single-threaded with a fixed seed and a

@@ -145,14 +145,15 @@ fn the_second_fresh_set_meets_its_bar() {
 /// book sentences written before the third round and kept out of its
 /// tuning (see `eval/README.md`); the bar sits a little below what was
 /// measured (0.887 after that round, 0.919 after the idiom list, 0.931
-/// since reviews are read as verdicts).
+/// since reviews are read as verdicts, 0.969 since the model also learns
+/// from the written sets).
 #[test]
 fn the_third_fresh_set_meets_its_bar() {
     sentiment_set_meets(
         include_str!("../eval/fresh3.jsonl"),
         "fresh3.jsonl",
         160,
-        0.9,
+        0.94,
     );
 }
 
@@ -160,17 +161,22 @@ fn the_third_fresh_set_meets_its_bar() {
 /// book sentences written before the fourth round and kept out of its
 /// tuning (see `eval/README.md`; no word added that round occurs in it);
 /// the bar sits a little below what was measured (0.844 after that round,
-/// 0.869 since reviews are read as verdicts).
+/// 0.869 since reviews are read as verdicts, 0.906 after the fifth round's
+/// words, 0.931 since the model also learns from the written sets).
 #[test]
 fn the_fourth_fresh_set_meets_its_bar() {
     sentiment_set_meets(
         include_str!("../eval/fresh4.jsonl"),
         "fresh4.jsonl",
         160,
-        0.85,
+        0.9,
     );
 }
 
+/// The dev sets below are also training data of the model since it learns
+/// from the written sets (`model::WRITTEN_SETS`): their bars guard the
+/// rules and the lexicon, no longer measure reading unseen text.
+///
 /// `eval/dev9.jsonl`: the fourth round's tuning set (review sentences and
 /// whole food reviews, plus app, telecom, bank and shop service), kept
 /// apart from the older dev sets because it was written to be harder; the
@@ -185,14 +191,15 @@ fn the_fourth_tuning_set_meets_its_bar() {
 /// sentences each from hotel, laptop and book reviews, written and scored
 /// before any change of the fifth round and kept out of its tuning (see
 /// `eval/README.md`); the bar sits a little below what was measured
-/// (0.815 before that round, 0.830 after).
+/// (0.815 before that round, 0.830 after, 0.890 since the model also
+/// learns from the written sets).
 #[test]
 fn the_fifth_fresh_set_meets_its_bar() {
     sentiment_set_meets(
         include_str!("../eval/fresh5.jsonl"),
         "fresh5.jsonl",
         200,
-        0.8,
+        0.86,
     );
 }
 

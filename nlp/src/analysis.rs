@@ -31,7 +31,7 @@ pub struct Analysis {
 pub enum Purpose {
     /// A verdict: reviews, survey comments, posts. Every one is written to
     /// say what its writer thinks, so a statement the lexicon reads nothing
-    /// in (窗外就是一片工地) takes the learned model's lean.
+    /// in (房间正对着马路) takes the learned model's lean.
     #[default]
     Verdict,
     /// A request: support tickets and chats, written to get something

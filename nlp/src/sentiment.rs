@@ -1596,7 +1596,7 @@ const WEAK_VERDICT_FLOOR: f64 = 0.0001;
 /// however weak, with the label following its sign. A review sentence is
 /// cut from a review that was positive or negative as a whole, so calling
 /// it neutral is always wrong, and the model reads such descriptions
-/// (窗外就是一片工地, 骑手一路小跑送上楼) right far more often than not: on
+/// (房间正对着马路, 外卖小哥把餐送到了门口) right far more often than not: on
 /// the dev sets 16 of 20 that came out neutral. `None` where some clause
 /// has an opinion (the message's sentiment stands), for questions (which
 /// the model was not trained on), for text it cannot read, and below

@@ -384,8 +384,8 @@ fn a_verdict_without_opinion_words_takes_the_models_lean_and_a_request_does_not(
         a.sentiment.label
     };
     for (text, verdict) in [
-        ("窗外就是一片工地", SentimentLabel::Negative),
-        ("这本书我看了三遍", SentimentLabel::Positive),
+        ("房间正对着马路", SentimentLabel::Negative),
+        ("外卖小哥把餐送到了门口", SentimentLabel::Positive),
     ] {
         assert_eq!(label(text, Verdict), verdict, "{text}");
         assert_eq!(analyzer().analyze(text).sentiment.label, verdict, "{text}");

@@ -145,7 +145,7 @@ fn the_second_fresh_set_meets_its_bar() {
 /// book sentences written before the third round and kept out of its
 /// tuning (see `eval/README.md`); the bar sits a little below what was
 /// measured (0.887 after that round, 0.919 after the idiom list, 0.931
-/// since reviews are read as verdicts, 0.969 since the model also learns
+/// since reviews are read as verdicts, 0.981 since the model also learns
 /// from the written sets).
 #[test]
 fn the_third_fresh_set_meets_its_bar() {
@@ -153,7 +153,7 @@ fn the_third_fresh_set_meets_its_bar() {
         include_str!("../eval/fresh3.jsonl"),
         "fresh3.jsonl",
         160,
-        0.94,
+        0.95,
     );
 }
 
@@ -162,14 +162,14 @@ fn the_third_fresh_set_meets_its_bar() {
 /// tuning (see `eval/README.md`; no word added that round occurs in it);
 /// the bar sits a little below what was measured (0.844 after that round,
 /// 0.869 since reviews are read as verdicts, 0.906 after the fifth round's
-/// words, 0.931 since the model also learns from the written sets).
+/// words, 0.950 since the model also learns from the written sets).
 #[test]
 fn the_fourth_fresh_set_meets_its_bar() {
     sentiment_set_meets(
         include_str!("../eval/fresh4.jsonl"),
         "fresh4.jsonl",
         160,
-        0.9,
+        0.92,
     );
 }
 
@@ -191,7 +191,7 @@ fn the_fourth_tuning_set_meets_its_bar() {
 /// sentences each from hotel, laptop and book reviews, written and scored
 /// before any change of the fifth round and kept out of its tuning (see
 /// `eval/README.md`); the bar sits a little below what was measured
-/// (0.815 before that round, 0.830 after, 0.890 since the model also
+/// (0.815 before that round, 0.830 after, 0.905 since the model also
 /// learns from the written sets).
 #[test]
 fn the_fifth_fresh_set_meets_its_bar() {
@@ -199,6 +199,21 @@ fn the_fifth_fresh_set_meets_its_bar() {
         include_str!("../eval/fresh5.jsonl"),
         "fresh5.jsonl",
         200,
+        0.88,
+    );
+}
+
+/// `eval/fresh6.jsonl`: 120 whole food-delivery reviews and 40 single
+/// sentences each from hotel, laptop and book reviews, written apart from
+/// every other set and never trained or tuned on (see `eval/README.md`);
+/// the bar sits a little below what was measured (0.850 with the fifth
+/// round's model, 0.887 now).
+#[test]
+fn the_sixth_fresh_set_meets_its_bar() {
+    sentiment_set_meets(
+        include_str!("../eval/fresh6.jsonl"),
+        "fresh6.jsonl",
+        240,
         0.86,
     );
 }

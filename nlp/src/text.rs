@@ -230,8 +230,7 @@ impl Text {
         // The characters first, in a loop of their own that only decodes;
         // the pass below then reads them with no byte bookkeeping, which
         // leaves it registers for everything else.
-        original.clear();
-        original.extend(input.chars());
+        decode_into(input, original);
         let len = original.len();
         norm.clear();
         norm.resize(len, '\0');
@@ -379,6 +378,20 @@ impl Text {
     pub fn original_slice(&self, start: usize, end: usize) -> String {
         collect(&self.original[start..end])
     }
+}
+
+/// The characters of `input` into `out`. `Vec::extend` over `chars()`
+/// checks the vector's room at every character: written into room made
+/// first (never more characters than bytes), they need no check.
+fn decode_into(input: &str, out: &mut Vec<char>) {
+    out.clear();
+    out.resize(input.len(), '\0');
+    let mut n = 0;
+    for (slot, c) in out.iter_mut().zip(input.chars()) {
+        *slot = c;
+        n += 1;
+    }
+    out.truncate(n);
 }
 
 /// The punctuation of Chinese text (，。？、「」 and the full-width forms,

@@ -440,7 +440,8 @@ impl Analyzer {
         lexicon::refine_boundaries(text, boundary, |w| self.words.covers(w));
         let lexicon_words = Words {
             boundary,
-            single_ok: &text.single_ok,
+            jieba: &text.boundary,
+            modifier: &text.modifier,
         };
         units.clear();
         theme_hits.clear();

@@ -193,10 +193,9 @@ pub(crate) struct Text {
     pub norm: Vec<char>,
     /// `boundary[i]`: a jieba token starts at `i` (or `i` is the end).
     pub boundary: Vec<bool>,
-    /// `single_ok[i]`: a one-character pattern may match at `i` even though
-    /// it sits inside a longer token, because the rest of that token is
-    /// made of modifier characters.
-    pub single_ok: Vec<bool>,
+    /// `modifier[i]`: `norm[i]` is a modifier character (see
+    /// [`single_ok`]).
+    pub modifier: Vec<bool>,
     /// Token spans `(start, end)` in characters, in order.
     pub tokens: Vec<(usize, usize)>,
     /// The Han characters of `original` by script.
@@ -221,7 +220,7 @@ impl Text {
             original,
             norm,
             boundary,
-            single_ok,
+            modifier,
             tokens,
             han: han_counts,
             latin,
@@ -234,10 +233,9 @@ impl Text {
         let len = original.len();
         norm.clear();
         norm.resize(len, '\0');
-        // Until the tokens are known, `single_ok[i]` holds whether
-        // `norm[i]` is a modifier, taken from the same table load.
-        single_ok.clear();
-        single_ok.resize(len, false);
+        // Whether `norm[i]` is a modifier, taken from the same table load.
+        modifier.clear();
+        modifier.resize(len, false);
         // Whether the text segments differently once normalised.
         let mut changed = false;
         // The table entries of the basic-block characters ORed together:
@@ -253,7 +251,7 @@ impl Text {
         let slots = original
             .iter()
             .zip(norm.iter_mut())
-            .zip(single_ok.iter_mut());
+            .zip(modifier.iter_mut());
         for ((&c, slot), modifier) in slots {
             let cp = c as u32;
             // The basic CJK block, nearly every character of nearly every
@@ -322,7 +320,7 @@ impl Text {
             changed = true;
             // A phrase may have turned a character into a modifier or one
             // out of being one.
-            for (m, &c) in single_ok.iter_mut().zip(norm.iter()) {
+            for (m, &c) in modifier.iter_mut().zip(norm.iter()) {
                 *m = is_modifier_in(table, c);
             }
         }
@@ -339,29 +337,14 @@ impl Text {
         boundary.clear();
         boundary.resize(len + 1, false);
         boundary[len] = true;
-        // Slices, not the vectors: their lengths stay in registers.
-        let (boundary, single_ok) = (&mut boundary[..], &mut single_ok[..]);
+        // Which one-character patterns may match inside a token is asked
+        // of the few that occur there (see `single_ok`), not settled here
+        // for every token: the branch on a token's length there was among
+        // the most mispredicted of the analysis.
+        let boundary = &mut boundary[..];
         segmenter.tokens_into(segmented, tokens);
-        for &(s, e) in tokens.iter() {
+        for &(s, _) in tokens.iter() {
             boundary[s] = true;
-            match e - s {
-                1 => single_ok[s] = false,
-                // Most words of two characters or more are two long: each
-                // character needs only the other to be a modifier.
-                2 => single_ok.swap(s, s + 1),
-                _ => {
-                    // Every character other than this one must be a
-                    // modifier: all may stand alone if all are modifiers,
-                    // one may if it is the only other character, none
-                    // otherwise. Words are short: a scan that stops early.
-                    let word = &mut single_ok[s..e];
-                    if let Some(other) = word.iter().position(|&m| !m) {
-                        let alone = word[other + 1..].iter().all(|&m| m);
-                        word.fill(false);
-                        word[other] = alone;
-                    }
-                }
-            }
         }
     }
 
@@ -392,6 +375,25 @@ fn decode_into(input: &str, out: &mut Vec<char>) {
         n += 1;
     }
     out.truncate(n);
+}
+
+/// Whether a one-character pattern may match at `i` even though it sits
+/// inside a longer token, given jieba's `boundary` and the `modifier`
+/// flags of a [`Text`]: it may if the rest of that token is made of
+/// modifier characters.
+#[inline]
+pub(crate) fn single_ok(boundary: &[bool], modifier: &[bool], i: usize) -> bool {
+    // The token around `i`: words are short, and `boundary` is true at 0
+    // (where the first token starts) and at the end.
+    let mut start = i;
+    while start > 0 && !boundary[start] {
+        start -= 1;
+    }
+    let mut end = i + 1;
+    while !boundary[end] {
+        end += 1;
+    }
+    end - start >= 2 && (start..end).all(|j| j == i || modifier[j])
 }
 
 /// The punctuation of Chinese text (，。？、「」 and the full-width forms,
@@ -567,9 +569,9 @@ mod tests {
         // jieba keeps 太贵 as one word; 贵 is still usable on its own.
         let t = Text::new("太贵", &seg);
         assert_eq!(t.tokens, vec![(0, 2)]);
-        assert!(t.single_ok[1]);
+        assert!(single_ok(&t.boundary, &t.modifier, 1));
         // 贵 inside 贵州 is not.
         let t = Text::new("贵州", &seg);
-        assert!(!t.single_ok[0]);
+        assert!(!single_ok(&t.boundary, &t.modifier, 0));
     }
 }

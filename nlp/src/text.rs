@@ -113,6 +113,7 @@ fn basic_table() -> &'static [u32] {
                 offset
                     | (class as u32) << CLASS_SHIFT
                     | bit(phrases::starts_phrase(c), PHRASE_BIT)
+                    | bit(phrases::is_witness(c), WITNESS_BIT)
                     | bit(is_modifier(simplified), SIMPLIFIED_MODIFIER_BIT)
                     | bit(is_modifier(c), MODIFIER_BIT)
                     | bit(traditional, TRADITIONAL_BIT)
@@ -145,6 +146,9 @@ const TRADITIONAL_BIT: u32 = 21;
 const SIMPLIFIED_BIT: u32 = 22;
 /// Bit of a `basic_table` entry set when the simplified form differs.
 const CHANGES_BIT: u32 = 23;
+/// Bit of a `basic_table` entry set for a phrase's witness (see
+/// `phrases::is_witness`): a text without one holds no phrase.
+const WITNESS_BIT: u32 = 24;
 
 /// [`is_modifier`] by table: every modifier is in the basic block.
 #[inline]
@@ -239,7 +243,7 @@ impl Text {
         // Whether the text segments differently once normalised.
         let mut changed = false;
         // The table entries of the basic-block characters ORed together:
-        // whether any changes, and whether any may start a phrase.
+        // whether any changes, and whether any is a phrase's witness.
         let mut seen = 0u32;
         // Counted in locals, not through `han`, which the compiler would
         // otherwise store back at every character.
@@ -316,7 +320,7 @@ impl Text {
         *han_counts = counts;
         *latin = (words, letters);
         changed |= seen & (1 << CHANGES_BIT) != 0;
-        if seen & (1 << PHRASE_BIT) != 0 && phrases::apply(original, norm, starts_phrase) {
+        if seen & (1 << WITNESS_BIT) != 0 && phrases::apply(original, norm, starts_phrase) {
             changed = true;
             // A phrase may have turned a character into a modifier or one
             // out of being one.

@@ -250,10 +250,9 @@ impl SentimentModel {
     /// The logit of a clause with `distinct` features whose quantised
     /// weights add up to `sum`.
     fn logit_of(&self, sum: i64, distinct: i32) -> f64 {
-        let value = if distinct == 0 {
-            0.0
-        } else {
-            1.0 / (distinct as f32).sqrt()
+        let value = match inv_sqrts().get(distinct as usize) {
+            Some(&v) => v,
+            None => 1.0 / (distinct as f32).sqrt(),
         };
         f64::from(self.bias + sum as f32 * self.scale * value)
     }
@@ -645,6 +644,18 @@ fn may_negate(c: char) -> bool {
 /// not pay for them.
 pub(crate) fn build_tables() {
     negators();
+    inv_sqrts();
+}
+
+/// `1 / sqrt(n)` as [`SentimentModel::logit_of`] computes it, for every
+/// count of distinct features a clause under [`MOST_FEATURES`] can have (0
+/// for none): the square root and the division were the longest wait at
+/// the end of every clause's reading.
+fn inv_sqrts() -> &'static [f32; MOST_FEATURES + 1] {
+    static TABLE: std::sync::OnceLock<[f32; MOST_FEATURES + 1]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        std::array::from_fn(|n| if n == 0 { 0.0 } else { 1.0 / (n as f32).sqrt() })
+    })
 }
 
 /// `NEGATORS` packed and sorted: a token is checked with one binary search

@@ -142,8 +142,9 @@ const MODIFIER_BIT: u32 = 20;
 /// Traditional script (see `HanCounts::weighs`).
 const TRADITIONAL_BIT: u32 = 21;
 /// Bit of a `basic_table` entry set when the character counts towards
-/// Simplified script.
-const SIMPLIFIED_BIT: u32 = 22;
+/// Simplified script. Right above `TRADITIONAL_BIT`: `Text::fill` reads
+/// the two with one shift.
+const SIMPLIFIED_BIT: u32 = TRADITIONAL_BIT + 1;
 /// Bit of a `basic_table` entry set when the simplified form differs.
 const CHANGES_BIT: u32 = 23;
 /// Bit of a `basic_table` entry set for a phrase's witness (see
@@ -248,6 +249,12 @@ impl Text {
         // Counted in locals, not through `han`, which the compiler would
         // otherwise store back at every character.
         let mut counts = HanCounts::default();
+        // The basic block's characters are counted apart, in two registers:
+        // the compiler keeps `counts` in memory, and adding to a counter
+        // there at every character chains each character's iteration to
+        // the last one's through a store. `weighed` holds those counting
+        // towards Traditional in its low half, Simplified in its high one.
+        let (mut basic, mut weighed) = (0usize, 0u64);
         let (mut words, mut letters, mut run) = (0, 0, 0);
         let table = basic_table();
         // With its length in the type, the block's index needs no check.
@@ -265,10 +272,9 @@ impl Text {
             if k < BLOCK_LEN {
                 let entry = block[k];
                 seen |= entry;
-                counts.add_counted(
-                    entry & (1 << TRADITIONAL_BIT) != 0,
-                    entry & (1 << SIMPLIFIED_BIT) != 0,
-                );
+                basic += 1;
+                let weighs = u64::from(entry >> TRADITIONAL_BIT);
+                weighed += (weighs & 1) | (weighs >> 1 & 1) << 32;
                 if run != 0 {
                     if run >= 2 {
                         words += 1;
@@ -317,6 +323,11 @@ impl Text {
             words += 1;
             letters += run;
         }
+        counts.add_many(
+            basic,
+            (weighed & 0xFFFF_FFFF) as usize,
+            (weighed >> 32) as usize,
+        );
         *han_counts = counts;
         *latin = (words, letters);
         changed |= seen & (1 << CHANGES_BIT) != 0;

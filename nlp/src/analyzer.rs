@@ -410,7 +410,11 @@ impl Analyzer {
         // wide loads what had just been stored in narrow ones, which
         // stalls. None to take (the thread's first message, a re-entered
         // call, a thread being torn down) means fresh buffers.
-        let mut w = WORKSPACE.try_with(Cell::take).ok().flatten().unwrap_or_default();
+        let mut w = WORKSPACE
+            .try_with(Cell::take)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         let analysis = self.analyze_in(text, purpose, &mut w);
         w.release_if_huge();
         let _ = WORKSPACE.try_with(|slot| slot.set(Some(w)));

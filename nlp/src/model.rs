@@ -652,9 +652,8 @@ pub(crate) fn build_tables() {
 /// the end of every clause's reading.
 fn inv_sqrts() -> &'static [f32; MOST_FEATURES + 1] {
     static TABLE: std::sync::OnceLock<[f32; MOST_FEATURES + 1]> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| {
-        std::array::from_fn(|n| if n == 0 { 0.0 } else { 1.0 / (n as f32).sqrt() })
-    })
+    TABLE
+        .get_or_init(|| std::array::from_fn(|n| if n == 0 { 0.0 } else { 1.0 / (n as f32).sqrt() }))
 }
 
 /// `NEGATORS` packed and sorted: a token is checked with one binary search

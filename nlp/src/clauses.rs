@@ -7,7 +7,7 @@
 
 use crate::lexicon::Unit;
 use crate::matcher::Hit;
-use crate::sentiment::{bits_in, first_bits};
+use crate::sentiment::{bits_in, first_bits, BASIC_HAN};
 use crate::text::{is_emoji, is_han, Text};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -131,11 +131,14 @@ fn segments(norm: &[char], mut out: impl FnMut(Segment)) {
         let c = norm[i];
         // Delimiters, spaces and emoji have no bits: only the characters
         // of a segment add any.
-        bits |= first_bits(c);
+        let first = first_bits(c);
+        bits |= first;
         // Most characters are Chinese, which neither end a clause nor are
-        // emoji: settled with one range check. So are Latin letters and
-        // digits, the bulk of the rest.
-        if is_han(c) || c.is_ascii_alphanumeric() {
+        // emoji: settled by the bits just loaded, which mark the basic
+        // block (the rest of the Han blocks takes the longer way to the
+        // same answer). So are Latin letters and digits, the bulk of the
+        // rest.
+        if first & BASIC_HAN != 0 || c.is_ascii_alphanumeric() {
             i += 1;
             continue;
         }

@@ -229,7 +229,8 @@ impl Lexicon {
         refine_boundaries(text, boundary, |w| self.matcher.covers(w));
         let words = Words {
             boundary,
-            single_ok: &text.single_ok,
+            jieba: &text.boundary,
+            modifier: &text.modifier,
         };
         units.clear();
         self.matcher.leftmost_longest(text, words, units);

@@ -13,7 +13,7 @@
 //! * Anything else (emoji, emoticons) matches anywhere.
 
 use crate::english;
-use crate::text::{is_han, is_word_char, normalize_pattern, Text};
+use crate::text::{is_han, is_word_char, normalize_pattern, single_ok, Text};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Hit<P> {
@@ -28,17 +28,26 @@ pub(crate) struct Hit<P> {
 pub(crate) struct Words<'a> {
     /// `boundary[i]`: a word starts at `i` (or `i` is the end).
     pub boundary: &'a [bool],
-    /// `single_ok[i]`: a one-character pattern may match at `i` inside a
-    /// longer word.
-    pub single_ok: &'a [bool],
+    /// jieba's boundaries and the modifier flags of the text: whether a
+    /// one-character pattern may match inside a longer word (see
+    /// [`single_ok`]).
+    pub jieba: &'a [bool],
+    pub modifier: &'a [bool],
 }
 
 impl<'a> Words<'a> {
     pub fn of(text: &'a Text) -> Words<'a> {
         Words {
             boundary: &text.boundary,
-            single_ok: &text.single_ok,
+            jieba: &text.boundary,
+            modifier: &text.modifier,
         }
+    }
+
+    /// See [`single_ok`].
+    #[inline]
+    fn single_ok(&self, i: usize) -> bool {
+        single_ok(self.jieba, self.modifier, i)
     }
 }
 
@@ -496,7 +505,7 @@ impl<P: Copy + PartialEq> Matcher<P> {
         }
         let aligned = words.boundary[s] && words.boundary[e];
         if e - s == 1 {
-            aligned || words.single_ok[s]
+            aligned || words.single_ok(s)
         } else {
             let inside_one_word = !words.boundary[s + 1..e].iter().any(|&b| b);
             inside_one_word || aligned

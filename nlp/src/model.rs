@@ -228,11 +228,10 @@ impl SentimentModel {
         let mut tally = Tally {
             weights: &self.quantised,
             seen,
-            counted: 0,
         };
-        extract(text, start, end, &mut tally);
-        let sum = tally.counted as i32;
-        let distinct = (tally.counted - i64::from(sum)) >> 32;
+        let counted = extract(text, start, end, &mut tally);
+        let sum = counted as i32;
+        let distinct = (counted - i64::from(sum)) >> 32;
         self.logit_of(i64::from(sum), distinct as i32)
     }
 
@@ -256,10 +255,9 @@ impl SentimentModel {
     /// The logit of a clause with `distinct` features whose quantised
     /// weights add up to `sum`.
     fn logit_of(&self, sum: i64, distinct: i32) -> f64 {
-        let value = if distinct == 0 {
-            0.0
-        } else {
-            1.0 / (distinct as f32).sqrt()
+        let value = match inv_sqrts().get(distinct as usize) {
+            Some(&v) => v,
+            None => 1.0 / (distinct as f32).sqrt(),
         };
         f64::from(self.bias + sum as f32 * self.scale * value)
     }
@@ -522,22 +520,22 @@ impl Seen<'_> {
     }
 }
 
-/// The inference [`Sink`]: the number and the summed quantised weights of
-/// the distinct features.
+/// The inference [`Sink`]: counts the distinct features and sums their
+/// quantised weights, as 2^32 plus the weight for each (one addition
+/// counts both, and the sum, far below 2^31 in magnitude, is the low half
+/// read as `i32`).
 struct Tally<'a> {
     weights: &'a [i16; BUCKETS],
     seen: Seen<'a>,
-    /// The number of distinct features times 2^32 plus their weights'
-    /// sum: one addition counts both, and the sum (far below 2^31 in
-    /// magnitude) is the low half read as `i32`.
-    counted: i64,
 }
 
 impl Sink for Tally<'_> {
     #[inline(always)]
-    fn add(&mut self, bucket: u32) {
+    fn add(&mut self, bucket: u32) -> i64 {
         if self.seen.insert(bucket) {
-            self.counted += (1 << 32) + i64::from(self.weights[bucket as usize & (BUCKETS - 1)]);
+            (1 << 32) + i64::from(self.weights[bucket as usize & (BUCKETS - 1)])
+        } else {
+            0
         }
     }
 }
@@ -719,6 +717,17 @@ fn may_negate(c: char) -> bool {
 /// not pay for them.
 pub(crate) fn build_tables() {
     negators();
+    inv_sqrts();
+}
+
+/// `1 / sqrt(n)` as [`SentimentModel::logit_of`] computes it, for every
+/// count of distinct features a clause under [`MOST_FEATURES`] can have (0
+/// for none): the square root and the division were the longest wait at
+/// the end of every clause's reading.
+fn inv_sqrts() -> &'static [f32; MOST_FEATURES + 1] {
+    static TABLE: std::sync::OnceLock<[f32; MOST_FEATURES + 1]> = std::sync::OnceLock::new();
+    TABLE
+        .get_or_init(|| std::array::from_fn(|n| if n == 0 { 0.0 } else { 1.0 / (n as f32).sqrt() }))
 }
 
 /// `NEGATORS` packed and sorted: a token is checked with one binary search
@@ -741,15 +750,20 @@ fn negates(token: &[char]) -> bool {
 }
 
 /// Where [`extract`] puts a span's features (bucket indices, repeats
-/// included): training keeps them, inference adds up their weights.
+/// included): training keeps them, inference adds up their weights. `add`
+/// returns what the feature adds to the count [`extract`] returns, which
+/// is kept there, in a local: a count kept in the sink lived in memory,
+/// and adding to it at every feature chained each feature to the last
+/// through a store.
 trait Sink {
-    fn add(&mut self, bucket: u32);
+    fn add(&mut self, bucket: u32) -> i64;
 }
 
 impl Sink for Vec<u32> {
     #[inline]
-    fn add(&mut self, bucket: u32) {
+    fn add(&mut self, bucket: u32) -> i64 {
         self.push(bucket);
+        0
     }
 }
 
@@ -765,7 +779,7 @@ impl Grams {
     /// Adds the n-grams `c` ends and the character the model sees (see
     /// `model_char`) to `word`, returning whether `c` is a model character.
     #[inline(always)]
-    fn push(&mut self, c: char, word: &mut Fnv, out: &mut impl Sink) -> bool {
+    fn push(&mut self, c: char, word: &mut Fnv, out: &mut impl Sink, count: &mut i64) -> bool {
         let cp = c as u32;
         let [one, two] = match CHAR_TABLE.get(cp.wrapping_sub(TABLE_START) as usize) {
             // A basic-block character, as nearly every one is: its own
@@ -774,7 +788,7 @@ impl Grams {
                 word.bmp(cp);
                 if let Some(mut bigram) = self.open {
                     bigram.bmp(cp);
-                    out.add(bigram.finish());
+                    *count += out.add(bigram.finish());
                 }
                 entry
             }
@@ -787,12 +801,12 @@ impl Grams {
                 word.char(m);
                 if let Some(mut bigram) = self.open {
                     bigram.char(m);
-                    out.add(bigram.finish());
+                    *count += out.add(bigram.finish());
                 }
                 char_entry(m)
             }
         };
-        out.add(one & (BUCKETS as u32 - 1));
+        *count += out.add(one & (BUCKETS as u32 - 1));
         self.open = Some(Fnv(two));
         true
     }
@@ -803,8 +817,9 @@ impl Grams {
 /// span, negated in a negator's reach. One pass over the characters: the
 /// words' characters are the n-grams' too, and `text.boundary` marks where
 /// one word ends and the next begins (jieba's tokens cover the text).
-fn extract(text: &Text, start: usize, end: usize, out: &mut impl Sink) {
+fn extract(text: &Text, start: usize, end: usize, out: &mut impl Sink) -> i64 {
     let norm = &text.norm[start..end];
+    let mut count = 0;
     let boundary = &text.boundary[start..=end];
     let mut grams = Grams { open: None };
     // The word being read: where it starts (none until the first word
@@ -818,17 +833,17 @@ fn extract(text: &Text, start: usize, end: usize, out: &mut impl Sink) {
     for (at, (&c, &starts)) in norm.iter().zip(boundary).enumerate() {
         if starts {
             if let Some(first) = first {
-                end_word(norm, first..at, word, read, negator, &mut negation, out);
+                count += end_word(norm, first..at, word, read, negator, &mut negation, out);
             }
             first = Some(at);
             negator = may_negate(c);
             word = Fnv::new(if negation > 0 { NEGATED_WORD } else { WORD });
             read = false;
         }
-        read |= grams.push(c, &mut word, out);
+        read |= grams.push(c, &mut word, out, &mut count);
     }
     if let (Some(first), Some(true)) = (first, boundary.last()) {
-        end_word(
+        count += end_word(
             norm,
             first..norm.len(),
             word,
@@ -838,6 +853,7 @@ fn extract(text: &Text, start: usize, end: usize, out: &mut impl Sink) {
             out,
         );
     }
+    count
 }
 
 /// Adds the word `norm[span]`, whose hash is `word`, which the model reads
@@ -853,20 +869,21 @@ fn end_word(
     negator: bool,
     negation: &mut u8,
     out: &mut impl Sink,
-) {
+) -> i64 {
     if !read {
         // Punctuation (and Latin words, left to the English lexicon) ends
         // a negation's reach; spaces do not.
         if !norm[span].iter().all(|c| c.is_whitespace()) {
             *negation = 0;
         }
-        return;
+        return 0;
     }
-    out.add(word.finish());
+    let count = out.add(word.finish());
     *negation = negation.saturating_sub(1);
     if negator && negates(&norm[span]) {
         *negation = NEGATION_REACH;
     }
+    count
 }
 
 fn featurise(examples: &[TrainingExample]) -> Vec<(Features, bool)> {

@@ -71,6 +71,34 @@ fn table() -> &'static [(Vec<char>, Vec<char>)] {
 
 /// Whether some phrase starts with `c`; the per-character table in
 /// `text.rs` caches this so that messages without one pay nothing.
+/// Whether `c` is some phrase's witness: a character every text a phrase
+/// matches in holds, chosen to be rare in Simplified text, so that the
+/// Simplified messages whose characters merely may start a phrase (等, 回,
+/// 手 and 行 all do) need not be scanned for one. A phrase's witness is its
+/// first Traditional-only character, or else the first character it
+/// converts otherwise than the character table does.
+pub(crate) fn is_witness(c: char) -> bool {
+    static WITNESSES: OnceLock<Vec<char>> = OnceLock::new();
+    WITNESSES
+        .get_or_init(|| table().iter().map(|(from, to)| witness(from, to)).collect())
+        .contains(&c)
+}
+
+/// The witness of the phrase `from` → `to` (see [`is_witness`]).
+fn witness(from: &[char], to: &[char]) -> char {
+    let overridden = || {
+        from.iter()
+            .zip(to)
+            .find(|&(&f, &t)| crate::traditional::to_simplified(f) != t)
+            .map(|(f, _)| f)
+    };
+    *from
+        .iter()
+        .find(|&&f| crate::traditional::is_traditional_only(f))
+        .or_else(overridden)
+        .unwrap_or(&from[0])
+}
+
 pub(crate) fn starts_phrase(c: char) -> bool {
     let t = table();
     let i = t.partition_point(|(from, _)| from[0] < c);
@@ -135,6 +163,18 @@ mod tests {
             assert!((0x4E00..0xA000).contains(&first), "{from}");
         }
         assert_eq!(table().len(), PHRASES.len());
+    }
+
+    #[test]
+    fn witnesses_are_in_the_basic_block_and_rare() {
+        // The text's character table marks witnesses only in the basic
+        // block: one outside it would turn its phrase off.
+        for (from, to) in table() {
+            let w = witness(from, to) as u32;
+            assert!((0x4E00..0xA000).contains(&w), "{from:?}");
+        }
+        // Plain Simplified text that starts phrases holds no witness.
+        assert!(!"等回手生行明意接放拿急说看跟".chars().any(is_witness));
     }
 
     #[test]

@@ -84,6 +84,15 @@ impl HanCounts {
         self.simplified += usize::from(simplified);
     }
 
+    /// Counts `han` characters of which `traditional` count towards
+    /// Traditional and `simplified` towards Simplified script.
+    #[inline]
+    pub fn add_many(&mut self, han: usize, traditional: usize, simplified: usize) {
+        self.han += han;
+        self.traditional += traditional;
+        self.simplified += simplified;
+    }
+
     #[cfg(test)]
     pub fn of(original: &[char]) -> HanCounts {
         let mut counts = HanCounts::default();

@@ -1019,7 +1019,7 @@ const COMPARE: u16 = 1 << 11;
 const COMPLEMENT: u16 = 1 << 12;
 /// Every character of the table's block: a Han character the model reads
 /// (see `has_chinese`).
-const BASIC_HAN: u16 = 1 << 13;
+pub(crate) const BASIC_HAN: u16 = 1 << 13;
 /// A word of `TROUBLE` starts here.
 const TROUBLE_FIRSTS: u16 = 1 << 14;
 /// A word of `DONE` starts here.

@@ -113,6 +113,7 @@ fn basic_table() -> &'static [u32] {
                 offset
                     | (class as u32) << CLASS_SHIFT
                     | bit(phrases::starts_phrase(c), PHRASE_BIT)
+                    | bit(phrases::is_witness(c), WITNESS_BIT)
                     | bit(is_modifier(simplified), SIMPLIFIED_MODIFIER_BIT)
                     | bit(is_modifier(c), MODIFIER_BIT)
                     | bit(traditional, TRADITIONAL_BIT)
@@ -141,10 +142,14 @@ const MODIFIER_BIT: u32 = 20;
 /// Traditional script (see `HanCounts::weighs`).
 const TRADITIONAL_BIT: u32 = 21;
 /// Bit of a `basic_table` entry set when the character counts towards
-/// Simplified script.
-const SIMPLIFIED_BIT: u32 = 22;
+/// Simplified script. Right above `TRADITIONAL_BIT`: `Text::fill` reads
+/// the two with one shift.
+const SIMPLIFIED_BIT: u32 = TRADITIONAL_BIT + 1;
 /// Bit of a `basic_table` entry set when the simplified form differs.
 const CHANGES_BIT: u32 = 23;
+/// Bit of a `basic_table` entry set for a phrase's witness (see
+/// `phrases::is_witness`): a text without one holds no phrase.
+const WITNESS_BIT: u32 = 24;
 
 /// [`is_modifier`] by table: every modifier is in the basic block.
 #[inline]
@@ -193,10 +198,9 @@ pub(crate) struct Text {
     pub norm: Vec<char>,
     /// `boundary[i]`: a jieba token starts at `i` (or `i` is the end).
     pub boundary: Vec<bool>,
-    /// `single_ok[i]`: a one-character pattern may match at `i` even though
-    /// it sits inside a longer token, because the rest of that token is
-    /// made of modifier characters.
-    pub single_ok: Vec<bool>,
+    /// `modifier[i]`: `norm[i]` is a modifier character (see
+    /// [`single_ok`]).
+    pub modifier: Vec<bool>,
     /// Token spans `(start, end)` in characters, in order.
     pub tokens: Vec<(usize, usize)>,
     /// The Han characters of `original` by script.
@@ -221,7 +225,7 @@ impl Text {
             original,
             norm,
             boundary,
-            single_ok,
+            modifier,
             tokens,
             han: han_counts,
             latin,
@@ -230,23 +234,27 @@ impl Text {
         // The characters first, in a loop of their own that only decodes;
         // the pass below then reads them with no byte bookkeeping, which
         // leaves it registers for everything else.
-        original.clear();
-        original.extend(input.chars());
+        decode_into(input, original);
         let len = original.len();
         norm.clear();
         norm.resize(len, '\0');
-        // Until the tokens are known, `single_ok[i]` holds whether
-        // `norm[i]` is a modifier, taken from the same table load.
-        single_ok.clear();
-        single_ok.resize(len, false);
+        // Whether `norm[i]` is a modifier, taken from the same table load.
+        modifier.clear();
+        modifier.resize(len, false);
         // Whether the text segments differently once normalised.
         let mut changed = false;
         // The table entries of the basic-block characters ORed together:
-        // whether any changes, and whether any may start a phrase.
+        // whether any changes, and whether any is a phrase's witness.
         let mut seen = 0u32;
         // Counted in locals, not through `han`, which the compiler would
         // otherwise store back at every character.
         let mut counts = HanCounts::default();
+        // The basic block's characters are counted apart, in two registers:
+        // the compiler keeps `counts` in memory, and adding to a counter
+        // there at every character chains each character's iteration to
+        // the last one's through a store. `weighed` holds those counting
+        // towards Traditional in its low half, Simplified in its high one.
+        let (mut basic, mut weighed) = (0usize, 0u64);
         let (mut words, mut letters, mut run) = (0, 0, 0);
         let table = basic_table();
         // With its length in the type, the block's index needs no check.
@@ -254,7 +262,7 @@ impl Text {
         let slots = original
             .iter()
             .zip(norm.iter_mut())
-            .zip(single_ok.iter_mut());
+            .zip(modifier.iter_mut());
         for ((&c, slot), modifier) in slots {
             let cp = c as u32;
             // The basic CJK block, nearly every character of nearly every
@@ -264,10 +272,9 @@ impl Text {
             if k < BLOCK_LEN {
                 let entry = block[k];
                 seen |= entry;
-                counts.add_counted(
-                    entry & (1 << TRADITIONAL_BIT) != 0,
-                    entry & (1 << SIMPLIFIED_BIT) != 0,
-                );
+                basic += 1;
+                let weighs = u64::from(entry >> TRADITIONAL_BIT);
+                weighed += (weighs & 1) | (weighs >> 1 & 1) << 32;
                 if run != 0 {
                     if run >= 2 {
                         words += 1;
@@ -316,14 +323,19 @@ impl Text {
             words += 1;
             letters += run;
         }
+        counts.add_many(
+            basic,
+            (weighed & 0xFFFF_FFFF) as usize,
+            (weighed >> 32) as usize,
+        );
         *han_counts = counts;
         *latin = (words, letters);
         changed |= seen & (1 << CHANGES_BIT) != 0;
-        if seen & (1 << PHRASE_BIT) != 0 && phrases::apply(original, norm, starts_phrase) {
+        if seen & (1 << WITNESS_BIT) != 0 && phrases::apply(original, norm, starts_phrase) {
             changed = true;
             // A phrase may have turned a character into a modifier or one
             // out of being one.
-            for (m, &c) in single_ok.iter_mut().zip(norm.iter()) {
+            for (m, &c) in modifier.iter_mut().zip(norm.iter()) {
                 *m = is_modifier_in(table, c);
             }
         }
@@ -340,29 +352,14 @@ impl Text {
         boundary.clear();
         boundary.resize(len + 1, false);
         boundary[len] = true;
-        // Slices, not the vectors: their lengths stay in registers.
-        let (boundary, single_ok) = (&mut boundary[..], &mut single_ok[..]);
+        // Which one-character patterns may match inside a token is asked
+        // of the few that occur there (see `single_ok`), not settled here
+        // for every token: the branch on a token's length there was among
+        // the most mispredicted of the analysis.
+        let boundary = &mut boundary[..];
         segmenter.tokens_into(segmented, tokens);
-        for &(s, e) in tokens.iter() {
+        for &(s, _) in tokens.iter() {
             boundary[s] = true;
-            match e - s {
-                1 => single_ok[s] = false,
-                // Most words of two characters or more are two long: each
-                // character needs only the other to be a modifier.
-                2 => single_ok.swap(s, s + 1),
-                _ => {
-                    // Every character other than this one must be a
-                    // modifier: all may stand alone if all are modifiers,
-                    // one may if it is the only other character, none
-                    // otherwise. Words are short: a scan that stops early.
-                    let word = &mut single_ok[s..e];
-                    if let Some(other) = word.iter().position(|&m| !m) {
-                        let alone = word[other + 1..].iter().all(|&m| m);
-                        word.fill(false);
-                        word[other] = alone;
-                    }
-                }
-            }
         }
     }
 
@@ -379,6 +376,39 @@ impl Text {
     pub fn original_slice(&self, start: usize, end: usize) -> String {
         collect(&self.original[start..end])
     }
+}
+
+/// The characters of `input` into `out`. `Vec::extend` over `chars()`
+/// checks the vector's room at every character: written into room made
+/// first (never more characters than bytes), they need no check.
+fn decode_into(input: &str, out: &mut Vec<char>) {
+    out.clear();
+    out.resize(input.len(), '\0');
+    let mut n = 0;
+    for (slot, c) in out.iter_mut().zip(input.chars()) {
+        *slot = c;
+        n += 1;
+    }
+    out.truncate(n);
+}
+
+/// Whether a one-character pattern may match at `i` even though it sits
+/// inside a longer token, given jieba's `boundary` and the `modifier`
+/// flags of a [`Text`]: it may if the rest of that token is made of
+/// modifier characters.
+#[inline]
+pub(crate) fn single_ok(boundary: &[bool], modifier: &[bool], i: usize) -> bool {
+    // The token around `i`: words are short, and `boundary` is true at 0
+    // (where the first token starts) and at the end.
+    let mut start = i;
+    while start > 0 && !boundary[start] {
+        start -= 1;
+    }
+    let mut end = i + 1;
+    while !boundary[end] {
+        end += 1;
+    }
+    end - start >= 2 && (start..end).all(|j| j == i || modifier[j])
 }
 
 /// The punctuation of Chinese text (，。？、「」 and the full-width forms,
@@ -554,9 +584,9 @@ mod tests {
         // jieba keeps 太贵 as one word; 贵 is still usable on its own.
         let t = Text::new("太贵", &seg);
         assert_eq!(t.tokens, vec![(0, 2)]);
-        assert!(t.single_ok[1]);
+        assert!(single_ok(&t.boundary, &t.modifier, 1));
         // 贵 inside 贵州 is not.
         let t = Text::new("贵州", &seg);
-        assert!(!t.single_ok[0]);
+        assert!(!single_ok(&t.boundary, &t.modifier, 0));
     }
 }

@@ -36,7 +36,7 @@ pub enum Purpose {
     Verdict,
     /// A request: support tickets and chats, written to get something
     /// done. A statement without opinion words stays neutral unless the
-    /// model is sure of it: 快递放在门口就走了 leans negative, but in a
+    /// model is sure of it: 快递员把包裹放在了门卫室 leans negative, but in a
     /// ticket it reports where the parcel is.
     Request,
 }

@@ -113,7 +113,7 @@ fn one_result_per_line_in_order_with_errors_naming_the_line() {
 fn the_kind_decides_how_a_statement_without_opinion_words_is_read() {
     let line = |id: &str, kind: &str| {
         format!(
-            r#"{{"id":"{id}","kind":"{kind}","created_at":"2026-11-03T10:00:00+08:00","source":"jd","text":"快递放在门口就走了"}}"#
+            r#"{{"id":"{id}","kind":"{kind}","created_at":"2026-11-03T10:00:00+08:00","source":"jd","text":"快递员把包裹放在了门卫室"}}"#
         )
     };
     let input = [

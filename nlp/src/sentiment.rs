@@ -1768,15 +1768,21 @@ mod tests {
             .collect()
     }
 
-    fn message(s: &str) -> Sentiment {
+    /// `s` prepared, split and scored clause by clause.
+    fn scored(s: &str) -> (Text, Vec<Clause>, Vec<ClauseSentiment>) {
         let (seg, lex, model) = tools();
         let t = Text::new(s, seg);
         let units = lex.scan(&t);
         let clauses = split(&t, &units);
-        let scores: Vec<_> = clauses
+        let scores = clauses
             .iter()
             .map(|c| score_clause(&t, c, &units, model))
             .collect();
+        (t, clauses, scores)
+    }
+
+    fn message(s: &str) -> Sentiment {
+        let (_, clauses, scores) = scored(s);
         message_sentiment(&clauses, &scores)
     }
 
@@ -1784,15 +1790,9 @@ mod tests {
     /// side; a question stays neutral.
     #[test]
     fn a_weak_verdict_takes_the_side_it_leans_to() {
-        let (seg, lex, model) = tools();
+        let (_, _, model) = tools();
         let verdict = |s: &str| {
-            let t = Text::new(s, seg);
-            let units = lex.scan(&t);
-            let clauses = split(&t, &units);
-            let scores: Vec<_> = clauses
-                .iter()
-                .map(|c| score_clause(&t, c, &units, model))
-                .collect();
+            let (t, clauses, scores) = scored(s);
             let voiced = message_sentiment(&clauses, &scores);
             let lean = verdict_lean(&t, &clauses, &scores, model, &mut Vec::new());
             (voiced.label, lean.map(|l| l.label))

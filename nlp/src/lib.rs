@@ -49,8 +49,8 @@
 //!   (negation, degree, sarcasm, waits that have not ended) blended with
 //!   the learned model per clause.
 //! - `model.rs` — [`model::SentimentModel`]: logistic regression over hashed
-//!   character uni- and bigrams and words, its training (deterministic) and
-//!   the training-file reader.
+//!   character uni- and bigrams and words, its training (deterministic),
+//!   the training-file reader and the written sets it also learns from.
 //! - `eval.rs` — [`eval::evaluate`]: scores an analyzer against labelled
 //!   JSONL (sentiment accuracy, theme P/R/F1, mention polarity, flag and
 //!   emotion F1, worst misses).
@@ -60,7 +60,8 @@
 //! `lexicon/sentiment.toml` (opinion words, negators, degree adverbs,
 //! contrast and question markers), `lexicon/dictionary.txt` (segmenter
 //! words), `model/sentiment.bin` (sentiment weights, rebuilt bit-for-bit by
-//! `examples/train_sentiment.rs` from `shared/data/online_shopping_7_cats.csv`).
+//! `examples/train_sentiment.rs` from `shared/data/online_shopping_7_cats.csv`
+//! and the written sets of `eval/` named in [`model::WRITTEN_SETS`]).
 //! `tools/gen_traditional.py` regenerates `traditional.rs`.
 //!
 //! `eval/labelled.jsonl` is the labelled set written for the project, with

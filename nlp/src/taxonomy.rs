@@ -77,9 +77,9 @@ pub struct Marker {
     pub keywords_hant: Vec<String>,
     pub keywords_en: Vec<String>,
     pub exclude: Vec<String>,
-    /// Emotions only: flag ids and analyzer signals (see
-    /// [`SIGNALS`]) that imply the emotion without a keyword. Escalating
-    /// to 12315 is an angry act whatever the words.
+    /// Emotions only: flag ids and analyzer signals (`unfinished_wait`, a
+    /// wait that has not ended) that imply the emotion without a keyword.
+    /// Escalating to 12315 is an angry act whatever the words.
     pub implied_by: Vec<String>,
 }
 

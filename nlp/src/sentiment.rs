@@ -160,8 +160,12 @@ pub(crate) fn score_clause_into(
     // (strength, end, wide)
     let mut negation: Option<(f32, usize, bool)> = None;
     let mut degree: Option<(f32, usize)> = None;
+    // Where the negator that closed an 一点…都没有 frame ends: it has been
+    // applied to the word inside and must not reach the next one.
+    let mut framed_until = 0;
     for (k, h) in units.iter().enumerate() {
         match h.payload {
+            Unit::Negator { .. } if h.start < framed_until => {}
             Unit::Negator { strength, wide } => {
                 // 不是不好: a second negator close by cancels the first.
                 negation = match negation {
@@ -208,12 +212,24 @@ pub(crate) fn score_clause_into(
                 if value > 0.0 && quoted(text, h.start, h.end) {
                     value = -value;
                 }
+                let framed = denial_frame(text, clause, h.start, h.end);
                 if let Some((factor, end)) = degree.take() {
-                    if reaches(end, h.start) {
+                    if framed.is_none() && reaches(end, h.start) {
                         value *= factor;
                     }
                 }
-                if let Some((strength, end, wide)) = negation.take() {
+                // 一点腥味都没有, 一丝异味也没有: the frame denies the word it
+                // holds as emphatically as 完全没有 does (its 一点 is no
+                // "a little" here).
+                if let Some(until) = framed {
+                    negation = None;
+                    framed_until = until;
+                    value = if value > 0.0 {
+                        -value
+                    } else {
+                        -value * EMPHATIC_DENIAL
+                    };
+                } else if let Some((strength, end, wide)) = negation.take() {
                     if wide || reaches(end, h.start) {
                         // Negated praise is criticism; negated criticism is
                         // only faint praise (不差 is not 好), unless the
@@ -1559,6 +1575,33 @@ fn formula(text: &Text, clause: &Clause, units: &[Hit<Unit>]) -> bool {
 }
 
 /// Whether `start..end` sits right inside quotation marks.
+/// Where the negator ends if the word at `start..end` sits in an emphatic
+/// denial frame inside `clause`: 一点 (一点儿, 一丝, 半点, 丝毫) right before
+/// it, 都 or 也 and then 没有, 没 or 不 right after it or after one more
+/// character that ends the noun (一点腥味都没有, 一点新鲜感都没有).
+fn denial_frame(text: &Text, clause: &Clause, start: usize, end: usize) -> Option<usize> {
+    const OPENERS: &[&str] = &["一点儿", "一点", "一丝", "半点", "丝毫"];
+    const CLOSERS: &[&str] = &["都没有", "也没有", "都没", "也没", "都不", "也不"];
+    let norm = &text.norm[..];
+    let ends_with = |at: usize, w: &str| {
+        let n = w.chars().count();
+        at >= clause.start + n && norm[at - n..at].iter().copied().eq(w.chars())
+    };
+    let starts_with = |at: usize, w: &str| {
+        let n = w.chars().count();
+        at + n <= clause.end && norm[at..at + n].iter().copied().eq(w.chars())
+    };
+    if !OPENERS.iter().any(|w| ends_with(start, w)) {
+        return None;
+    }
+    [end, end + 1].into_iter().find_map(|at| {
+        CLOSERS
+            .iter()
+            .find(|w| starts_with(at, w))
+            .map(|w| at + w.chars().count())
+    })
+}
+
 fn quoted(text: &Text, start: usize, end: usize) -> bool {
     let open = |c: char| matches!(c, '"' | '\'' | '「' | '『');
     let close = |c: char| matches!(c, '"' | '\'' | '」' | '』');
@@ -1802,6 +1845,18 @@ mod tests {
             (SentimentLabel::Neutral, Some(SentimentLabel::Negative))
         );
         assert_eq!(verdict("这个好用吗？").1, None);
+    }
+
+    #[test]
+    fn a_denial_frame_negates_the_word_it_holds() {
+        // 一点…都没有 around a complaint is praise, around praise criticism,
+        // and its 没有 reaches no further.
+        assert!(clause_scores("一点腥味都没有")[0] > 0.3);
+        assert!(clause_scores("一丝异味也没有")[0] > 0.3);
+        assert!(clause_scores("一点新鲜感都没有")[0] < -0.3);
+        assert!(clause_scores("一点腥味都没有很新鲜")[0] > 0.5);
+        // Without the closing 都没有, 一点 is "a little".
+        assert!(clause_scores("有一点腥味")[0] < 0.0);
     }
 
     #[test]

@@ -424,9 +424,14 @@ impl Worker {
 
     /// The last lines of the log, for failure messages.
     pub fn log_tail(&self) -> String {
-        let log = self.log();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(60)..].join("\n")
+        tail_of(&self.log())
+    }
+
+    /// [`log_tail`](Self::log_tail) as a closure that does not borrow the
+    /// worker, for a failure message built while it is borrowed mutably.
+    pub fn log_tail_reader(&self) -> impl Fn() -> String {
+        let path = self.log.path().to_path_buf();
+        move || tail_of(&std::fs::read_to_string(&path).unwrap_or_default())
     }
 
     /// The current `/metrics` exposition, if the worker answers.
@@ -551,7 +556,21 @@ pub fn wait_tables_cover(
     env: &[(&str, String)],
     total: i64,
     timeout: Duration,
+    check: impl FnMut(),
+) -> Value {
+    wait_tables_cover_or(root, app_ids, env, total, timeout, check, String::new)
+}
+
+/// [`wait_tables_cover`], adding `context()` (a worker's log, say) to the
+/// failure message, so that a stall can be read after the fact.
+pub fn wait_tables_cover_or(
+    root: &str,
+    app_ids: &[String],
+    env: &[(&str, String)],
+    total: i64,
+    timeout: Duration,
     mut check: impl FnMut(),
+    context: impl Fn() -> String,
 ) -> Value {
     let deadline = Instant::now() + timeout;
     loop {
@@ -563,12 +582,14 @@ pub fn wait_tables_cover(
             }
             assert!(
                 Instant::now() < deadline,
-                "the tables cover {covered:?} of {total} messages after {timeout:?}"
+                "the tables cover {covered:?} of {total} messages after {timeout:?}\n{}",
+                context()
             );
         } else {
             assert!(
                 Instant::now() < deadline,
-                "the tables are unreadable after {timeout:?}"
+                "the tables are unreadable after {timeout:?}\n{}",
+                context()
             );
         }
         std::thread::sleep(Duration::from_millis(1500));
@@ -623,4 +644,10 @@ pub fn assert_rollups_match_feedback(f: &Value, rows: u64) {
     }
     assert_eq!(f["rollup_complaints"], f["feedback_complaints"], "{f}");
     assert_eq!(f["rollup_promoters"], f["feedback_promoters"]);
+}
+
+/// The last 60 lines of a log.
+fn tail_of(log: &str) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(60)..].join("\n")
 }

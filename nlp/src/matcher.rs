@@ -213,10 +213,10 @@ impl<P: Copy + PartialEq> Matcher<P> {
     /// as it is inserted, so that a walk reads it off the trie.
     pub fn with_kinds(longest: fn(&P) -> bool) -> Matcher<P> {
         // Room for the built-in taxonomy's trie (some 15,000 nodes, 5,500
-        // patterns) from the start, whichever matcher this is: the buffers a growing one frees while the
-        // analyzer is built left the heap fragmented enough to slow later
-        // allocations (300,000 more instructions in every 200 rounds of
-        // the benchmark).
+        // patterns) from the start, whichever matcher this is: the buffers
+        // a growing one frees while the analyzer is built left the heap
+        // fragmented enough to slow later allocations (300,000 more
+        // instructions in every 200 rounds of the benchmark).
         const SLOTS: usize = 1 << 15;
         const NODES: usize = 1 << 14;
         fn with_first<T>(capacity: usize, first: T) -> Vec<T> {

@@ -69,8 +69,6 @@ fn table() -> &'static [(Vec<char>, Vec<char>)] {
     })
 }
 
-/// Whether some phrase starts with `c`; the per-character table in
-/// `text.rs` caches this so that messages without one pay nothing.
 /// Whether `c` is some phrase's witness: a character every text a phrase
 /// matches in holds, chosen to be rare in Simplified text, so that the
 /// Simplified messages whose characters merely may start a phrase (等, 回,
@@ -99,6 +97,8 @@ fn witness(from: &[char], to: &[char]) -> char {
         .unwrap_or(&from[0])
 }
 
+/// Whether some phrase starts with `c`; the per-character table in
+/// `text.rs` caches this for the scan of the messages that hold a witness.
 pub(crate) fn starts_phrase(c: char) -> bool {
     let t = table();
     let i = t.partition_point(|(from, _)| from[0] < c);

@@ -1574,34 +1574,38 @@ fn formula(text: &Text, clause: &Clause, units: &[Hit<Unit>]) -> bool {
         .all(|&c| !is_han(c))
 }
 
-/// Whether `start..end` sits right inside quotation marks.
 /// Where the negator ends if the word at `start..end` sits in an emphatic
 /// denial frame inside `clause`: 一点 (一点儿, 一丝, 半点, 丝毫) right before
 /// it, 都 or 也 and then 没有, 没 or 不 right after it or after one more
 /// character that ends the noun (一点腥味都没有, 一点新鲜感都没有).
 fn denial_frame(text: &Text, clause: &Clause, start: usize, end: usize) -> Option<usize> {
-    const OPENERS: &[&str] = &["一点儿", "一点", "一丝", "半点", "丝毫"];
-    const CLOSERS: &[&str] = &["都没有", "也没有", "都没", "也没", "都不", "也不"];
-    let norm = &text.norm[..];
-    let ends_with = |at: usize, w: &str| {
-        let n = w.chars().count();
-        at >= clause.start + n && norm[at - n..at].iter().copied().eq(w.chars())
-    };
-    let starts_with = |at: usize, w: &str| {
-        let n = w.chars().count();
-        at + n <= clause.end && norm[at..at + n].iter().copied().eq(w.chars())
-    };
-    if !OPENERS.iter().any(|w| ends_with(start, w)) {
+    const OPENERS: &[&[char]] = &[
+        &['一', '点', '儿'],
+        &['一', '点'],
+        &['一', '丝'],
+        &['半', '点'],
+        &['丝', '毫'],
+    ];
+    const CLOSERS: &[&[char]] = &[
+        &['都', '没', '有'],
+        &['也', '没', '有'],
+        &['都', '没'],
+        &['也', '没'],
+        &['都', '不'],
+        &['也', '不'],
+    ];
+    let before = &text.norm[clause.start..start];
+    if !OPENERS.iter().any(|w| before.ends_with(w)) {
         return None;
     }
     [end, end + 1].into_iter().find_map(|at| {
-        CLOSERS
-            .iter()
-            .find(|w| starts_with(at, w))
-            .map(|w| at + w.chars().count())
+        let after = text.norm.get(at..clause.end)?;
+        let closer = CLOSERS.iter().find(|w| after.starts_with(w))?;
+        Some(at + closer.len())
     })
 }
 
+/// Whether `start..end` sits right inside quotation marks.
 fn quoted(text: &Text, start: usize, end: usize) -> bool {
     let open = |c: char| matches!(c, '"' | '\'' | '「' | '『');
     let close = |c: char| matches!(c, '"' | '\'' | '」' | '』');
@@ -1630,9 +1634,6 @@ const MODEL_ONLY_WEIGHT: f64 = 0.5;
 /// no opinion stays neutral: 已收货, 东西收到了 say nothing either way,
 /// whatever the model leans to.
 const VERDICT_MIN_WORDS: usize = 6;
-
-/// A weak verdict (see [`weak_verdict`]) needs at least this lean.
-const WEAK_VERDICT_FLOOR: f64 = 0.0001;
 
 /// The sentiment of a verdict (a review, a survey comment) in which no
 /// clause voiced an opinion: the learned model's lean over the whole text,
@@ -1663,10 +1664,14 @@ pub(crate) fn verdict_lean(
         return None;
     }
     let logit = model.logit_in(text, 0, text.len(), features);
-    // Rounded as `message_sentiment` rounds; the score stays as weak as
-    // the lean is, so it may sit inside the neutral band of `polarity`,
-    // but a lean that rounds to nothing is none.
-    let score = (tanh(MODEL_WEIGHT * logit) * 1e4).round() / 1e4;
+    // Rounded as `message_sentiment` rounds.
+    leaning((tanh(MODEL_WEIGHT * logit) * 1e4).round() / 1e4)
+}
+
+/// A verdict as weak as `score`, labelled by its sign: the score may sit
+/// inside the neutral band of `polarity`, but a score of nothing (after
+/// rounding) is no lean at all.
+fn leaning(score: f64) -> Option<Sentiment> {
     let label = if score > 0.0 {
         SentimentLabel::Positive
     } else if score < 0.0 {
@@ -1685,18 +1690,10 @@ pub(crate) fn verdict_lean(
 /// is already polar or mixed, or its opinions cancel out exactly.
 fn weak_verdict(clauses: &[Clause], scores: &[ClauseSentiment]) -> Option<Sentiment> {
     let voiced = message_sentiment(clauses, scores);
-    if voiced.label != SentimentLabel::Neutral || voiced.score.abs() < WEAK_VERDICT_FLOOR {
+    if voiced.label != SentimentLabel::Neutral {
         return None;
     }
-    let label = if voiced.score > 0.0 {
-        SentimentLabel::Positive
-    } else {
-        SentimentLabel::Negative
-    };
-    Some(Sentiment {
-        label,
-        score: voiced.score,
-    })
+    leaning(voiced.score)
 }
 
 /// Combines clause scores into the message sentiment.

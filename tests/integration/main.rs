@@ -17,6 +17,7 @@ mod memory;
 mod outage;
 mod rebalance;
 mod s3_e2e;
+mod s3_front;
 mod shutdown;
 mod support;
 mod tansu_e2e;

@@ -4,6 +4,7 @@
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -334,6 +335,15 @@ impl S3Server {
 
     pub fn stop(mut self) {
         terminate(&mut self.child, Duration::from_secs(10));
+    }
+
+    /// Puts an [`s3_front`](crate::s3_front) before the store, so that a
+    /// conditional PUT is decided atomically as on S3, and points
+    /// [`env`](Self::env) at it. Returns what the front counts.
+    pub fn with_atomic_creates(&mut self) -> Arc<crate::s3_front::Counts> {
+        let (address, counts) = crate::s3_front::start(format!("127.0.0.1:{}", self.port));
+        self.endpoint = format!("http://{address}");
+        counts
     }
 
     /// The `AWS_*` environment that points delta-rs (Rust or Python) here.

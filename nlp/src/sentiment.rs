@@ -1838,7 +1838,7 @@ mod tests {
             (voiced.label, lean.map(|l| l.label))
         };
         assert_eq!(
-            verdict("中规中矩吧"),
+            verdict("中规中矩"),
             (SentimentLabel::Neutral, Some(SentimentLabel::Negative))
         );
         assert_eq!(verdict("这个好用吗？").1, None);

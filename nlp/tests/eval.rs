@@ -205,7 +205,8 @@ fn the_fifth_fresh_set_meets_its_bar() {
 
 /// `eval/fresh6.jsonl`: 120 whole food-delivery reviews and 40 single
 /// sentences each from hotel, laptop and book reviews, written apart from
-/// every other set and never trained or tuned on (see `eval/README.md`);
+/// every other set; tuned on after its first score and training data since
+/// the seventh round (see `eval/README.md`);
 /// the bar sits a little below what was measured (0.850 with the fifth
 /// round's model, 0.887 with the model that learns from the written sets,
 /// 0.904 after the changes its misses led to).
@@ -222,7 +223,8 @@ fn the_sixth_fresh_set_meets_its_bar() {
 /// `eval/fresh7.jsonl`: the same kinds as `fresh6.jsonl`, written by
 /// another writer after every choice of the sixth round and scored once
 /// at its end (see `eval/README.md`); the bar sits a little below what was
-/// measured (0.875; 0.842 with the fifth round's model).
+/// measured then (0.875; 0.842 with the fifth round's model). Training
+/// data since the seventh round, like `fresh5.jsonl` and `fresh6.jsonl`.
 #[test]
 fn the_seventh_fresh_set_meets_its_bar() {
     sentiment_set_meets(
@@ -230,6 +232,21 @@ fn the_seventh_fresh_set_meets_its_bar() {
         "fresh7.jsonl",
         240,
         0.85,
+    );
+}
+
+/// `eval/fresh8.jsonl`: 200 whole food-delivery reviews and 40 sentences
+/// each from hotel, laptop and book reviews, written by a fourth writer
+/// who saw no other file of the project; kept out of training and tuning
+/// (see `eval/README.md`). The bar sits a little below what was measured
+/// (0.941 when first scored, 0.944 with the seventh round's model).
+#[test]
+fn the_eighth_fresh_set_meets_its_bar() {
+    sentiment_set_meets(
+        include_str!("../eval/fresh8.jsonl"),
+        "fresh8.jsonl",
+        320,
+        0.92,
     );
 }
 

@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
-use crate::support::{free_port, tongdian, Tansu};
+use crate::support::{free_port, serve_forever, tongdian, Tansu};
 
 const USER: &str = "svc-tongdian";
 const PASSWORD: &str = "s3cr\"et p@ss";
@@ -63,29 +63,17 @@ fn tls_proxy(dir: &Path, listen: u16, upstream: String) -> Arc<AtomicUsize> {
     let handshakes = Arc::new(AtomicUsize::new(0));
     let counted = handshakes.clone();
     let listener = std::net::TcpListener::bind(("127.0.0.1", listen)).unwrap();
-    listener.set_nonblocking(true).unwrap();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = TcpListener::from_std(listener).unwrap();
-            loop {
-                let (tcp, _) = listener.accept().await.unwrap();
-                let (acceptor, upstream, counted) =
-                    (acceptor.clone(), upstream.clone(), counted.clone());
-                tokio::spawn(async move {
-                    // A client that rejects our certificate ends here.
-                    let Ok(mut tls) = acceptor.accept(tcp).await else {
-                        return;
-                    };
-                    counted.fetch_add(1, Ordering::SeqCst);
-                    let mut broker = TcpStream::connect(upstream).await.unwrap();
-                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut broker).await;
-                });
-            }
-        });
+    serve_forever(listener, move |tcp| {
+        let (acceptor, upstream, counted) = (acceptor.clone(), upstream.clone(), counted.clone());
+        async move {
+            // A client that rejects our certificate ends here.
+            let Ok(mut tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            counted.fetch_add(1, Ordering::SeqCst);
+            let mut broker = TcpStream::connect(upstream).await.unwrap();
+            let _ = tokio::io::copy_bidirectional(&mut tls, &mut broker).await;
+        }
     });
     handshakes
 }

@@ -22,7 +22,7 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufR
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
 
-use crate::support::free_port;
+use crate::support::{free_port, serve_forever};
 
 /// What passed through the front.
 #[derive(Debug, Default)]
@@ -37,27 +37,16 @@ pub struct Counts {
 /// until the test process ends; returns its address and its counts.
 pub fn start(upstream: String) -> (String, Arc<Counts>) {
     let listener = std::net::TcpListener::bind(("127.0.0.1", free_port())).unwrap();
-    listener.set_nonblocking(true).unwrap();
     let address = listener.local_addr().unwrap().to_string();
     let counts = Arc::new(Counts::default());
     let counted = counts.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = TcpListener::from_std(listener).unwrap();
-            let turn = Arc::new(Mutex::new(()));
-            loop {
-                let (client, _) = listener.accept().await.unwrap();
-                let (upstream, turn, counted) = (upstream.clone(), turn.clone(), counted.clone());
-                tokio::spawn(async move {
-                    // A client that hangs up mid-request ends here.
-                    let _ = serve(client, &upstream, &turn, &counted).await;
-                });
-            }
-        });
+    let turn = Arc::new(Mutex::new(()));
+    serve_forever(listener, move |client| {
+        let (upstream, turn, counted) = (upstream.clone(), turn.clone(), counted.clone());
+        async move {
+            // A client that hangs up mid-request ends here.
+            let _ = serve(client, &upstream, &turn, &counted).await;
+        }
     });
     (address, counts)
 }

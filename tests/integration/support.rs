@@ -96,6 +96,30 @@ pub fn free_port() -> u16 {
     panic!("no free loopback port between {FIRST} and {}", FIRST + SPAN);
 }
 
+/// Serves `listener` on a thread of its own, handing each connection to
+/// `serve` as a task, until the test process ends: for the proxies that
+/// sit between a client under test and a server (TLS, atomic creates).
+pub fn serve_forever<F, Fut>(listener: TcpListener, serve: F)
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let (conn, _) = listener.accept().await.unwrap();
+                tokio::spawn(serve(conn));
+            }
+        });
+    });
+}
+
 /// A tansu broker process, killed on drop.
 pub struct Tansu {
     child: Child,

@@ -83,9 +83,9 @@ async fn tables_can_live_on_an_s3_compatible_store() {
 /// version is atomic: delta-rs does that on S3 with conditional writes
 /// (`AWS_CONDITIONAL_PUT=etag`, or `conditional_put = "etag"` in
 /// `sink.storage_options`), not with `AWS_S3_ALLOW_UNSAFE_RENAME`. s3s-fs
-/// honours `If-None-Match: *` but checks before writing, not atomically:
-/// a CI run lost a commit that way (one batch's dead-letter offsets never
-/// landed). The store is therefore reached through a front that makes its
+/// honours `If-None-Match: *` but checks before writing, not atomically,
+/// so two creates of one key can both succeed; a CI run lost a commit, by
+/// all signs that way (one batch's dead-letter offsets never landed). The store is therefore reached through a front that makes its
 /// creates atomic, as S3's are, and the test checks that no log version
 /// was won twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

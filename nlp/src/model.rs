@@ -257,7 +257,7 @@ impl SentimentModel {
     fn logit_of(&self, sum: i64, distinct: i32) -> f64 {
         let value = match inv_sqrts().get(distinct as usize) {
             Some(&v) => v,
-            None => 1.0 / (distinct as f32).sqrt(),
+            None => inv_sqrt(distinct as usize),
         };
         f64::from(self.bias + sum as f32 * self.scale * value)
     }
@@ -378,8 +378,9 @@ pub const WRITTEN_SETS: &[&str] = &[
 
 /// How many times each written example joins the training file's reviews.
 /// About 2,400 messages (3,035 since the seventh round) ten times over
-/// weigh half as much as the file's 44,930 reviews (two thirds since): enough for the words of other domains (房间, 骑手, 作者)
-/// to lose the lean the file's seven product categories gave them. Chosen
+/// weigh half as much as the file's 44,930 reviews (two thirds since):
+/// enough for the words of other domains (房间, 骑手, 作者) to lose the
+/// lean the file's seven product categories gave them. Chosen
 /// on the sets kept out of training (`heldout.jsonl`, `fresh.jsonl` …):
 /// among 0–20 before `dev11.jsonl` was written, among 3–15 after.
 pub const WRITTEN_COPIES: usize = 10;
@@ -731,8 +732,16 @@ pub(crate) fn build_tables() {
 /// the end of every clause's reading.
 fn inv_sqrts() -> &'static [f32; MOST_FEATURES + 1] {
     static TABLE: std::sync::OnceLock<[f32; MOST_FEATURES + 1]> = std::sync::OnceLock::new();
-    TABLE
-        .get_or_init(|| std::array::from_fn(|n| if n == 0 { 0.0 } else { 1.0 / (n as f32).sqrt() }))
+    TABLE.get_or_init(|| std::array::from_fn(inv_sqrt))
+}
+
+/// `1 / sqrt(n)`, and 0 for no features.
+fn inv_sqrt(n: usize) -> f32 {
+    if n == 0 {
+        0.0
+    } else {
+        1.0 / (n as f32).sqrt()
+    }
 }
 
 /// `NEGATORS` packed and sorted: a token is checked with one binary search

@@ -1683,8 +1683,7 @@ fn leaning(score: f64) -> Option<Sentiment> {
 }
 
 /// The verdict of a review whose voiced opinions sum to less than
-/// [`POLARITY_THRESHOLD`] (中规中矩吧, where the lexicon's faint complaint
-/// and the model's faint praise nearly cancel): the side they lean to. As with
+/// [`POLARITY_THRESHOLD`] (中规中矩): the side they lean to. As with
 /// [`verdict_lean`], a review comes from a positive or a negative whole,
 /// so its weak lean beats calling it neutral. `None` where the message
 /// is already polar or mixed, or its opinions cancel out exactly.

@@ -180,6 +180,23 @@ impl Section {
     }
 }
 
+/// Praise that ends in 好 (态度好, 服务好, 质量好) also reads as its noun
+/// plus 好 as "very" when an opinion word follows at once: 态度好差 is
+/// 态度 + 好差, a complaint, where the longest word at 态度 would have
+/// read praise and then criticism and cancelled out.
+fn praise_ending_in_very(word: &str, unit: Unit) -> Unit {
+    match unit {
+        Unit::Opinion {
+            weight,
+            intensifies: false,
+        } if weight > 0.0 && word.chars().count() >= 2 && word.ends_with('好') => Unit::Opinion {
+            weight,
+            intensifies: true,
+        },
+        unit => unit,
+    }
+}
+
 impl Lexicon {
     /// The lexicon compiled into the crate.
     pub fn builtin() -> Result<Lexicon, NlpError> {
@@ -202,6 +219,7 @@ impl Lexicon {
                             reason: "blank entry".to_string(),
                         });
                     }
+                    let unit = praise_ending_in_very(word.get_ref(), unit);
                     matcher.insert(word.get_ref(), unit);
                     entries.push((word.get_ref().clone(), unit));
                 }

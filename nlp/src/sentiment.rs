@@ -1890,6 +1890,9 @@ mod tests {
         );
         // 好 before an opinion word means "very".
         assert!(clause_scores("好慢")[0] < plain);
+        // So does the 好 of a praise word ending in it (态度好).
+        assert!(clause_scores("态度好差")[0] < clause_scores("态度差")[0]);
+        assert!(clause_scores("态度好")[0] > 0.3);
         // Trailing degree words.
         assert!(clause_scores("贵得要死")[0] < clause_scores("贵")[0]);
     }

@@ -257,6 +257,14 @@ battery! {
         Script(Script::Hant), Label(SentimentLabel::Negative), theme("staff_attitude", NEG),
         Evidence("staff_attitude", "黑口黑面"),
     ];
+    // 態度好 is praise on its own; before 差 its 好 means "very".
+    hant_hk_very_bad_attitude_beside_service: "客服態度好差，等咗成個鐘都冇人理" => [
+        Script(Script::Hant), Label(SentimentLabel::Negative), theme("customer_service", NEG),
+        theme("staff_attitude", NEG), Emotion("feeling_ignored"),
+    ];
+    hans_praise_word_before_criticism: "快递员态度好差" => [
+        Label(SentimentLabel::Negative), theme("delivery", NEG), theme("staff_attitude", NEG),
+    ];
     hant_hk_positive: "啲嘢好好食，又抵食，會再幫襯" => [
         Script(Script::Hant), Label(SentimentLabel::Positive), theme("product_quality", POS),
     ];

@@ -265,6 +265,16 @@ battery! {
     hans_praise_word_before_criticism: "快递员态度好差" => [
         Label(SentimentLabel::Negative), theme("delivery", NEG), theme("staff_attitude", NEG),
     ];
+    hant_hk_quality_word: "啲質素真係一般" => [
+        Script(Script::Hant), Label(SentimentLabel::Negative), theme("product_quality", NEG),
+    ];
+    // 無端端: it happened for no reason, which is the complaint.
+    hant_hk_points_gone_for_no_reason: "會員積分無端端冇晒" => [
+        Script(Script::Hant), Label(SentimentLabel::Negative), theme("membership", NEG),
+    ];
+    hant_hk_cannot_pay: "網站成日當機，付唔到款" => [
+        Script(Script::Hant), theme("website_app", NEG), theme("checkout_payment", NEG),
+    ];
     hant_hk_positive: "啲嘢好好食，又抵食，會再幫襯" => [
         Script(Script::Hant), Label(SentimentLabel::Positive), theme("product_quality", POS),
     ];

@@ -262,6 +262,15 @@ battery! {
         Script(Script::Hant), Label(SentimentLabel::Negative), theme("customer_service", NEG),
         theme("staff_attitude", NEG), Emotion("feeling_ignored"),
     ];
+    hans_exception_named_is_not_the_verdict: "除了物流慢，其他都很好" => [
+        Label(SentimentLabel::Positive), theme("delivery", NEG),
+    ];
+    hans_delivered_quickly_but_spilled: "外卖送得挺快，但饭菜全洒了" => [
+        theme("delivery", POS), theme("packaging", NEG),
+    ];
+    hans_slang_what_more_could_you_want: "这价格还要什么自行车" => [
+        Label(SentimentLabel::Positive), theme("pricing", POS),
+    ];
     hans_praise_word_before_criticism: "快递员态度好差" => [
         Label(SentimentLabel::Negative), theme("delivery", NEG), theme("staff_attitude", NEG),
     ];

@@ -301,6 +301,13 @@ battery! {
     ];
 
     // ---- English --------------------------------------------------------
+    en_leaving_is_the_verdict: "I will never order from you again" => [
+        Script(Script::En), Label(SentimentLabel::Negative), Flag("churn_risk"),
+    ];
+    mixed_fast_delivery_cold_food: "delivery 很快，but the food was cold" => [
+        Script(Script::Mixed), Label(SentimentLabel::Mixed), theme("delivery", POS),
+        theme("product_quality", NEG),
+    ];
     en_app_and_support: "The app keeps crashing and support never answers" => [
         Script(Script::En), Label(SentimentLabel::Negative),
         theme("website_app", NEG), theme("customer_service", NEG), Evidence("website_app", "app"),

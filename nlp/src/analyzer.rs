@@ -618,7 +618,7 @@ impl Analyzer {
         if hits.is_empty() {
             return Vec::new();
         }
-        effective_clause_scores(hits, scores, clause_scores);
+        effective_clause_scores(clauses, hits, scores, clause_scores);
         attribute(hits, scores, sums);
 
         // Group by theme (taxonomy order), each group in text order.
@@ -627,23 +627,38 @@ impl Analyzer {
         let mut mentions: Vec<ThemeMention> = Vec::with_capacity(groups);
         for group in hits.chunk_by(|a, b| a.theme == b.theme) {
             let theme = group[0].theme;
-            // The strongest opinion about the theme decides; on a tie the
-            // complaint wins, since finding pain points is the point.
-            let mut best = 0.0f64;
+            // The strongest opinion about the theme decides: one said in the
+            // theme's own clause before one borrowed from a later clause,
+            // after a contrast (但是, 就是) more than before it, in a
+            // concession (虽然) less. On a tie the complaint wins, since
+            // finding pain points is the point.
+            let mut best = (false, 0.0f64, 0.0f64);
             let mut last_clause = usize::MAX;
             for h in group {
                 if h.clause == last_clause {
                     continue;
                 }
                 last_clause = h.clause;
+                let c = h.clause;
                 let s = sums
                     .iter()
-                    .find(|(key, _)| *key == (h.clause, theme))
-                    .map_or(clause_scores[h.clause], |(_, sum)| sentiment::tanh(*sum));
-                if s.abs() > best.abs() || (s.abs() == best.abs() && s < best) {
-                    best = s;
+                    .find(|(key, _)| *key == (c, theme))
+                    .map_or(clause_scores[c], |(_, sum)| sentiment::tanh(*sum));
+                let own = scores[c].has_opinion();
+                let clause = &clauses[c];
+                let weight = match (clause.contrast, clause.concessive) {
+                    (true, false) => CONTRAST_WEIGHT,
+                    (false, true) => CONCESSION_WEIGHT,
+                    _ => 1.0,
+                };
+                let candidate = (own, s.abs() * weight, s);
+                let better = (candidate.0, candidate.1) > (best.0, best.1)
+                    || ((candidate.0, candidate.1) == (best.0, best.1) && s < best.2);
+                if better {
+                    best = candidate;
                 }
             }
+            let best = best.2;
             let names = &self.theme_names[theme];
             mentions.push(ThemeMention {
                 id: names.id,
@@ -827,17 +842,29 @@ fn in_clause(hits: &[ThemeHit], clause: usize) -> &[ThemeHit] {
 
 /// How many following clauses a topic clause looks through for its verdict.
 const VERDICT_REACH: usize = 2;
+/// How much more an opinion after a contrast word counts for a theme, and
+/// how much less one in a concession: as for the message's verdict.
+const CONTRAST_WEIGHT: f64 = 1.5;
+const CONCESSION_WEIGHT: f64 = 0.6;
 
 /// Clause scores as themes see them. Chinese often states the topic in one
 /// clause and the verdict later ("物流，三天了还没到，太慢了"; "价格却很贵"
 /// split at 却), so a clause naming a theme but holding no opinion takes the
 /// score of the first opinionated clause among the next two, as long as no
-/// clause on the way names a theme of its own.
-fn effective_clause_scores(hits: &[ThemeHit], scores: &[ClauseSentiment], out: &mut Vec<f64>) {
+/// clause on the way names a theme of its own. A genuine question asks
+/// about its theme ("会员积分什么时候过期？我还有两千多分没用"): what follows
+/// it is context, not a verdict.
+fn effective_clause_scores(
+    clauses: &[Clause],
+    hits: &[ThemeHit],
+    scores: &[ClauseSentiment],
+    out: &mut Vec<f64>,
+) {
     let has_theme = |c: usize| !in_clause(hits, c).is_empty();
+    let asks = |c: usize| clauses[c].question && !clauses[c].rhetorical;
     out.clear();
     out.extend((0..scores.len()).map(|c| {
-        if scores[c].has_opinion() || !has_theme(c) {
+        if scores[c].has_opinion() || !has_theme(c) || asks(c) {
             return scores[c].score;
         }
         (c + 1..scores.len())

@@ -271,6 +271,21 @@ battery! {
     hans_slang_what_more_could_you_want: "这价格还要什么自行车" => [
         Label(SentimentLabel::Positive), theme("pricing", POS),
     ];
+    // The theme's polarity follows the clause after 就是, as the message's
+    // verdict does: the wait for a number outweighs the polite staff.
+    hans_contrast_decides_the_theme: "营业厅小哥哥讲解很耐心，就是排号排了四十分钟" => [
+        theme("store_environment", NEG), theme("staff_attitude", POS),
+    ];
+    mixed_battery_drains_fast: "手机 battery 掉电好快，一天三充" => [
+        Label(SentimentLabel::Negative), theme("product_quality", NEG),
+    ];
+    // A question asks about its theme; what follows it is context.
+    hans_question_then_context: "请问健身房年卡可以暂停吗？要出差两个月" => [
+        theme("membership", NEU),
+    ];
+    en_crushed_box_working_blender: "Box was crushed but the blender inside works perfectly." => [
+        theme("packaging", NEG), theme("product_quality", POS),
+    ];
     hans_praise_word_before_criticism: "快递员态度好差" => [
         Label(SentimentLabel::Negative), theme("delivery", NEG), theme("staff_attitude", NEG),
     ];

@@ -286,6 +286,19 @@ battery! {
     en_crushed_box_working_blender: "Box was crushed but the blender inside works perfectly." => [
         theme("packaging", NEG), theme("product_quality", POS),
     ];
+    // Words that name a theme elsewhere but not here.
+    hans_refund_arrived_is_not_delivery: "退款第二天就到账了，客服态度也好" => [
+        theme("returns_refunds", POS), NoTheme("delivery"),
+    ];
+    hans_robot_vacuum_is_not_a_chatbot: "扫地机器人吸力不错，就是说明书太简略了" => [
+        theme("product_quality", POS), NoTheme("customer_service"),
+    ];
+    mixed_app_looks_are_not_product_quality: "UI 很好看，但是付款的时候 OTP 一直收不到" => [
+        Mentions("website_app"), NoTheme("product_quality"),
+    ];
+    hans_convenient_location_is_not_usability: "酒店位置方便，房间干净" => [
+        NoTheme("usability"), theme("store_environment", POS),
+    ];
     hans_praise_word_before_criticism: "快递员态度好差" => [
         Label(SentimentLabel::Negative), theme("delivery", NEG), theme("staff_attitude", NEG),
     ];

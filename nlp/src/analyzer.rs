@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, PoisonError};
 
-use crate::analysis::{Analysis, Evidence, Purpose, SentimentLabel, ThemeMention};
+use crate::analysis::{Analysis, Evidence, Polarity, Purpose, SentimentLabel, ThemeMention};
 use crate::chinese::Segmenter;
 use crate::clauses::{self, clause_of, Clause};
 use crate::error::NlpError;
@@ -498,7 +498,7 @@ impl Analyzer {
             }
             Purpose::Request => voiced,
         };
-        let themes = self.themes(text, clauses, scores, theme_hits, themes);
+        let themes = self.themes(text, clauses, scores, theme_hits, themes, sentiment.label);
         self.markers(text, clauses, units, marker_hits, flags, emotions);
         let waited = scores.iter().any(|s| s.unfinished_wait);
         // Most messages raise no flag and no wait, and so imply nothing.
@@ -583,6 +583,7 @@ impl Analyzer {
         scores: &[ClauseSentiment],
         raw: &[Hit<ThemeRef>],
         work: &mut ThemeWork,
+        verdict: SentimentLabel,
     ) -> Vec<ThemeMention> {
         if raw.is_empty() {
             return Vec::new();
@@ -658,13 +659,27 @@ impl Analyzer {
                     best = candidate;
                 }
             }
-            let best = best.2;
+            let (own, _, best) = best;
+            let mut polarity = sentiment::polarity(best);
+            // A theme named where nothing is said of it, in a message with
+            // one clear verdict, is what that verdict is about ("Refund
+            // took 6 weeks and 9 emails"), unless it was asked about.
+            let asked = group
+                .iter()
+                .any(|h| clauses[h.clause].question && !clauses[h.clause].rhetorical);
+            if !own && !asked && polarity == Polarity::Neutral {
+                polarity = match verdict {
+                    SentimentLabel::Positive => Polarity::Positive,
+                    SentimentLabel::Negative => Polarity::Negative,
+                    _ => polarity,
+                };
+            }
             let names = &self.theme_names[theme];
             mentions.push(ThemeMention {
                 id: names.id,
                 category: names.category,
                 stage: names.stage,
-                polarity: sentiment::polarity(best),
+                polarity,
                 evidence: self.evidence(text, group),
             });
         }

@@ -299,6 +299,13 @@ battery! {
     hans_convenient_location_is_not_usability: "酒店位置方便，房间干净" => [
         NoTheme("usability"), theme("store_environment", POS),
     ];
+    // Nothing is said of the refund itself, but it is what the verdict is about.
+    hant_theme_takes_the_clear_verdict: "超驚喜！隔天就到，包裝還附手寫卡片" => [
+        Label(SentimentLabel::Positive), theme("delivery", POS),
+    ];
+    hans_asked_theme_stays_neutral: "请问退款什么时候能到账？等得好烦" => [
+        theme("returns_refunds", NEU),
+    ];
     hans_praise_word_before_criticism: "快递员态度好差" => [
         Label(SentimentLabel::Negative), theme("delivery", NEG), theme("staff_attitude", NEG),
     ];

@@ -67,10 +67,12 @@
 //! `eval/labelled.jsonl` is the labelled set written for the project, with
 //! `eval/unseen.jsonl` (short messages from domains the model never saw),
 //! `eval/heldout.jsonl` (review-style sentences), `eval/dev*.jsonl` (review
-//! sentences tuned on) and `eval/fresh.jsonl` (review sentences kept out of
-//! tuning); see `eval/README.md`. Tests: `tests/battery.rs` is the end-to-end case
-//! battery, `tests/taxonomy.rs` covers taxonomy files, `tests/eval.rs` holds
-//! the analyzer to its bars on the labelled set, `tests/model.rs` checks
+//! sentences tuned on), `eval/fresh.jsonl` (review sentences kept out of
+//! tuning) and `eval/cxfresh*.jsonl` (customer messages labelled in full
+//! by writers who saw no other file); see `eval/README.md`. Tests:
+//! `tests/battery.rs` is the end-to-end case battery, `tests/taxonomy.rs`
+//! covers taxonomy files, `tests/eval.rs` holds the analyzer to its bars
+//! on the labelled sets, `tests/model.rs` checks
 //! that the shipped weights rebuild bit-for-bit. `benches/analyze.rs` times
 //! analysis against bare jieba segmentation; examples: `train_sentiment`,
 //! `eval_labels` (the evaluation report), `explain` (how a text is read),

@@ -250,6 +250,71 @@ fn the_eighth_fresh_set_meets_its_bar() {
     );
 }
 
+/// Scores a set of customer messages labelled in full by a writer who saw
+/// none of the project's files, holding its theme micro-F1 and mention
+/// polarity to bars; `at_least` guards against a truncated file.
+fn customer_set_meets(src: &str, name: &str, at_least: usize, themes: f64, mentions: f64) {
+    let examples = parse_jsonl(src, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert!(
+        examples.len() >= at_least,
+        "{name}: {} messages",
+        examples.len()
+    );
+    let analyzer = Analyzer::with_default_taxonomy().expect("default analyzer");
+    let r = evaluate(&analyzer, &examples);
+    println!("{name}\n{r}");
+    assert!(r.themes.f1() >= themes, "{name} theme micro-F1\n{r}");
+    assert!(
+        r.mention_polarity_accuracy() >= mentions,
+        "{name} mention polarity\n{r}"
+    );
+}
+
+/// `eval/cxfresh2.jsonl`: customer messages in all four scripts from an
+/// independent writer, kept out of tuning (its misses were never read).
+/// **Below the 0.85 theme target**: 0.679 and 0.831 when first
+/// scored, 0.712 and 0.852 after the eighth round tuned on the sets
+/// below. The bars hold what was measured.
+#[test]
+fn the_held_out_customer_set_meets_its_bars() {
+    customer_set_meets(
+        include_str!("../eval/cxfresh2.jsonl"),
+        "cxfresh2.jsonl",
+        160,
+        0.69,
+        0.83,
+    );
+}
+
+/// `eval/cxfresh1.jsonl`, `cxfresh3.jsonl`, `cxfresh4.jsonl`: the same
+/// kind of set by three more independent writers, tuned on in the eighth
+/// round (first scores 0.745, 0.620 and 0.696 theme micro-F1; 0.867, 0.653
+/// and 0.755 after). The bars sit a little below what was measured.
+#[test]
+fn the_customer_tuning_sets_meet_their_bars() {
+    customer_set_meets(
+        include_str!("../eval/cxfresh1.jsonl"),
+        "cxfresh1.jsonl",
+        160,
+        0.85,
+        0.89,
+    );
+    customer_set_meets(
+        include_str!("../eval/cxfresh3.jsonl"),
+        "cxfresh3.jsonl",
+        200,
+        0.63,
+        0.81,
+    );
+    customer_set_meets(
+        include_str!("../eval/cxfresh4.jsonl"),
+        "cxfresh4.jsonl",
+        200,
+        0.73,
+        0.82,
+    );
+}
+
 /// `eval/dev10.jsonl`: the fifth round's tuning set (whole food reviews,
 /// hotel, laptop and book sentences; its last 60 written to be harder);
 /// the bar sits a little below what was measured (0.919 after that round;

@@ -95,6 +95,14 @@ fn the_whole_set_meets_the_bars() {
 /// Scores a sentiment-only set and holds it to `bar`; `at_least` guards
 /// against a truncated file passing on a few easy lines.
 fn sentiment_set_meets(src: &str, name: &str, at_least: usize, bar: f64) {
+    let r = evaluate_set(src, name, at_least);
+    assert!(r.sentiment_accuracy() >= bar, "{name} sentiment\n{r}");
+}
+
+/// The default analyzer's report on the labelled JSONL `src`, which must
+/// hold at least `at_least` messages (a truncated file must not pass on a
+/// few easy lines).
+fn evaluate_set(src: &str, name: &str, at_least: usize) -> EvalReport {
     let examples = parse_jsonl(src, name).unwrap_or_else(|e| panic!("{name}: {e}"));
     assert!(
         examples.len() >= at_least,
@@ -104,7 +112,7 @@ fn sentiment_set_meets(src: &str, name: &str, at_least: usize, bar: f64) {
     let analyzer = Analyzer::with_default_taxonomy().expect("default analyzer");
     let r = evaluate(&analyzer, &examples);
     println!("{name}\n{r}");
-    assert!(r.sentiment_accuracy() >= bar, "{name} sentiment\n{r}");
+    r
 }
 
 /// `eval/unseen.jsonl`: short messages from domains the model never saw,
@@ -252,17 +260,9 @@ fn the_eighth_fresh_set_meets_its_bar() {
 
 /// Scores a set of customer messages labelled in full by a writer who saw
 /// none of the project's files, holding its theme micro-F1 and mention
-/// polarity to bars; `at_least` guards against a truncated file.
+/// polarity to bars.
 fn customer_set_meets(src: &str, name: &str, at_least: usize, themes: f64, mentions: f64) {
-    let examples = parse_jsonl(src, name).unwrap_or_else(|e| panic!("{name}: {e}"));
-    assert!(
-        examples.len() >= at_least,
-        "{name}: {} messages",
-        examples.len()
-    );
-    let analyzer = Analyzer::with_default_taxonomy().expect("default analyzer");
-    let r = evaluate(&analyzer, &examples);
-    println!("{name}\n{r}");
+    let r = evaluate_set(src, name, at_least);
     assert!(r.themes.f1() >= themes, "{name} theme micro-F1\n{r}");
     assert!(
         r.mention_polarity_accuracy() >= mentions,

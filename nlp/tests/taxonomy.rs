@@ -218,3 +218,18 @@ fn broken_taxonomies_are_rejected_with_line_numbers() {
         }
     }
 }
+
+/// The Helm chart embeds the default taxonomy in its ConfigMap byte for
+/// byte, and the rendered YAML is linted there: a trailing space, harmless
+/// in TOML, would fail that check far from the edit that made it.
+#[test]
+fn the_default_taxonomy_has_no_trailing_whitespace() {
+    let src = include_str!("../taxonomy/default.toml");
+    let bad: Vec<usize> = src
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.ends_with(' ') || l.ends_with('\t'))
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert!(bad.is_empty(), "trailing whitespace on lines {bad:?}");
+}

@@ -628,12 +628,13 @@ impl Analyzer {
         let mut mentions: Vec<ThemeMention> = Vec::with_capacity(groups);
         for group in hits.chunk_by(|a, b| a.theme == b.theme) {
             let theme = group[0].theme;
-            // The strongest opinion about the theme decides: one said in the
-            // theme's own clause before one borrowed from a later clause,
+            // The strongest opinion about the theme decides: one said in
+            // words in the theme's own clause before the model's reading of
+            // it alone, either before one borrowed from a later clause;
             // after a contrast (但是, 就是) more than before it, in a
             // concession (虽然) less. On a tie the complaint wins, since
             // finding pain points is the point.
-            let mut best = (false, 0.0f64, 0.0f64);
+            let mut best = (0u8, 0.0f64, 0.0f64);
             let mut last_clause = usize::MAX;
             for h in group {
                 if h.clause == last_clause {
@@ -645,7 +646,13 @@ impl Analyzer {
                     .iter()
                     .find(|(key, _)| *key == (c, theme))
                     .map_or(clause_scores[c], |(_, sum)| sentiment::tanh(*sum));
-                let own = scores[c].has_opinion();
+                // What the theme's own clause says: in words of the
+                // lexicon (2), by the model alone (1), or nothing (0).
+                let own = if !scores[c].contributions.is_empty() {
+                    2u8
+                } else {
+                    u8::from(scores[c].has_opinion())
+                };
                 let clause = &clauses[c];
                 let weight = match (clause.contrast, clause.concessive) {
                     (true, false) => CONTRAST_WEIGHT,
@@ -667,7 +674,7 @@ impl Analyzer {
             let asked = group
                 .iter()
                 .any(|h| clauses[h.clause].question && !clauses[h.clause].rhetorical);
-            if !own && !asked && polarity == Polarity::Neutral {
+            if own == 0 && !asked && polarity == Polarity::Neutral {
                 polarity = match verdict {
                     SentimentLabel::Positive => Polarity::Positive,
                     SentimentLabel::Negative => Polarity::Negative,

@@ -306,6 +306,11 @@ battery! {
     hans_asked_theme_stays_neutral: "请问退款什么时候能到账？等得好烦" => [
         theme("returns_refunds", NEU),
     ];
+    // The repair is praised in words (给力); the clause naming the warranty
+    // claim is read by the model alone, which leans on the breakdown.
+    hans_words_outweigh_the_models_lean: "吹风机用了两个月就没声了，申请保修寄回去，一周就换了台新的，售后给力" => [
+        theme("after_sales_repair", POS),
+    ];
     hans_praise_word_before_criticism: "快递员态度好差" => [
         Label(SentimentLabel::Negative), theme("delivery", NEG), theme("staff_attitude", NEG),
     ];

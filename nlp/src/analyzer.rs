@@ -15,7 +15,9 @@ use crate::lexicon::{self, Lexicon, Unit};
 use crate::matcher::{Hit, Matcher, Words};
 use crate::model::{self, SentimentModel};
 use crate::script;
-use crate::sentiment::{self, words_between, ClauseSentiment, POLARITY_THRESHOLD};
+use crate::sentiment::{
+    self, words_between, ClauseSentiment, CONCESSION_WEIGHT, CONTRAST_WEIGHT, POLARITY_THRESHOLD,
+};
 use crate::taxonomy::{Marker, Taxonomy};
 use crate::text::{self, normalize_pattern, Text};
 use crate::traditional;
@@ -671,9 +673,7 @@ impl Analyzer {
             // A theme named where nothing is said of it, in a message with
             // one clear verdict, is what that verdict is about ("Refund
             // took 6 weeks and 9 emails"), unless it was asked about.
-            let asked = group
-                .iter()
-                .any(|h| clauses[h.clause].question && !clauses[h.clause].rhetorical);
+            let asked = group.iter().any(|h| clauses[h.clause].asks());
             if own == 0 && !asked && polarity == Polarity::Neutral {
                 polarity = match verdict {
                     SentimentLabel::Positive => Polarity::Positive,
@@ -864,10 +864,6 @@ fn in_clause(hits: &[ThemeHit], clause: usize) -> &[ThemeHit] {
 
 /// How many following clauses a topic clause looks through for its verdict.
 const VERDICT_REACH: usize = 2;
-/// How much more an opinion after a contrast word counts for a theme, and
-/// how much less one in a concession: as for the message's verdict.
-const CONTRAST_WEIGHT: f64 = 1.5;
-const CONCESSION_WEIGHT: f64 = 0.6;
 
 /// Clause scores as themes see them. Chinese often states the topic in one
 /// clause and the verdict later ("物流，三天了还没到，太慢了"; "价格却很贵"
@@ -883,10 +879,9 @@ fn effective_clause_scores(
     out: &mut Vec<f64>,
 ) {
     let has_theme = |c: usize| !in_clause(hits, c).is_empty();
-    let asks = |c: usize| clauses[c].question && !clauses[c].rhetorical;
     out.clear();
     out.extend((0..scores.len()).map(|c| {
-        if scores[c].has_opinion() || !has_theme(c) || asks(c) {
+        if scores[c].has_opinion() || !has_theme(c) || clauses[c].asks() {
             return scores[c].score;
         }
         (c + 1..scores.len())

@@ -32,6 +32,14 @@ pub(crate) struct Clause {
     pub sentence_start: usize,
 }
 
+impl Clause {
+    /// A genuine question (什么时候发货？), not a complaint asked as one
+    /// (为什么还没发货？): it asks rather than judges.
+    pub fn asks(&self) -> bool {
+        self.question && !self.rhetorical
+    }
+}
+
 fn is_delimiter(c: char) -> bool {
     matches!(
         c,

@@ -28,6 +28,11 @@ const MIXED_THRESHOLD: f64 = 0.35;
 /// "物流很快，但是客服态度很差" stays mixed; "质量很差…在路边买的都比这好"
 /// is negative.
 const MIXED_BALANCE: f64 = 0.6;
+/// How much more a clause after a contrast word (但是, 就是) counts, for the
+/// message's verdict and for a theme's polarity, and how much less one in a
+/// concession (虽然).
+pub(crate) const CONTRAST_WEIGHT: f64 = 1.5;
+pub(crate) const CONCESSION_WEIGHT: f64 = 0.6;
 /// How far (in words) a negator or degree adverb reaches.
 const MODIFIER_REACH: usize = 3;
 /// 好 as "very": the weight it lends the following opinion word.
@@ -249,7 +254,7 @@ pub(crate) fn score_clause_into(
                 if clause.question && clause.rhetorical && value > 0.0 {
                     value = -value;
                 }
-                if clause.question && !clause.rhetorical {
+                if clause.asks() {
                     value *= if value > 0.0 { 0.2 } else { 0.4 };
                 }
                 contributions.push(Contribution {
@@ -304,7 +309,7 @@ pub(crate) fn score_clause_into(
             });
         }
     }
-    let asks = clause.question && !clause.rhetorical;
+    let asks = clause.asks();
     if !asks {
         if present & INTENT_FIRSTS != 0 {
             intent(text, clause, contributions);
@@ -338,9 +343,6 @@ pub(crate) fn score_clause_into(
     // about questions.
     if sum * learned < 0.0 {
         learned *= MODEL_DISSENT;
-    }
-    if clause.question && !clause.rhetorical {
-        learned = 0.0;
     }
     // A question without opinion words (什么时候能发货) asks more than it
     // judges: the model needs to be surer there.
@@ -1724,10 +1726,10 @@ pub(crate) fn message_sentiment(clauses: &[Clause], scores: &[ClauseSentiment]) 
             1.0
         };
         if clause.contrast {
-            w *= 1.5;
+            w *= CONTRAST_WEIGHT;
         }
         if clause.concessive {
-            w *= 0.6;
+            w *= CONCESSION_WEIGHT;
         }
         weighted += w * s.score;
         total_weight += w;

@@ -214,6 +214,9 @@ struct ThemeRef {
     /// keyword, so it adds no payloads to the matcher.
     spelling: u32,
     exclude: bool,
+    /// One of the theme's `subjects`, which counts only in a clause that
+    /// voices an opinion.
+    subject: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -237,6 +240,7 @@ struct ThemeHit {
     clause: usize,
     start: usize,
     end: usize,
+    subject: bool,
 }
 
 impl Analyzer {
@@ -282,15 +286,17 @@ impl Analyzer {
             }
             i
         };
-        // Per theme, its keywords' and its exclusions' spellings.
-        let theme_spellings: Vec<(Vec<u32>, Vec<u32>)> = taxonomy
+        // Per theme, its keywords', its subjects' and its exclusions'
+        // spellings.
+        let theme_spellings: Vec<[Vec<u32>; 3]> = taxonomy
             .themes()
             .iter()
             .map(|t| {
-                (
+                [
                     t.all_keywords().map(&mut spelling).collect(),
+                    t.subjects.iter().map(|w| spelling(w)).collect(),
                     t.exclude.iter().map(|w| spelling(w)).collect(),
-                )
+                ]
             })
             .collect();
         drop(spelling_of);
@@ -301,25 +307,40 @@ impl Analyzer {
             words.insert(word, Entry::Unit(unit));
         }
         for (theme, t) in taxonomy.themes().iter().enumerate() {
-            for (word, &spelling) in t.all_keywords().zip(&theme_spellings[theme].0) {
-                words.insert(
-                    word,
-                    Entry::Theme(ThemeRef {
-                        theme,
-                        spelling,
-                        exclude: false,
-                    }),
-                );
-            }
-            for (word, &spelling) in t.exclude.iter().zip(&theme_spellings[theme].1) {
-                words.insert(
-                    word,
-                    Entry::Theme(ThemeRef {
-                        theme,
-                        spelling,
-                        exclude: true,
-                    }),
-                );
+            let [keywords, subjects, excludes] = &theme_spellings[theme];
+            let lists = [
+                (
+                    t.all_keywords().zip(keywords).collect::<Vec<_>>(),
+                    false,
+                    false,
+                ),
+                (
+                    t.subjects
+                        .iter()
+                        .map(String::as_str)
+                        .zip(subjects)
+                        .collect(),
+                    true,
+                    false,
+                ),
+                (
+                    t.exclude.iter().map(String::as_str).zip(excludes).collect(),
+                    false,
+                    true,
+                ),
+            ];
+            for (list, subject, exclude) in lists {
+                for (word, &spelling) in list {
+                    words.insert(
+                        word,
+                        Entry::Theme(ThemeRef {
+                            theme,
+                            spelling,
+                            exclude,
+                            subject,
+                        }),
+                    );
+                }
             }
         }
         let groups = [
@@ -616,8 +637,24 @@ impl Analyzer {
                 clause,
                 start: h.start,
                 end: h.end,
+                subject: h.payload.subject,
             })
         }));
+        // A subject (司机, staff) counts only where the clause voices an
+        // opinion and names no other theme, which the opinion would then
+        // more likely be about (师傅很专业, 快递员送得很快).
+        if hits.iter().any(|h| h.subject) {
+            let named: Vec<(usize, usize)> = hits
+                .iter()
+                .filter(|h| !h.subject)
+                .map(|h| (h.clause, h.theme))
+                .collect();
+            hits.retain(|h| {
+                !h.subject
+                    || (scores[h.clause].has_opinion()
+                        && !named.iter().any(|&(c, t)| c == h.clause && t != h.theme))
+            });
+        }
         if hits.is_empty() {
             return Vec::new();
         }

@@ -60,6 +60,11 @@ pub struct Theme {
     pub keywords_hant: Vec<String>,
     /// English, matched case-insensitively on word boundaries.
     pub keywords_en: Vec<String>,
+    /// Words naming who or what the theme is about (a courier, a nurse,
+    /// staff), any script or language: they tag the theme only in a clause
+    /// that voices an opinion (司机大哥开车很稳), since on their own they
+    /// name no pain point (司机到了打电话).
+    pub subjects: Vec<String>,
     /// Words that veto this theme in the clause they appear in.
     pub exclude: Vec<String>,
     /// Extra words for the Chinese segmenter, so domain terms stay whole.
@@ -233,6 +238,8 @@ struct RawTheme {
     keywords_hant: Words,
     #[serde(default)]
     keywords_en: Words,
+    #[serde(default)]
+    subjects: Words,
     #[serde(default)]
     exclude: Words,
     #[serde(default)]
@@ -423,6 +430,7 @@ impl RawTaxonomy {
                 ));
             }
             themes.push(Theme {
+                subjects: check_words("theme", &id, "subjects", t.subjects)?,
                 exclude: check_words("theme", &id, "exclude", t.exclude)?,
                 dictionary: check_words("theme", &id, "dictionary", t.dictionary)?,
                 category: t.category.into_inner(),

@@ -231,6 +231,18 @@ battery! {
     hans_polite_request_is_neutral: "麻烦帮我查一下退款进度，谢谢" => [
         Label(SentimentLabel::Neutral), theme("returns_refunds", NEU), NoEmotion("anger"),
     ];
+    // A role noun is one of staff_attitude's `subjects`: it tags the theme
+    // where its clause voices an opinion, and only then.
+    hans_staff_named_with_an_opinion: "司机大哥开车很稳，还主动帮我搬行李" => [
+        Label(SentimentLabel::Positive), theme("staff_attitude", POS),
+    ];
+    hans_staff_named_without_an_opinion: "司机到了给我打电话" => [
+        NoTheme("staff_attitude"),
+    ];
+    // ...and not where the clause names another theme the opinion is about.
+    hans_staff_opinion_about_another_theme: "医生很专业，解释得很清楚" => [
+        theme("staff_competence", POS), NoTheme("staff_attitude"),
+    ];
 
     // ---- Traditional Chinese: Taiwan ------------------------------------
     hant_question_neutral: "請問這款有現貨嗎？" => [
@@ -339,6 +351,10 @@ battery! {
         Script(Script::Hant), Label(SentimentLabel::Positive), theme("staff_attitude", POS),
         theme("staff_competence", POS),
     ];
+    hant_hk_kind_doctor: "醫生好好人，解釋得好清楚" => [
+        Script(Script::Hant), Label(SentimentLabel::Positive), theme("staff_attitude", POS),
+        theme("staff_competence", POS),
+    ];
 
     // ---- English --------------------------------------------------------
     en_leaving_is_the_verdict: "I will never order from you again" => [
@@ -387,6 +403,12 @@ battery! {
     ];
     en_word_boundaries: "I bought an apple and an address book" => [
         NoTheme("website_app"), NoTheme("advertising"),
+    ];
+    en_staff_named_with_an_opinion: "The cashier was lovely" => [
+        Label(SentimentLabel::Positive), theme("staff_attitude", POS),
+    ];
+    en_staff_named_without_an_opinion: "The cashier gave me a receipt" => [
+        NoTheme("staff_attitude"),
     ];
 
     // ---- Mixed ----------------------------------------------------------

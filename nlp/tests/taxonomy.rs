@@ -131,6 +131,73 @@ fn a_custom_taxonomy_changes_tagging() {
     assert_eq!(custom.taxonomy().version(), "2024.1");
 }
 
+/// A taxonomy whose staff theme is named by role nouns, `subjects` that
+/// count only where an opinion is voiced.
+const WITH_SUBJECTS: &str = r#"
+name = "tea-shop"
+version = "1"
+
+[[category]]
+id = "product"
+name_zh = "产品"
+
+[[stage]]
+id = "usage"
+name_zh = "使用"
+
+[[theme]]
+id = "baristas"
+name_zh = "店员"
+category = "product"
+stage = "usage"
+effort = 2
+keywords = ["拉花"]
+subjects = ["店小二", "barista"]
+
+[[theme]]
+id = "toppings"
+name_zh = "小料"
+category = "product"
+stage = "usage"
+effort = 2
+keywords = ["珍珠"]
+"#;
+
+#[test]
+fn subjects_tag_a_theme_only_where_an_opinion_is_voiced() {
+    let analyzer =
+        Analyzer::new(Taxonomy::from_toml_str(WITH_SUBJECTS, "tea.toml").unwrap()).unwrap();
+    let themes = |text: &str| -> Vec<(String, Polarity)> {
+        let a = analyzer.analyze(text);
+        a.themes
+            .iter()
+            .map(|t| (t.id.to_string(), t.polarity))
+            .collect()
+    };
+    let baristas = |p| vec![("baristas".to_string(), p)];
+    assert_eq!(themes("店小二态度特别好"), baristas(Polarity::Positive));
+    assert_eq!(themes("The barista was rude"), baristas(Polarity::Negative));
+    // Named without an opinion: no pain point, no praise.
+    assert_eq!(themes("店小二说明天再来"), vec![]);
+    // An opinion in a clause that names another theme is about that one.
+    assert_eq!(
+        themes("店小二推荐的珍珠太硬了"),
+        vec![("toppings".to_string(), Polarity::Negative)]
+    );
+    // A blank subject is refused like any other blank entry.
+    let blank = WITH_SUBJECTS.replace("\"barista\"]", "\"\"]");
+    match Taxonomy::from_toml_str(&blank, "tea.toml") {
+        Err(NlpError::Taxonomy {
+            line: 20,
+            issue: TaxonomyIssue::BlankEntry { field, .. },
+            ..
+        }) => {
+            assert_eq!(field, "subjects")
+        }
+        other => panic!("expected a blank subject to be refused, got {other:?}"),
+    }
+}
+
 #[test]
 fn taxonomy_files_load_from_disk_and_errors_name_the_file() {
     let dir = std::env::temp_dir().join(format!("tongdian-nlp-test-{}", std::process::id()));

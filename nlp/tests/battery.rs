@@ -207,8 +207,10 @@ battery! {
     hans_empty: "" => [Script(Script::Hans), Label(SentimentLabel::Neutral), NoThemes, NoFlags, NoEmotions];
     hans_punctuation_only: "？？？。。。" => [Label(SentimentLabel::Neutral), NoThemes];
 
+    // 好用 is "works well": the writers of the cxfresh sets never read it
+    // as ease of use.
     hans_opinion_verb_negation: "我不觉得这个手机好用" => [
-        Label(SentimentLabel::Negative), theme("usability", NEG),
+        Label(SentimentLabel::Negative), theme("product_quality", NEG),
     ];
     hans_idiom_praise: "质量没得说，就是物流慢了点" => [
         theme("product_quality", POS), theme("delivery", NEG),
@@ -258,7 +260,7 @@ battery! {
         Evidence("website_app", "當機"), theme("customer_service", NEG),
     ];
     hant_tw_contrast: "東西很好用，但是價格太貴了" => [
-        Script(Script::Hant), Label(SentimentLabel::Mixed), theme("usability", POS), theme("pricing", NEG),
+        Script(Script::Hant), Label(SentimentLabel::Mixed), theme("product_quality", POS), theme("pricing", NEG),
     ];
     hant_tw_refund: "退款等了兩個禮拜還沒退，真的很失望" => [
         Script(Script::Hant), theme("returns_refunds", NEG), Emotion("disappointment"),

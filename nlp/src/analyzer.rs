@@ -230,6 +230,8 @@ struct MarkerRef {
     kind: MarkerKind,
     index: usize,
     exclude: bool,
+    /// One of the marker's `cues`, which counts only in a complaint.
+    cue: bool,
 }
 
 /// One theme keyword occurrence that survived exclusion.
@@ -349,25 +351,23 @@ impl Analyzer {
         ];
         for (kind, list) in groups {
             for (index, m) in list.iter().enumerate() {
-                for word in m.all_keywords() {
-                    words.insert(
-                        word,
-                        Entry::Marker(MarkerRef {
-                            kind,
-                            index,
-                            exclude: false,
-                        }),
-                    );
-                }
-                for word in &m.exclude {
-                    words.insert(
-                        word,
-                        Entry::Marker(MarkerRef {
-                            kind,
-                            index,
-                            exclude: true,
-                        }),
-                    );
+                let lists = [
+                    (m.all_keywords().collect::<Vec<_>>(), false, false),
+                    (m.cues.iter().map(String::as_str).collect(), true, false),
+                    (m.exclude.iter().map(String::as_str).collect(), false, true),
+                ];
+                for (list, cue, exclude) in lists {
+                    for word in list {
+                        words.insert(
+                            word,
+                            Entry::Marker(MarkerRef {
+                                kind,
+                                index,
+                                exclude,
+                                cue,
+                            }),
+                        );
+                    }
                 }
             }
         }
@@ -522,7 +522,19 @@ impl Analyzer {
             Purpose::Request => voiced,
         };
         let themes = self.themes(text, clauses, scores, theme_hits, themes, sentiment.label);
-        self.markers(text, clauses, units, marker_hits, flags, emotions);
+        let complaint = matches!(
+            sentiment.label,
+            SentimentLabel::Negative | SentimentLabel::Mixed
+        );
+        self.markers(
+            text,
+            clauses,
+            units,
+            marker_hits,
+            complaint,
+            flags,
+            emotions,
+        );
         let waited = scores.iter().any(|s| s.unfinished_wait);
         // Most messages raise no flag and no wait, and so imply nothing.
         if waited || !flags.is_empty() {
@@ -781,13 +793,16 @@ impl Analyzer {
         kept
     }
 
-    /// Flags and emotions found, before any sentiment-based filtering.
+    /// Flags and emotions found, before any sentiment-based filtering;
+    /// `cues` count only where the message is a `complaint`.
+    #[allow(clippy::too_many_arguments)]
     fn markers(
         &self,
         text: &Text,
         clauses: &[Clause],
         units: &[Hit<Unit>],
         raw: &[Hit<MarkerRef>],
+        complaint: bool,
         flags: &mut Vec<usize>,
         emotions: &mut Vec<usize>,
     ) {
@@ -798,7 +813,10 @@ impl Analyzer {
         let vetoed = |k| excluding && raw.iter().any(|h| h.payload.exclude && key(h) == k);
         flags.clear();
         emotions.clear();
-        for h in raw.iter().filter(|h| !h.payload.exclude) {
+        for h in raw
+            .iter()
+            .filter(|h| !h.payload.exclude && (complaint || !h.payload.cue))
+        {
             let k = key(h);
             if vetoed(k) || negated(text, clauses, units, k.0, h.start) {
                 continue;

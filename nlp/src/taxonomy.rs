@@ -81,6 +81,11 @@ pub struct Marker {
     pub keywords: Vec<String>,
     pub keywords_hant: Vec<String>,
     pub keywords_en: Vec<String>,
+    /// Words that count only in a message whose verdict is negative or
+    /// mixed, any script or language: 详情页 or advertised raise
+    /// expectation_gap in a complaint (广告说持妆12小时，中午就斑驳了), and
+    /// nothing in praise (详情页写得很清楚).
+    pub cues: Vec<String>,
     pub exclude: Vec<String>,
     /// Emotions only: flag ids and analyzer signals (`unfinished_wait`, a
     /// wait that has not ended) that imply the emotion without a keyword.
@@ -260,6 +265,8 @@ struct RawMarker {
     #[serde(default)]
     keywords_en: Words,
     #[serde(default)]
+    cues: Words,
+    #[serde(default)]
     exclude: Words,
     #[serde(default)]
     implied_by: Words,
@@ -367,6 +374,7 @@ impl RawMarker {
             ));
         }
         Ok(Marker {
+            cues: check_words(kind, &id, "cues", self.cues)?,
             exclude: check_words(kind, &id, "exclude", self.exclude)?,
             id,
             name_zh: self.name_zh,

@@ -151,6 +151,14 @@ battery! {
     hans_expectation_gap: "收到的实物和图片不一样，货不对板，差评" => [
         Label(SentimentLabel::Negative), theme("product_info", NEG), Flag("expectation_gap"),
     ];
+    // A promise named in a complaint is the gap (expectation_gap's cues:
+    // 广告说, 详情页, listing); named in praise, it is none.
+    hans_promise_named_in_a_complaint: "广告说持妆12小时，结果中午就斑驳了" => [
+        Label(SentimentLabel::Negative), Flag("expectation_gap"), Emotion("disappointment"),
+    ];
+    hans_promise_named_in_praise: "详情页写得很清楚，推荐" => [
+        Label(SentimentLabel::Positive), NoFlag("expectation_gap"),
+    ];
     hans_packaging_damage: "快递盒被压扁了，里面的杯子碎了" => [
         theme("packaging", NEG), Label(SentimentLabel::Negative),
     ];
@@ -411,6 +419,12 @@ battery! {
     ];
     en_staff_named_without_an_opinion: "The cashier gave me a receipt" => [
         NoTheme("staff_attitude"),
+    ];
+    en_promise_named_in_a_complaint: "The listing said waterproof but it leaked on day one" => [
+        Label(SentimentLabel::Negative), Flag("expectation_gap"),
+    ];
+    en_promise_named_in_praise: "The listing was accurate and it arrived fast" => [
+        Label(SentimentLabel::Positive), NoFlags,
     ];
 
     // ---- Mixed ----------------------------------------------------------

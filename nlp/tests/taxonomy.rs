@@ -161,10 +161,16 @@ category = "product"
 stage = "usage"
 effort = 2
 keywords = ["珍珠"]
+
+[[flag]]
+id = "broken_promise"
+name_zh = "货不对板"
+keywords = ["骗人"]
+cues = ["菜单上"]
 "#;
 
 #[test]
-fn subjects_tag_a_theme_only_where_an_opinion_is_voiced() {
+fn subjects_and_cues_count_only_where_an_opinion_is_voiced() {
     let analyzer =
         Analyzer::new(Taxonomy::from_toml_str(WITH_SUBJECTS, "tea.toml").unwrap()).unwrap();
     let themes = |text: &str| -> Vec<(String, Polarity)> {
@@ -184,6 +190,14 @@ fn subjects_tag_a_theme_only_where_an_opinion_is_voiced() {
         themes("店小二推荐的珍珠太硬了"),
         vec![("toppings".to_string(), Polarity::Negative)]
     );
+    // A cue raises its flag in a complaint only.
+    let flags = |text: &str| analyzer.analyze(text).flags;
+    assert_eq!(
+        flags("菜单上写的是大杯，结果给了小杯，太坑了"),
+        ["broken_promise"]
+    );
+    assert!(flags("菜单上写得很清楚，好评").is_empty());
+    assert_eq!(flags("骗人的，好评"), ["broken_promise"]);
     // A blank subject is refused like any other blank entry.
     let blank = WITH_SUBJECTS.replace("\"barista\"]", "\"\"]");
     match Taxonomy::from_toml_str(&blank, "tea.toml") {

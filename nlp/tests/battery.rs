@@ -159,6 +159,9 @@ battery! {
     hans_promise_named_in_praise: "详情页写得很清楚，推荐" => [
         Label(SentimentLabel::Positive), NoFlag("expectation_gap"),
     ];
+    hans_a_fall_is_a_safety_hazard: "生鲜区地板太滑了，差点摔一跤" => [
+        Flag("safety"), theme("store_environment", NEG),
+    ];
     hans_packaging_damage: "快递盒被压扁了，里面的杯子碎了" => [
         theme("packaging", NEG), Label(SentimentLabel::Negative),
     ];
@@ -425,6 +428,9 @@ battery! {
     ];
     en_promise_named_in_praise: "The listing was accurate and it arrived fast" => [
         Label(SentimentLabel::Positive), NoFlags,
+    ];
+    en_switching_providers: "Third outage this week. If it's not fixed by Friday I'm switching providers." => [
+        Label(SentimentLabel::Negative), Flag("churn_risk"),
     ];
 
     // ---- Mixed ----------------------------------------------------------

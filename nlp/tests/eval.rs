@@ -261,58 +261,111 @@ fn the_eighth_fresh_set_meets_its_bar() {
 /// Scores a set of customer messages labelled in full by a writer who saw
 /// none of the project's files, holding its theme micro-F1 and mention
 /// polarity to bars.
-fn customer_set_meets(src: &str, name: &str, at_least: usize, themes: f64, mentions: f64) {
+fn customer_set_meets(src: &str, name: &str, at_least: usize, bars: CustomerBars) {
     let r = evaluate_set(src, name, at_least);
-    assert!(r.themes.f1() >= themes, "{name} theme micro-F1\n{r}");
+    assert!(r.themes.f1() >= bars.themes, "{name} theme micro-F1\n{r}");
     assert!(
-        r.mention_polarity_accuracy() >= mentions,
+        r.mention_polarity_accuracy() >= bars.mentions,
         "{name} mention polarity\n{r}"
     );
+    assert!(r.flags.f1() >= bars.flags, "{name} flag micro-F1\n{r}");
 }
 
-/// `eval/cxfresh2.jsonl`: customer messages in all four scripts from an
-/// independent writer, kept out of tuning (its misses were never read).
-/// **Below the 0.85 theme target**: 0.679 and 0.831 when first
-/// scored, 0.712 and 0.852 after the eighth round tuned on the sets
-/// below. The bars hold what was measured.
+/// The least a customer set must score: theme micro-F1, mention-polarity
+/// accuracy and flag micro-F1.
+struct CustomerBars {
+    themes: f64,
+    mentions: f64,
+    flags: f64,
+}
+
+/// `eval/cxfresh2.jsonl` and `cxfresh6.jsonl`: customer messages in all
+/// four scripts from two independent writers, kept out of tuning (their
+/// misses were never read). **Below the 0.85 theme target.**
+/// `cxfresh2`: 0.679 theme F1 and 0.831 mention polarity when first
+/// scored, 0.712 and 0.852 after the eighth round, 0.710 and 0.853 after
+/// the ninth (flag F1 0.465 -> 0.511). `cxfresh6`, written for the ninth
+/// round: 0.699, 0.852 and flag F1 0.629 when first scored, with the
+/// analyser as that round found it; 0.705, 0.856 and 0.829 after it. The
+/// bars hold what was measured.
 #[test]
-fn the_held_out_customer_set_meets_its_bars() {
+fn the_held_out_customer_sets_meet_their_bars() {
     customer_set_meets(
         include_str!("../eval/cxfresh2.jsonl"),
         "cxfresh2.jsonl",
         160,
-        0.69,
-        0.83,
+        CustomerBars {
+            themes: 0.69,
+            mentions: 0.83,
+            flags: 0.49,
+        },
+    );
+    customer_set_meets(
+        include_str!("../eval/cxfresh6.jsonl"),
+        "cxfresh6.jsonl",
+        200,
+        CustomerBars {
+            themes: 0.69,
+            mentions: 0.83,
+            flags: 0.8,
+        },
     );
 }
 
 /// `eval/cxfresh1.jsonl`, `cxfresh3.jsonl`, `cxfresh4.jsonl`: the same
 /// kind of set by three more independent writers, tuned on in the eighth
 /// round (first scores 0.745, 0.620 and 0.696 theme micro-F1; 0.867, 0.653
-/// and 0.755 after). The bars sit a little below what was measured.
+/// and 0.755 after) and again in the ninth (0.876, 0.691 and 0.763), with
+/// `cxfresh5` (a fifth writer's, first scored 0.710 in the ninth round,
+/// 0.775 after). The bars sit a little below what was measured.
 #[test]
 fn the_customer_tuning_sets_meet_their_bars() {
-    customer_set_meets(
-        include_str!("../eval/cxfresh1.jsonl"),
-        "cxfresh1.jsonl",
-        160,
-        0.85,
-        0.89,
-    );
-    customer_set_meets(
-        include_str!("../eval/cxfresh3.jsonl"),
-        "cxfresh3.jsonl",
-        200,
-        0.63,
-        0.81,
-    );
-    customer_set_meets(
-        include_str!("../eval/cxfresh4.jsonl"),
-        "cxfresh4.jsonl",
-        200,
-        0.73,
-        0.82,
-    );
+    let sets = [
+        (
+            include_str!("../eval/cxfresh1.jsonl"),
+            "cxfresh1.jsonl",
+            160,
+            0.86,
+            0.9,
+            0.74,
+        ),
+        (
+            include_str!("../eval/cxfresh3.jsonl"),
+            "cxfresh3.jsonl",
+            200,
+            0.67,
+            0.83,
+            0.74,
+        ),
+        (
+            include_str!("../eval/cxfresh4.jsonl"),
+            "cxfresh4.jsonl",
+            200,
+            0.74,
+            0.83,
+            0.79,
+        ),
+        (
+            include_str!("../eval/cxfresh5.jsonl"),
+            "cxfresh5.jsonl",
+            200,
+            0.76,
+            0.85,
+            0.7,
+        ),
+    ];
+    for (src, name, at_least, themes, mentions, flags) in sets {
+        customer_set_meets(
+            src,
+            name,
+            at_least,
+            CustomerBars {
+                themes,
+                mentions,
+                flags,
+            },
+        );
+    }
 }
 
 /// `eval/dev10.jsonl`: the fifth round's tuning set (whole food reviews,

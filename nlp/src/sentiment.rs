@@ -326,7 +326,7 @@ pub(crate) fn score_clause_into(
         }
     }
     let lexicon_words = contributions.len();
-    if !asks && present & (MARKER_FIRSTS | COMPARE) != 0 {
+    if !asks && present & (MARKER_FIRSTS | COMPARE | BAD_FIRSTS) != 0 {
         described(text, clause, present, contributions);
     }
     // The model reads Chinese (and emoji); English is the lexicon's alone.
@@ -576,18 +576,36 @@ fn dimension_at(norm: &[char], i: usize, end: usize) -> Option<f64> {
 /// (房间比较小, 早餐种类很多, 屏幕有点暗, 比想象的大). Its side is the
 /// adjective's default, turned for things better small (噪音很大), and
 /// always a complaint after "too" or "a bit" (有点大, 太少). Only where the
-/// lexicon has no word on the adjective.
+/// lexicon has no word on the adjective. A thing better small is measured
+/// without a degree adverb too (噪音小, 延迟也低), and where it is found
+/// small, its own complaint word goes (噪音 alone complains; 噪音很小
+/// praises).
 /// `present` are the clause's rule bits (see `bits_in`): a scan whose
 /// words it lacks is skipped.
 fn described(text: &Text, clause: &Clause, present: u16, out: &mut Vec<Contribution>) {
     let norm = &text.norm;
     let (start, end) = (clause.start, clause.end);
     let taken = |i: usize, out: &Vec<Contribution>| out.iter().any(|c| c.start <= i && i < c.end);
+    let bad_at = |k: usize| {
+        if !may_start(BAD_FIRSTS, norm[k]) {
+            return None;
+        }
+        BAD_THINGS
+            .iter()
+            .filter(|w| w.at(norm, k))
+            .map(|w| w.len)
+            .max()
+    };
+    // The last thing better small before `i`, as its span.
     let bad_before = |i: usize| {
         (start..i)
-            .any(|k| may_start(BAD_FIRSTS, norm[k]) && BAD_THINGS.iter().any(|w| w.at(norm, k)))
+            .rev()
+            .find_map(|k| bad_at(k).map(|len| (k, k + len)))
     };
     let mut found: Vec<Contribution> = Vec::new();
+    // Things found small, each with the entry of `found` that says so:
+    // their complaint words are dropped below.
+    let mut spared: Vec<((usize, usize), usize)> = Vec::new();
     // Degree adverbs, read off the text: the segmenter keeps 很多 and 太少
     // as words, where the lexicon's 很 and 太 do not match.
     let markers = if present & MARKER_FIRSTS != 0 {
@@ -661,8 +679,12 @@ fn described(text: &Text, clause: &Clause, present: u16, out: &mut Vec<Contribut
             -sign.abs()
         } else if excess {
             -1.0
-        } else if bad_before(m_start) {
-            -sign
+        } else if let Some(thing) = bad_before(m_start) {
+            let value = -amount(norm[m_end], sign);
+            if value > 0.0 {
+                spared.push((thing, found.len()));
+            }
+            value
         } else {
             sign
         };
@@ -695,7 +717,11 @@ fn described(text: &Text, clause: &Clause, present: u16, out: &mut Vec<Contribut
             continue;
         }
         if let Some(sign) = dimension_at(norm, k, end) {
-            let sign = if bad_before(i) { -sign } else { sign };
+            let sign = if bad_before(i).is_some() {
+                -amount(norm[k], sign)
+            } else {
+                sign
+            };
             found.push(Contribution {
                 start: k,
                 end: k + 1,
@@ -703,9 +729,71 @@ fn described(text: &Text, clause: &Clause, present: u16, out: &mut Vec<Contribut
             });
         }
     }
+    // 噪音小, 延迟也低: a thing better small, measured without a degree
+    // adverb. Things of one character (人, 味, 油) are left to the
+    // degree-adverb reading: 口味多 is no complaint.
+    let things = if present & BAD_FIRSTS != 0 {
+        start..end
+    } else {
+        start..start
+    };
+    for k in things {
+        let Some(len) = bad_at(k).filter(|&len| len >= 2) else {
+            continue;
+        };
+        let mut j = k + len;
+        if norm
+            .get(j)
+            .is_some_and(|c| matches!(c, '也' | '都' | '还' | '又' | '更' | '就' | '倒'))
+        {
+            j += 1;
+        }
+        if j >= end || taken(j, out) || found.iter().any(|c| c.start <= j && j < c.end) {
+            continue;
+        }
+        let Some(sign) = dimension_at(norm, j, end) else {
+            continue;
+        };
+        let value = -amount(norm[j], sign);
+        if value > 0.0 {
+            spared.push(((k, k + len), found.len()));
+        }
+        found.push(Contribution {
+            start: j,
+            end: j + 1,
+            value: DIMENSION * value,
+        });
+    }
+    // The complaint the word made is the praise its smallness makes: the
+    // model, which learned 噪音 as a complaint, must not outweigh it.
+    for &((s, e), i) in &spared {
+        for c in out
+            .iter()
+            .filter(|c| c.value < 0.0 && s <= c.start && c.end <= e)
+        {
+            found[i].value = found[i].value.max(-c.value);
+        }
+    }
+    if !spared.is_empty() {
+        out.retain(|c| {
+            !(c.value < 0.0 && spared.iter().any(|&((s, e), _)| s <= c.start && c.end <= e))
+        });
+    }
     if !found.is_empty() {
         out.extend(found);
         out.sort_by_key(|c| c.start);
+    }
+}
+
+/// How much of a thing better small a dimension adjective says there is,
+/// as a sign (more is worse): its default side, except where that side is
+/// about weight rather than amount (异味很重 is a lot of smell, 噪音很轻
+/// little noise).
+fn amount(c: char, sign: f64) -> f64 {
+    match c {
+        '重' => 1.0,
+        '轻' => -1.0,
+        _ => sign,
     }
 }
 
@@ -1991,6 +2079,13 @@ mod tests {
             ("房间比较小", SentimentLabel::Negative),
             ("早餐种类很多", SentimentLabel::Positive),
             ("风扇噪音很大", SentimentLabel::Negative),
+            // Found small, a thing better small is praise, its complaint
+            // word spared; weight words say how much of it there is.
+            ("风扇噪音很小", SentimentLabel::Positive),
+            ("洗衣机噪音小", SentimentLabel::Positive),
+            ("烘得挺快，噪音也小", SentimentLabel::Positive),
+            ("噪音很轻", SentimentLabel::Positive),
+            ("房间异味很重", SentimentLabel::Negative),
             ("字体有点大", SentimentLabel::Negative),
             ("房间比想象的大", SentimentLabel::Positive),
             ("下次出差还会选这里", SentimentLabel::Positive),

@@ -16,6 +16,9 @@ pub(crate) struct Clause {
     pub end: usize,
     /// Introduced by a contrast word: the opinion the writer lands on.
     pub contrast: bool,
+    /// Introduced by a summing-up (整体, 其他都, overall): the verdict on
+    /// the whole message, after the details before it.
+    pub summary: bool,
     /// A concession (虽然…, although…): weighs less.
     pub concessive: bool,
     pub question: bool,
@@ -224,13 +227,18 @@ pub(crate) fn split_into(
         // Whether a contrast word cuts the segment, read in the same pass
         // as the kinds of clause it would be whole.
         let mut contrast_at_start = false;
+        let mut summary_at_start = false;
         let mut cut = false;
         let (mut concessive, mut question, mut rhetorical) = (false, false, false);
         for h in inside {
             match h.payload {
-                Unit::Contrast { initial_only } => {
+                Unit::Contrast {
+                    initial_only,
+                    summary,
+                } => {
                     if h.start == seg.start {
                         contrast_at_start = true;
+                        summary_at_start |= summary;
                     } else {
                         cut |= !initial_only;
                     }
@@ -248,6 +256,7 @@ pub(crate) fn split_into(
                 start: seg.start,
                 end: seg.end,
                 contrast: contrast_at_start,
+                summary: summary_at_start,
                 concessive,
                 question: seg.question_mark || norm[seg.end - 1] == '吗' || question,
                 rhetorical,
@@ -264,6 +273,7 @@ pub(crate) fn split_into(
         for h in inside {
             if let Unit::Contrast {
                 initial_only: false,
+                ..
             } = h.payload
             {
                 if h.start != seg.start && cuts.last() != Some(&h.start) {
@@ -296,6 +306,7 @@ pub(crate) fn split_into(
                 start,
                 end,
                 contrast: if k == 0 { contrast_at_start } else { true },
+                summary: k == 0 && summary_at_start,
                 concessive,
                 question: (last && seg.question_mark) || norm[end - 1] == '吗' || question,
                 rhetorical,
@@ -420,6 +431,7 @@ mod tests {
             start,
             end,
             contrast: false,
+            summary: false,
             concessive: false,
             question: false,
             rhetorical: false,

@@ -37,8 +37,9 @@ pub(crate) enum Unit {
     Degree { factor: f32, post: bool },
     /// Starts a new clause (但是, but). `initial_only` markers (不过, 就是)
     /// only do so at the start of a clause: mid-clause they mean something
-    /// else.
-    Contrast { initial_only: bool },
+    /// else. `summary` markers (整体, 其他都, overall) also say the clause
+    /// sums the message up.
+    Contrast { initial_only: bool, summary: bool },
     /// The clause concedes a point (虽然, although) and weighs less.
     Concessive,
     /// A genuine question: opinions in it are muted.
@@ -86,6 +87,7 @@ struct Section {
     degree_post: Vec<Spanned<String>>,
     contrast: Vec<Spanned<String>>,
     contrast_initial: Vec<Spanned<String>>,
+    summary: Vec<Spanned<String>>,
     concessive: Vec<Spanned<String>>,
     question: Vec<Spanned<String>>,
     rhetorical: Vec<Spanned<String>>,
@@ -93,7 +95,7 @@ struct Section {
 }
 
 impl Section {
-    fn lists(&self) -> [(&[Spanned<String>], Unit); 20] {
+    fn lists(&self) -> [(&[Spanned<String>], Unit); 21] {
         let opinion = |weight| Unit::Opinion {
             weight,
             intensifies: false,
@@ -165,11 +167,22 @@ impl Section {
                 &self.contrast,
                 Unit::Contrast {
                     initial_only: false,
+                    summary: false,
                 },
             ),
             (
                 &self.contrast_initial,
-                Unit::Contrast { initial_only: true },
+                Unit::Contrast {
+                    initial_only: true,
+                    summary: false,
+                },
+            ),
+            (
+                &self.summary,
+                Unit::Contrast {
+                    initial_only: true,
+                    summary: true,
+                },
             ),
             (&self.concessive, Unit::Concessive),
             (&self.question, Unit::Question),

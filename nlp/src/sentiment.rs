@@ -98,6 +98,9 @@ pub(crate) struct ClauseSentiment {
     /// Its only lexicon reading is a size or amount (房间很大): a
     /// description, too weak to make a message mixed.
     pub described_only: bool,
+    /// The clause sums the message up (整体挺满意, 其它都好) or gives it
+    /// stars (给三星吧): see `message_sentiment`.
+    pub verdict: bool,
 }
 
 impl ClauseSentiment {
@@ -310,9 +313,22 @@ pub(crate) fn score_clause_into(
         }
     }
     let asks = clause.asks();
+    let mut rated = false;
     if !asks {
         if present & INTENT_FIRSTS != 0 {
             intent(text, clause, contributions);
+        }
+        if let Some((at, end, value)) = stars(&text.norm, clause.start, clause.end) {
+            rated = true;
+            // 五星 is a lexicon word already.
+            if !contributions.iter().any(|c| c.start < end && at < c.end) {
+                contributions.push(Contribution {
+                    start: at,
+                    end,
+                    value,
+                });
+                contributions.sort_by_key(|c| c.start);
+            }
         }
         if contributions.is_empty() {
             let unmet = (present & FOUND_FIRSTS != 0)
@@ -365,6 +381,70 @@ pub(crate) fn score_clause_into(
     out.model = learned;
     out.unfinished_wait = unfinished_wait;
     out.described_only = described_only;
+    out.verdict = clause.summary || rated;
+}
+
+/// A star rating given in the text (给三星吧, 一星都不想给, 还是五星, 5星好评)
+/// and what it says: one to three stars complain, four and five praise.
+/// 三星 alone is also a brand, so it counts only given (给三星, 打三星) or
+/// with what a rating is said with (三星吧, 三星差评).
+fn stars(norm: &[char], start: usize, end: usize) -> Option<(usize, usize, f64)> {
+    let i = (start..end).find(|&i| norm[i] == '星')?;
+    // 五颗星
+    let k = if i > start && norm[i - 1] == '颗' {
+        i - 1
+    } else {
+        i
+    };
+    if k <= start {
+        return None;
+    }
+    let at = k - 1;
+    let value = match norm[at] {
+        '一' | '1' | '二' | '两' | '2' => -crate::lexicon::STRONG,
+        '三' | '3' => -crate::lexicon::NORMAL,
+        '四' | '4' => crate::lexicon::NORMAL,
+        '五' | '5' => crate::lexicon::STRONG,
+        _ => return None,
+    };
+    let after = (i + 1 < end).then(|| norm[i + 1]);
+    // 五星级, 一星期, 星座, 星巴克, 三星手机.
+    if after.is_some_and(|c| {
+        matches!(
+            c,
+            '级' | '期'
+                | '座'
+                | '球'
+                | '空'
+                | '巴'
+                | '手'
+                | '电'
+                | '人'
+                | '际'
+                | '系'
+                | '光'
+                | '河'
+                | '盘'
+                | '号'
+                | '标'
+                | '的'
+        )
+    }) {
+        return None;
+    }
+    let before = (at > start).then(|| norm[at - 1]);
+    let given = before.is_some_and(|c| matches!(c, '给' | '打' | '评' | '个' | '了' | '只'))
+        || (at >= start + 2 && norm[at - 2] == '还' && norm[at - 1] == '是');
+    let said = match after {
+        None => norm[at] != '三',
+        Some(c) => {
+            matches!(
+                c,
+                '吧' | '好' | '差' | '都' | '不' | '也' | '给' | '啊' | '呀'
+            ) || (!is_han(c) && norm[at] != '三')
+        }
+    };
+    (given || said).then_some((at, i + 1, f64::from(value)))
 }
 
 /// The hyperbolic tangent through one `exp` and one division: glibc's
@@ -1802,10 +1882,13 @@ pub(crate) fn message_sentiment(clauses: &[Clause], scores: &[ClauseSentiment]) 
     // weigh less: "速度很快，开机不到十秒" is praise twice, and the model,
     // which reads 不到 as a complaint, should not make it mixed.
     let lexicon_read = scores.iter().any(|s| !s.contributions.is_empty());
+    // The last opinion voiced, if it sums the message up or gives stars.
+    let mut last_verdict: Option<f64> = None;
     for (clause, s) in clauses.iter().zip(scores) {
         if !s.has_opinion() {
             continue;
         }
+        last_verdict = (s.verdict && !clause.concessive && !clause.asks()).then_some(s.score);
         // After a contrast (但是, 实际上) the model's reading keeps its say.
         let model_only = s.contributions.is_empty() && !clause.contrast;
         let mut w = if lexicon_read && model_only {
@@ -1852,7 +1935,13 @@ pub(crate) fn message_sentiment(clauses: &[Clause], scores: &[ClauseSentiment]) 
         && clearly_negative
         && (balanced || polarity(score) == Polarity::Neutral)
     {
-        SentimentLabel::Mixed
+        // Details both ways, then a summing-up (毛肚少了点，整体挺满意) or
+        // stars (汤汁都凝固了，给三星吧): the writer has weighed them.
+        match last_verdict {
+            Some(v) if v >= MIXED_THRESHOLD => SentimentLabel::Positive,
+            Some(v) if v <= -MIXED_THRESHOLD => SentimentLabel::Negative,
+            _ => SentimentLabel::Mixed,
+        }
     } else {
         match polarity(score) {
             Polarity::Positive => SentimentLabel::Positive,
@@ -2070,6 +2159,59 @@ mod tests {
         // messages it learned from are labelled).
         for s in ["什么时候能发货", "请问什么时候能发货"] {
             assert_eq!(message(s).label, SentimentLabel::Neutral, "{s}");
+        }
+    }
+
+    #[test]
+    fn a_summing_up_or_stars_decide_a_message_of_both_sides() {
+        for (s, want) in [
+            (
+                "虾滑很弹，就是毛肚少了点，整体挺满意",
+                SentimentLabel::Positive,
+            ),
+            (
+                "不错，就是筷子少给了一双，其它都好",
+                SentimentLabel::Positive,
+            ),
+            ("屏幕有点反光，其他方面都很满意", SentimentLabel::Positive),
+            (
+                "Great burgers, slow service. Overall happy",
+                SentimentLabel::Positive,
+            ),
+            (
+                "菜是好吃的，可惜送了一个多小时，汤都凉了，给三星吧",
+                SentimentLabel::Negative,
+            ),
+            (
+                "味道没得说，就是米饭有点硬，还是五星",
+                SentimentLabel::Positive,
+            ),
+        ] {
+            assert_eq!(message(s).label, want, "{s}");
+        }
+        // Without the summing-up, the same details are mixed.
+        assert_eq!(
+            message("不错，就是筷子少给了一双").label,
+            SentimentLabel::Mixed
+        );
+    }
+
+    #[test]
+    fn star_ratings_are_read_and_brands_and_weeks_are_not() {
+        for (s, want) in [
+            ("给三星吧", Some(-0.7)),
+            ("一星都不想给", Some(-1.0)),
+            ("打了两颗星", Some(-1.0)),
+            ("5星好评", Some(1.0)),
+            ("四星吧", Some(0.7)),
+            ("三星手机", None),
+            ("我用的三星", None),
+            ("等了一星期", None),
+            ("五星级酒店", None),
+        ] {
+            let norm: Vec<char> = s.chars().collect();
+            let got = stars(&norm, 0, norm.len()).map(|(_, _, v)| (v * 10.0).round() / 10.0);
+            assert_eq!(got, want, "{s}");
         }
     }
 

@@ -396,6 +396,21 @@ fn the_fifth_tuning_set_meets_its_bar() {
     sentiment_set_meets(include_str!("../eval/dev10.jsonl"), "dev10.jsonl", 250, 0.9);
 }
 
+/// `eval/dev12.jsonl`: the tenth round's tuning set, 280 whole
+/// food-delivery reviews and 40 sentences each from hotel, laptop and book
+/// reviews, written by a writer who saw no other file of the project;
+/// 0.927 when first scored, 0.943 after the round's summing-up and star
+/// rules. Not training data of the model.
+#[test]
+fn the_tenth_round_tuning_set_meets_its_bar() {
+    sentiment_set_meets(
+        include_str!("../eval/dev12.jsonl"),
+        "dev12.jsonl",
+        400,
+        0.93,
+    );
+}
+
 /// `eval/dev*.jsonl`: the review sentences tuned on (see `eval/README.md`).
 #[test]
 fn the_tuning_sets_meet_their_bar() {

@@ -506,9 +506,7 @@ impl Analyzer {
             scores.resize_with(clauses.len(), ClauseSentiment::default);
         }
         let scores = &mut scores[..clauses.len()];
-        for (c, out) in clauses.iter().zip(scores.iter_mut()) {
-            sentiment::score_clause_into(text, c, units, self.model, out, features);
-        }
+        sentiment::score_clauses_into(text, clauses, units, self.model, scores, features);
         let scores = &*scores;
         let voiced = sentiment::message_sentiment(clauses, scores);
         // A verdict's lean says nothing of which emotions were meant: those
@@ -587,8 +585,9 @@ impl Analyzer {
         let text = Text::new(text, &self.segmenter);
         let units = self.lexicon.scan(&text);
         let mut out = String::new();
-        for c in clauses::split(&text, &units) {
-            let s = sentiment::score_clause(&text, &c, &units, self.model);
+        let clauses = clauses::split(&text, &units);
+        let scores = sentiment::score_clauses(&text, &clauses, &units, self.model);
+        for (c, s) in clauses.iter().zip(scores) {
             let words: Vec<String> = s
                 .contributions
                 .iter()

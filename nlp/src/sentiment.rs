@@ -138,6 +138,7 @@ pub(crate) fn words_between(text: &Text, from: usize, to: usize) -> usize {
 
 /// Scores one clause from the lexicon units that start inside it: `units`
 /// are the message's, of which the clause notes its run.
+#[cfg(test)]
 pub(crate) fn score_clause(
     text: &Text,
     clause: &Clause,
@@ -145,15 +146,63 @@ pub(crate) fn score_clause(
     model: &SentimentModel,
 ) -> ClauseSentiment {
     let mut out = ClauseSentiment::default();
-    score_clause_into(text, clause, units, model, &mut out, &mut Vec::new());
+    score_clause_into(text, clause, 0.0, units, model, &mut out, &mut Vec::new());
     out
+}
+
+/// Every clause of a message scored in order, each knowing the one before
+/// (see [`score_clause_into`]).
+pub(crate) fn score_clauses(
+    text: &Text,
+    clauses: &[Clause],
+    units: &[Hit<Unit>],
+    model: &SentimentModel,
+) -> Vec<ClauseSentiment> {
+    let mut scores = vec![ClauseSentiment::default(); clauses.len()];
+    score_clauses_into(text, clauses, units, model, &mut scores, &mut Vec::new());
+    scores
+}
+
+/// [`score_clauses`] into `scores`, one per clause.
+pub(crate) fn score_clauses_into(
+    text: &Text,
+    clauses: &[Clause],
+    units: &[Hit<Unit>],
+    model: &SentimentModel,
+    scores: &mut [ClauseSentiment],
+    features: &mut Vec<u32>,
+) {
+    for c in 0..clauses.len() {
+        let (done, rest) = scores.split_at_mut(c);
+        // What the words of a concession said, without the model's lean:
+        // 本以为是小说 fears nothing.
+        let prior = match done.last() {
+            Some(s) if clauses[c - 1].concessive => {
+                tanh(s.contributions.iter().map(|c| c.value).sum())
+            }
+            _ => 0.0,
+        };
+        score_clause_into(
+            text,
+            &clauses[c],
+            prior,
+            units,
+            model,
+            &mut rest[0],
+            features,
+        );
+    }
 }
 
 /// [`score_clause`] into `out`, reusing its list of contributions, with
 /// `features` as the model's scratch (see `SentimentModel::logit_in`).
+/// `prior` is what the words of the clause before said when that one
+/// concedes (本来以为不会新鲜), else 0: an expectation that was itself a
+/// fear, found wrong, is praise.
 pub(crate) fn score_clause_into(
     text: &Text,
     clause: &Clause,
+    prior: f64,
     units: &[Hit<Unit>],
     model: &SentimentModel,
     out: &mut ClauseSentiment,
@@ -332,7 +381,7 @@ pub(crate) fn score_clause_into(
         }
         if contributions.is_empty() {
             let unmet = (present & FOUND_FIRSTS != 0)
-                .then(|| unmet(text, clause))
+                .then(|| unmet(text, clause, prior))
                 .flatten();
             contributions.extend(unmet.or_else(|| {
                 (present & ONLY_FIRSTS != 0)
@@ -958,8 +1007,10 @@ const FOUND_FIRSTS: u16 = 1 << 4;
 /// The finding needs no opinion word: that it contradicts what was
 /// promised is the complaint. Where the finding is praise (结果很好用,
 /// 结果半小时就到了) the lexicon or the wait rule has read it already and
-/// this is not asked.
-fn unmet(text: &Text, clause: &Clause) -> Option<Contribution> {
+/// this is not asked. Where what was expected was bad, conceded in the
+/// clause before (`prior`: 本来以为外卖的小龙虾不会新鲜，结果个个肉都很紧实),
+/// being wrong is praise.
+fn unmet(text: &Text, clause: &Clause, prior: f64) -> Option<Contribution> {
     let norm = &text.norm;
     let found = (clause.start..clause.end)
         .find(|&i| may_start(FOUND_FIRSTS, norm[i]) && FOUND.iter().any(|w| w.at(norm, i)))?;
@@ -968,7 +1019,7 @@ fn unmet(text: &Text, clause: &Clause) -> Option<Contribution> {
     promised.then_some(Contribution {
         start: found,
         end: found + 1,
-        value: -0.6,
+        value: if prior <= -MIXED_THRESHOLD { 0.6 } else { -0.6 },
     })
 }
 
@@ -1992,10 +2043,7 @@ mod tests {
         let t = Text::new(s, seg);
         let units = lex.scan(&t);
         let clauses = split(&t, &units);
-        let scores = clauses
-            .iter()
-            .map(|c| score_clause(&t, c, &units, model))
-            .collect();
+        let scores = score_clauses(&t, &clauses, &units, model);
         (t, clauses, scores)
     }
 
@@ -2194,6 +2242,23 @@ mod tests {
             message("不错，就是筷子少给了一双").label,
             SentimentLabel::Mixed
         );
+    }
+
+    #[test]
+    fn a_fear_found_wrong_is_praise_and_a_belief_found_wrong_is_not() {
+        let (_, _, scores) = scored("本来以为外卖的小龙虾不会新鲜，结果个个肉都很紧实");
+        assert!(scores[0].score < 0.0 && scores[1].score > 0.0, "{scores:?}");
+        for s in [
+            "买的时候以为是小说，结果是一本论文集",
+            "网上说有停车位，到了才知道要停到外面去",
+        ] {
+            assert_eq!(message(s).label, SentimentLabel::Negative, "{s}");
+        }
+        assert_eq!(
+            message("吃了一个月了还没吃腻").label,
+            SentimentLabel::Positive
+        );
+        assert_eq!(message("安全性让人担心").label, SentimentLabel::Negative);
     }
 
     #[test]

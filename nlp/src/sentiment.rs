@@ -867,6 +867,13 @@ fn described(text: &Text, clause: &Clause, present: u16, out: &mut Vec<Contribut
         start..start
     };
     for k in things {
+        // Most things are not followed by a dimension: that is asked before
+        // the words are.
+        if !may_start(BAD_FIRSTS, norm[k])
+            || !(k + 2..(k + WORD_CHARS + 2).min(end)).any(|j| is_dimension(norm[j]))
+        {
+            continue;
+        }
         let Some(len) = bad_at(k).filter(|&len| len >= 2) else {
             continue;
         };
@@ -912,6 +919,11 @@ fn described(text: &Text, clause: &Clause, present: u16, out: &mut Vec<Contribut
         out.extend(found);
         out.sort_by_key(|c| c.start);
     }
+}
+
+/// Whether `c` is one of [`DIMENSIONS`].
+fn is_dimension(c: char) -> bool {
+    DIMENSIONS.iter().any(|&(d, _)| d == c)
 }
 
 /// How much of a thing better small a dimension adjective says there is,

@@ -759,6 +759,22 @@ fn described(text: &Text, clause: &Clause, present: u16, out: &mut Vec<Contribut
         let m_end = m_start + len;
         // Mostly no dimension follows: that settles it first.
         let Some(sign) = dimension_at(norm, m_end, end) else {
+            // 价格有点steep, 有点 high: "a bit" before an English word the
+            // lexicon does not know complains, as before a Chinese one (太
+            // high is hype as often).
+            if excess && norm[m_start] != '太' {
+                let from = (m_end..end).find(|&k| norm[k] != ' ').unwrap_or(end);
+                let to = (from..end)
+                    .find(|&k| !norm[k].is_ascii_alphabetic())
+                    .unwrap_or(end);
+                if to > from + 1 && !taken(from, out) {
+                    found.push(Contribution {
+                        start: from,
+                        end: to,
+                        value: -DIMENSION,
+                    });
+                }
+            }
             continue;
         };
         // 薄很多, 降了很多: "a lot" after an adjective or a change says how
@@ -2305,6 +2321,9 @@ mod tests {
             ("烘得挺快，噪音也小", SentimentLabel::Positive),
             ("噪音很轻", SentimentLabel::Positive),
             ("房间异味很重", SentimentLabel::Negative),
+            // "A bit" before an English word the lexicon lacks.
+            ("就是price有点steep", SentimentLabel::Negative),
+            ("一个人吃刚好，不浪费", SentimentLabel::Positive),
             ("字体有点大", SentimentLabel::Negative),
             ("房间比想象的大", SentimentLabel::Positive),
             ("下次出差还会选这里", SentimentLabel::Positive),

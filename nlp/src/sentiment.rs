@@ -2324,6 +2324,8 @@ mod tests {
             // "A bit" before an English word the lexicon lacks.
             ("就是price有点steep", SentimentLabel::Negative),
             ("一个人吃刚好，不浪费", SentimentLabel::Positive),
+            ("这是给人吃的？", SentimentLabel::Negative),
+            ("评分这么高，我真的看不出好在哪里", SentimentLabel::Negative),
             ("字体有点大", SentimentLabel::Negative),
             ("房间比想象的大", SentimentLabel::Positive),
             ("下次出差还会选这里", SentimentLabel::Positive),

@@ -247,7 +247,8 @@ fn the_seventh_fresh_set_meets_its_bar() {
 /// each from hotel, laptop and book reviews, written by a fourth writer
 /// who saw no other file of the project; kept out of training and tuning
 /// (see `eval/README.md`). The bar sits a little below what was measured
-/// (0.941 when first scored, 0.944 with the seventh round's model).
+/// (0.941 when first scored, 0.944 with the seventh round's model, 0.950
+/// after the tenth round's rules).
 #[test]
 fn the_eighth_fresh_set_meets_its_bar() {
     sentiment_set_meets(
@@ -265,7 +266,9 @@ fn the_eighth_fresh_set_meets_its_bar() {
 /// verdict), written for the tenth round by a fifth writer who saw no
 /// other file of the project; kept out of training and tuning. The bar
 /// sits a little below what was measured when it was first scored (0.928:
-/// food 0.910, hotel 0.925, laptop 0.975, book 0.975).
+/// food 0.910, hotel 0.925, laptop 0.975, book 0.975; 0.938 after the
+/// tenth round's rules, two of its three gains among the misses its first
+/// report showed).
 #[test]
 fn the_ninth_fresh_set_meets_its_bar() {
     sentiment_set_meets(
@@ -399,8 +402,9 @@ fn the_fifth_tuning_set_meets_its_bar() {
 /// `eval/dev12.jsonl`: the tenth round's tuning set, 280 whole
 /// food-delivery reviews and 40 sentences each from hotel, laptop and book
 /// reviews, written by a writer who saw no other file of the project;
-/// 0.927 when first scored, 0.943 after the round's summing-up and star
-/// rules. Not training data of the model.
+/// 0.927 when first scored, 0.953 after the round's rules (summing-up and
+/// stars, things better small, fears found wrong, "a bit" before English,
+/// lexicon words). Not training data of the model.
 #[test]
 fn the_tenth_round_tuning_set_meets_its_bar() {
     sentiment_set_meets(

@@ -2276,17 +2276,20 @@ mod tests {
     fn a_fear_found_wrong_is_praise_and_a_belief_found_wrong_is_not() {
         let (_, _, scores) = scored("本来以为外卖的小龙虾不会新鲜，结果个个肉都很紧实");
         assert!(scores[0].score < 0.0 && scores[1].score > 0.0, "{scores:?}");
-        for s in [
-            "买的时候以为是小说，结果是一本论文集",
-            "网上说有停车位，到了才知道要停到外面去",
+        for (s, want) in [
+            (
+                "买的时候以为是小说，结果是一本论文集",
+                SentimentLabel::Negative,
+            ),
+            (
+                "网上说有停车位，到了才知道要停到外面去",
+                SentimentLabel::Negative,
+            ),
+            ("吃了一个月了还没吃腻", SentimentLabel::Positive),
+            ("安全性让人担心", SentimentLabel::Negative),
         ] {
-            assert_eq!(message(s).label, SentimentLabel::Negative, "{s}");
+            assert_eq!(message(s).label, want, "{s}");
         }
-        assert_eq!(
-            message("吃了一个月了还没吃腻").label,
-            SentimentLabel::Positive
-        );
-        assert_eq!(message("安全性让人担心").label, SentimentLabel::Negative);
     }
 
     #[test]

@@ -671,7 +671,7 @@ const EXPECTED: &[Word] = &words([
 /// The dimension character at `i` when it stands alone as a predicate
 /// (房间很小。, 很小了, 很多啊), not as the first half of a word (小心, 多少).
 fn dimension_at(norm: &[char], i: usize, end: usize) -> Option<f64> {
-    let &(_, sign) = DIMENSIONS.iter().find(|(c, _)| norm.get(i) == Some(c))?;
+    let sign = dimension_sign(*norm.get(i)?)?;
     let next = norm.get(i + 1).copied().filter(|_| i + 1 < end);
     match next {
         None => Some(sign),
@@ -886,7 +886,7 @@ fn described(text: &Text, clause: &Clause, present: u16, out: &mut Vec<Contribut
         // Most things are not followed by a dimension: that is asked before
         // the words are.
         if !may_start(BAD_FIRSTS, norm[k])
-            || !(k + 2..(k + WORD_CHARS + 2).min(end)).any(|j| is_dimension(norm[j]))
+            || !(k + 2..(k + WORD_CHARS + 2).min(end)).any(|j| dimension_sign(norm[j]).is_some())
         {
             continue;
         }
@@ -937,9 +937,12 @@ fn described(text: &Text, clause: &Clause, present: u16, out: &mut Vec<Contribut
     }
 }
 
-/// Whether `c` is one of [`DIMENSIONS`].
-fn is_dimension(c: char) -> bool {
-    DIMENSIONS.iter().any(|&(d, _)| d == c)
+/// The side of `c` in [`DIMENSIONS`], if it is one.
+fn dimension_sign(c: char) -> Option<f64> {
+    DIMENSIONS
+        .iter()
+        .find(|&&(d, _)| d == c)
+        .map(|&(_, sign)| sign)
 }
 
 /// How much of a thing better small a dimension adjective says there is,

@@ -346,46 +346,45 @@ fn the_customer_tuning_sets_meet_their_bars() {
             include_str!("../eval/cxfresh1.jsonl"),
             "cxfresh1.jsonl",
             160,
-            0.86,
-            0.9,
-            0.74,
+            CustomerBars {
+                themes: 0.86,
+                mentions: 0.9,
+                flags: 0.74,
+            },
         ),
         (
             include_str!("../eval/cxfresh3.jsonl"),
             "cxfresh3.jsonl",
             200,
-            0.67,
-            0.83,
-            0.74,
+            CustomerBars {
+                themes: 0.67,
+                mentions: 0.83,
+                flags: 0.74,
+            },
         ),
         (
             include_str!("../eval/cxfresh4.jsonl"),
             "cxfresh4.jsonl",
             200,
-            0.74,
-            0.83,
-            0.79,
+            CustomerBars {
+                themes: 0.74,
+                mentions: 0.83,
+                flags: 0.79,
+            },
         ),
         (
             include_str!("../eval/cxfresh5.jsonl"),
             "cxfresh5.jsonl",
             200,
-            0.76,
-            0.85,
-            0.7,
+            CustomerBars {
+                themes: 0.76,
+                mentions: 0.85,
+                flags: 0.7,
+            },
         ),
     ];
-    for (src, name, at_least, themes, mentions, flags) in sets {
-        customer_set_meets(
-            src,
-            name,
-            at_least,
-            CustomerBars {
-                themes,
-                mentions,
-                flags,
-            },
-        );
+    for (src, name, at_least, bars) in sets {
+        customer_set_meets(src, name, at_least, bars);
     }
 }
 

@@ -414,6 +414,21 @@ fn the_tenth_round_tuning_set_meets_its_bar() {
     );
 }
 
+/// `eval/dev13.jsonl`: the eleventh round's tuning set, 260 whole
+/// food-delivery reviews, 50 sentences each from hotel and laptop reviews
+/// and 40 from book reviews, written by a seventh writer who saw no other
+/// file of the project; 0.948 when first scored, 0.975 after the round's
+/// lexicon words. Not training data of the model.
+#[test]
+fn the_eleventh_round_tuning_set_meets_its_bar() {
+    sentiment_set_meets(
+        include_str!("../eval/dev13.jsonl"),
+        "dev13.jsonl",
+        400,
+        0.95,
+    );
+}
+
 /// `eval/dev*.jsonl`: the review sentences tuned on (see `eval/README.md`).
 #[test]
 fn the_tuning_sets_meet_their_bar() {

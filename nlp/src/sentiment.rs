@@ -296,7 +296,7 @@ pub(crate) fn score_clause_into(
                         -value * EMPHATIC_DENIAL
                     };
                 } else if let Some((strength, end, wide)) = negation.take() {
-                    if wide || reaches(end, h.start) {
+                    if wide || reaches(end, h.start) || compared(&text.norm, end, h.start) {
                         // Negated praise is criticism; negated criticism is
                         // only faint praise (不差 is not 好), unless the
                         // negation is emphatic: 完全没有色差 and 一点都不贵
@@ -1105,6 +1105,21 @@ fn scant(text: &Text, clause: &Clause) -> Option<Contribution> {
         value: -0.5,
     })
 }
+
+/// Whether a negator ending at `from` denies a comparison whose opinion
+/// word starts at `to`: 没有想象中的好, 没有家里超市的好 (not as good as).
+/// The 的 before the word closes what it is compared with, however many
+/// words that takes.
+fn compared(norm: &[char], from: usize, to: usize) -> bool {
+    to > from + 1
+        && to - from <= COMPARED_REACH
+        && norm[to - 1] == '的'
+        && matches!(norm[from - 1], '有' | '没')
+}
+
+/// The most characters from a "not" to the opinion word of the comparison
+/// it denies (没有 + 家里超市的 + 好).
+const COMPARED_REACH: usize = 7;
 
 /// Whether the words between a negator ending at `from` and a degree word
 /// at `to` tell of an experience (没买过这么, 从来没见过如此): "never had one
@@ -2337,6 +2352,9 @@ mod tests {
         // 好 as "very" before a dimension adjective is no praise.
         assert!(clause_scores("好小")[0] < 0.0);
         assert!(clause_scores("好贵")[0] < 0.0);
+        // Not as good as what it is compared with, however long that is.
+        assert!(clause_scores("质量没有想象中的好")[0] < -0.3);
+        assert!(clause_scores("说实话没有家里超市的好")[0] < -0.3);
     }
 
     #[test]

@@ -1107,14 +1107,15 @@ fn scant(text: &Text, clause: &Clause) -> Option<Contribution> {
 }
 
 /// Whether a negator ending at `from` denies a comparison whose opinion
-/// word starts at `to`: 没有想象中的好, 没有家里超市的好 (not as good as).
+/// word starts at `to`: 没有想象中的好, 没有家里超市的好, 不如CX65来的好看
+/// (not as good as).
 /// The 的 before the word closes what it is compared with, however many
 /// words that takes.
 fn compared(norm: &[char], from: usize, to: usize) -> bool {
     to > from + 1
         && to - from <= COMPARED_REACH
         && norm[to - 1] == '的'
-        && matches!(norm[from - 1], '有' | '没')
+        && matches!(norm[from - 1], '有' | '没' | '如')
 }
 
 /// The most characters from a "not" to the opinion word of the comparison
@@ -2355,6 +2356,7 @@ mod tests {
         // Not as good as what it is compared with, however long that is.
         assert!(clause_scores("质量没有想象中的好")[0] < -0.3);
         assert!(clause_scores("说实话没有家里超市的好")[0] < -0.3);
+        assert!(clause_scores("本机还不如CX65来的好看")[0] < -0.3);
     }
 
     #[test]

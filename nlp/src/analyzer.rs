@@ -247,8 +247,20 @@ struct ThemeHit {
 
 impl Analyzer {
     pub fn new(taxonomy: Taxonomy) -> Result<Analyzer, NlpError> {
+        Analyzer::build(taxonomy, model::shipped()?)
+    }
+
+    /// An analyser whose learned half is `model` instead of the shipped
+    /// one: for measuring how the rules and a model trained on other data
+    /// read text together (see the `unseen_category` example). The model
+    /// is kept for the rest of the process, as the shipped one is.
+    #[doc(hidden)]
+    pub fn with_model(taxonomy: Taxonomy, model: SentimentModel) -> Result<Analyzer, NlpError> {
+        Analyzer::build(taxonomy, Box::leak(Box::new(model)))
+    }
+
+    fn build(taxonomy: Taxonomy, model: &'static SentimentModel) -> Result<Analyzer, NlpError> {
         let lexicon = Lexicon::builtin()?;
-        let model = model::shipped()?;
         // Process-wide tables are built here, not by the first message,
         // whose latency would otherwise include them.
         model::build_tables();

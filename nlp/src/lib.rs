@@ -73,9 +73,12 @@
 //! `tests/battery.rs` is the end-to-end case battery, `tests/taxonomy.rs`
 //! covers taxonomy files, `tests/eval.rs` holds the analyzer to its bars
 //! on the labelled sets, `tests/model.rs` checks
-//! that the shipped weights rebuild bit-for-bit. `benches/analyze.rs` times
-//! analysis against bare jieba segmentation; examples: `train_sentiment`,
-//! `eval_labels` (the evaluation report), `explain` (how a text is read),
+//! that the shipped weights rebuild bit-for-bit and holds the analyser to
+//! bars on real reviews of a category its model never learned from.
+//! `benches/analyze.rs` times analysis against bare jieba segmentation;
+//! examples: `train_sentiment`, `eval_labels` (the evaluation report),
+//! `explain` (how a text is read), `unseen_category` (the analyser on each
+//! category of the training file, with a model trained without it),
 //! `memory` (start-up time and peak RSS).
 
 mod analysis;

@@ -314,6 +314,19 @@ pub fn cross_validate(examples: &[TrainingExample], folds: usize) -> Vec<f64> {
 /// Reads the training CSV (`cat,label,review`, label 1 positive and 0
 /// negative, RFC 4180 quoting). `origin` names the file in errors.
 pub fn read_training_csv(src: &str, origin: &str) -> Result<Vec<TrainingExample>, NlpError> {
+    Ok(read_training_csv_by_category(src, origin)?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect())
+}
+
+/// [`read_training_csv`] with each review's category (the `cat` column),
+/// to measure how the analyser reads a category its model never learned
+/// from (see the `unseen_category` example).
+pub fn read_training_csv_by_category(
+    src: &str,
+    origin: &str,
+) -> Result<Vec<(String, TrainingExample)>, NlpError> {
     let fail = |line: usize, reason: &str| NlpError::Data {
         origin: origin.to_string(),
         line,
@@ -342,10 +355,13 @@ pub fn read_training_csv(src: &str, origin: &str) -> Result<Vec<TrainingExample>
         if fields[2].trim().is_empty() {
             continue;
         }
-        out.push(TrainingExample {
-            text: fields[2].clone(),
-            positive,
-        });
+        out.push((
+            fields[0].clone(),
+            TrainingExample {
+                text: fields[2].clone(),
+                positive,
+            },
+        ));
     }
     Ok(out)
 }
@@ -1011,6 +1027,10 @@ mod tests {
         assert_eq!(ex[0].text, "好,很\"好\"");
         assert_eq!(ex[1].text, "两\n行");
         assert!(!ex[1].positive && ex[2].positive);
+        let by_category = read_training_csv_by_category(src, "t.csv").unwrap();
+        let categories: Vec<&str> = by_category.iter().map(|(c, _)| c.as_str()).collect();
+        assert_eq!(categories, ["平板", "水果", "衣服"]);
+        assert_eq!(by_category[1].1, ex[1]);
         let err = read_training_csv("cat,label,review\n衣服,2,ok\n", "t.csv").unwrap_err();
         assert_eq!(err.to_string(), "t.csv:2: label must be 0 or 1");
         let err = read_training_csv("cat,label,review\nx,1,ok\ny,1,\"open\n", "t.csv").unwrap_err();

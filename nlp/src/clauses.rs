@@ -103,6 +103,10 @@ struct Segment {
     start: usize,
     end: usize,
     question_mark: bool,
+    /// Ends in more than one question mark, or one with an exclamation
+    /// mark (退款只退了一半？？, 还要我自己补差价？？？, 凭什么?!): indignation
+    /// asked as a question, not a question.
+    indignant: bool,
     /// The rule bits of its characters.
     bits: u16,
     /// The first segment after a sentence's end.
@@ -123,14 +127,15 @@ fn segments(norm: &[char], mut out: impl FnMut(Segment)) {
     let mut i = 0;
     let mut bits = 0;
     let mut starts_sentence = true;
-    let mut push = |start: usize, end: usize, question_mark: bool, bits: u16, stop: bool| {
+    let mut push = |start: usize, end: usize, marks: (bool, bool), bits: u16, stop: bool| {
         let s = (start..end).find(|&k| !blank(norm[k]));
         if let Some(s) = s {
             let e = (s..end).rev().find(|&k| !blank(norm[k])).unwrap() + 1;
             out(Segment {
                 start: s,
                 end: e,
-                question_mark,
+                question_mark: marks.0,
+                indignant: marks.1,
                 bits,
                 starts_sentence,
             });
@@ -157,17 +162,19 @@ fn segments(norm: &[char], mut out: impl FnMut(Segment)) {
             ((is_delimiter(c) || c == '.') && !is_decimal_point(norm, i)) || is_phrase_gap(norm, i);
         if delimiter {
             let seg_end = i;
-            let mut question_mark = false;
+            let (mut questions, mut exclaimed) = (0, false);
             let mut stop = false;
             while i < norm.len()
                 && ((is_delimiter(norm[i]) || norm[i] == '.' || blank(norm[i]))
                     && !is_decimal_point(norm, i))
             {
-                question_mark |= norm[i] == '?';
+                questions += usize::from(norm[i] == '?');
+                exclaimed |= norm[i] == '!';
                 stop |= ends_sentence(norm[i]);
                 i += 1;
             }
-            push(start, seg_end, question_mark, bits, stop);
+            let marks = (questions > 0, questions > 1 || (questions > 0 && exclaimed));
+            push(start, seg_end, marks, bits, stop);
             bits = 0;
             start = i;
         } else if is_emoji(c) {
@@ -175,14 +182,14 @@ fn segments(norm: &[char], mut out: impl FnMut(Segment)) {
             while i < norm.len() && (is_emoji(norm[i]) || is_emoji_tail(norm[i])) {
                 i += 1;
             }
-            push(start, i, false, bits, false);
+            push(start, i, (false, false), bits, false);
             bits = 0;
             start = i;
         } else {
             i += 1;
         }
     }
-    push(start, norm.len(), false, bits, false);
+    push(start, norm.len(), (false, false), bits, false);
 }
 
 /// Clauses in text order. `units` are the lexicon hits of the whole text,
@@ -259,7 +266,7 @@ pub(crate) fn split_into(
                 summary: summary_at_start,
                 concessive,
                 question: seg.question_mark || norm[seg.end - 1] == '吗' || question,
-                rhetorical,
+                rhetorical: rhetorical || seg.indignant,
                 units: (from, next),
                 bits: seg.bits,
                 before: sentence_bits,
@@ -309,7 +316,7 @@ pub(crate) fn split_into(
                 summary: k == 0 && summary_at_start,
                 concessive,
                 question: (last && seg.question_mark) || norm[end - 1] == '吗' || question,
-                rhetorical,
+                rhetorical: rhetorical || (last && seg.indignant),
                 units: (from + first, from + u),
                 bits,
                 before: sentence_bits,
@@ -405,6 +412,25 @@ mod tests {
         assert!(clauses("有没有优惠")[0].2);
         assert!(clauses("Is this available? Thanks")[0].2);
         assert!(!clauses("Is this available? Thanks")[1].2);
+    }
+
+    #[test]
+    fn more_than_one_question_mark_is_indignation() {
+        let rhetorical = |text: &str| {
+            let seg = Segmenter::new(std::iter::empty());
+            let lex = Lexicon::builtin().unwrap();
+            let t = Text::new(text, &seg);
+            split(&t, &lex.scan(&t))
+                .iter()
+                .map(|c| (c.question, c.rhetorical))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            rhetorical("退款只退了一半？？离谱"),
+            [(true, true), (false, false)]
+        );
+        assert_eq!(rhetorical("还要我自己补差价?!"), [(true, true)]);
+        assert_eq!(rhetorical("什么时候发货？"), [(true, false)]);
     }
 
     #[test]

@@ -704,17 +704,22 @@ impl Analyzer {
                 }
                 last_clause = h.clause;
                 let c = h.clause;
-                let s = sums
+                let mut s = sums
                     .iter()
                     .find(|(key, _)| *key == (c, theme))
                     .map_or(clause_scores[c], |(_, sum)| sentiment::tanh(*sum));
                 // What the theme's own clause says: in words of the
                 // lexicon (2), by the model alone (1), or nothing (0).
-                let own = if !scores[c].contributions.is_empty() {
+                let mut own = if !scores[c].contributions.is_empty() {
                     2u8
                 } else {
                     u8::from(scores[c].has_opinion())
                 };
+                // What a request asks for (请退款, 麻烦派个师傅上门) is
+                // neither praised nor blamed unless its words say so.
+                if own < 2 && requests(text, &clauses[c]) {
+                    (own, s) = (0, 0.0);
+                }
                 let clause = &clauses[c];
                 let weight = match (clause.contrast, clause.concessive) {
                     (true, false) => CONTRAST_WEIGHT,
@@ -733,7 +738,9 @@ impl Analyzer {
             // A theme named where nothing is said of it, in a message with
             // one clear verdict, is what that verdict is about ("Refund
             // took 6 weeks and 9 emails"), unless it was asked about.
-            let asked = group.iter().any(|h| clauses[h.clause].asks());
+            let asked = group
+                .iter()
+                .any(|h| clauses[h.clause].asks() || requests(text, &clauses[h.clause]));
             if own == 0 && !asked && polarity == Polarity::Neutral {
                 polarity = match verdict {
                     SentimentLabel::Positive => Polarity::Positive,
@@ -930,6 +937,37 @@ fn in_clause(hits: &[ThemeHit], clause: usize) -> &[ThemeHit] {
 
 /// How many following clauses a topic clause looks through for its verdict.
 const VERDICT_REACH: usize = 2;
+
+/// Words that open a request: 请退款, 麻烦派个师傅, 要求退款并赔偿,
+/// 希望能增加配送时段, I expect a full refund.
+const REQUEST_OPENERS: &[&str] = &[
+    "请",
+    "麻烦",
+    "要求",
+    "希望",
+    "我想",
+    "我希望",
+    "能否",
+    "能不能",
+    "可否",
+    "帮我",
+    "帮忙",
+    "please",
+    "i expect",
+    "i want",
+    "i'd like",
+    "i would like",
+];
+
+/// Whether `clause` opens with a request (see [`REQUEST_OPENERS`]).
+fn requests(text: &Text, clause: &Clause) -> bool {
+    let norm = &text.norm[clause.start..clause.end];
+    REQUEST_OPENERS.iter().any(|w| {
+        let mut chars = w.chars();
+        let n = w.chars().count();
+        n <= norm.len() && norm[..n].iter().all(|&c| Some(c) == chars.next())
+    })
+}
 
 /// Clause scores as themes see them. Chinese often states the topic in one
 /// clause and the verdict later ("物流，三天了还没到，太慢了"; "价格却很贵"

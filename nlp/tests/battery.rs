@@ -131,6 +131,14 @@ battery! {
     hans_question_is_neutral: "请问这个什么时候发货？" => [
         Label(SentimentLabel::Neutral), theme("delivery", NEU), NoEmotion("anger"),
     ];
+    // What a request asks for is neither praised nor blamed; the problem
+    // it reports still is.
+    hans_what_a_request_asks_for_is_neutral: "会员自动续费我已经关掉了，这个月还是扣了25元。请退款并确认已经取消。" => [
+        theme("returns_refunds", NEU),
+    ];
+    hans_a_wish_is_no_praise: "希望能增加夜间配送时段" => [
+        theme("delivery", NEU),
+    ];
     hans_price_after_contrast_word: "东西挺好的，就是有点贵" => [
         Label(SentimentLabel::Mixed), theme("pricing", NEG),
     ];

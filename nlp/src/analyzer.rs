@@ -737,10 +737,10 @@ impl Analyzer {
             let mut polarity = sentiment::polarity(best);
             // A theme named where nothing is said of it, in a message with
             // one clear verdict, is what that verdict is about ("Refund
-            // took 6 weeks and 9 emails"), unless it was asked about.
-            let asked = group
-                .iter()
-                .any(|h| clauses[h.clause].asks() || requests(text, &clauses[h.clause]));
+            // took 6 weeks and 9 emails"), unless it was asked about or is
+            // only what a request asks for.
+            let asked = group.iter().any(|h| clauses[h.clause].asks())
+                || group.iter().all(|h| requests(text, &clauses[h.clause]));
             if own == 0 && !asked && polarity == Polarity::Neutral {
                 polarity = match verdict {
                     SentimentLabel::Positive => Polarity::Positive,

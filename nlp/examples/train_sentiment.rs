@@ -16,8 +16,8 @@ use std::process::ExitCode;
 use std::path::Path;
 
 use tongdian_nlp::model::{
-    cross_validate, read_training_csv, read_written_jsonl, training_set, SentimentModel,
-    TrainingExample, WRITTEN_SETS,
+    cross_validate, read_training_csv, read_written_jsonl, read_written_sets, training_set,
+    SentimentModel, TrainingExample,
 };
 
 fn main() -> ExitCode {
@@ -63,10 +63,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let sets = Path::new(env!("CARGO_MANIFEST_DIR")).join("eval");
-    let mut written = Vec::new();
-    for name in WRITTEN_SETS {
-        written.extend(read_labelled(&sets.join(name).to_string_lossy())?);
-    }
+    let written = read_written_sets(&sets)?;
     eprintln!("{} written examples from {}", written.len(), sets.display());
     let model = SentimentModel::train(&training_set(examples, &written));
     std::fs::write(out, model.to_bytes()).map_err(|e| format!("{out}: {e}"))?;

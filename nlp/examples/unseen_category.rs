@@ -17,7 +17,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use tongdian_nlp::eval::unseen_category;
-use tongdian_nlp::model::{read_training_csv_by_category, read_written_jsonl, WRITTEN_SETS};
+use tongdian_nlp::model::{read_training_csv_by_category, read_written_sets};
 
 fn main() -> ExitCode {
     match run() {
@@ -35,14 +35,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("usage: unseen_category TRAINING.csv")?;
     let src = std::fs::read_to_string(&csv).map_err(|e| format!("{csv}: {e}"))?;
     let reviews = read_training_csv_by_category(&src, &csv)?;
-    let sets = Path::new(env!("CARGO_MANIFEST_DIR")).join("eval");
-    let mut written = Vec::new();
-    for name in WRITTEN_SETS {
-        let path = sets.join(name);
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        written.extend(read_written_jsonl(&text, &path.to_string_lossy())?);
-    }
+    let written = read_written_sets(&Path::new(env!("CARGO_MANIFEST_DIR")).join("eval"))?;
     let mut categories: Vec<&str> = Vec::new();
     for (c, _) in &reviews {
         if !categories.contains(&c.as_str()) {

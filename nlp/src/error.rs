@@ -35,6 +35,14 @@ pub enum NlpError {
     /// [`SentimentModel::from_bytes`](crate::model::SentimentModel::from_bytes)).
     #[error("sentiment model: {reason}")]
     Model { reason: String },
+    /// A written set (see [`read_written_sets`](crate::model::read_written_sets))
+    /// could not be read.
+    #[error("cannot read written set {}: {source}", path.display())]
+    WrittenSet {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// A line of a data file (training CSV, labelled JSONL) is malformed.
     /// Displays as `file:line: reason`.
     #[error("{origin}:{line}: {reason}")]

@@ -403,6 +403,21 @@ pub const WRITTEN_SETS: &[&str] = &[
 /// among 0–20 before `dev11.jsonl` was written, among 3–15 after.
 pub const WRITTEN_COPIES: usize = 10;
 
+/// The positive and negative messages of every set of [`WRITTEN_SETS`],
+/// read from `dir` (the crate's `eval/`), in that order.
+pub fn read_written_sets(dir: &std::path::Path) -> Result<Vec<TrainingExample>, NlpError> {
+    let mut written = Vec::new();
+    for name in WRITTEN_SETS {
+        let path = dir.join(name);
+        let src = std::fs::read_to_string(&path).map_err(|source| NlpError::WrittenSet {
+            path: path.clone(),
+            source,
+        })?;
+        written.extend(read_written_jsonl(&src, &path.to_string_lossy())?);
+    }
+    Ok(written)
+}
+
 /// The positive and negative messages of a labelled JSONL set (the format
 /// [`crate::eval`] reads) as training examples; neutral, mixed and
 /// unlabelled ones teach a two-class model nothing and are skipped.
@@ -1019,6 +1034,21 @@ fn zero() -> SentimentModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_sets_are_read_in_order_and_a_missing_one_is_named() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("eval");
+        let written = read_written_sets(&dir).unwrap();
+        let first = std::fs::read_to_string(dir.join(WRITTEN_SETS[0])).unwrap();
+        let first = read_written_jsonl(&first, WRITTEN_SETS[0]).unwrap();
+        assert!(written.len() > first.len());
+        assert_eq!(written[..first.len()], first[..]);
+        let err = read_written_sets(&dir.join("no-such-dir")).unwrap_err();
+        assert!(
+            err.to_string().contains(WRITTEN_SETS[0]),
+            "the error names the file: {err}"
+        );
+    }
 
     #[test]
     fn csv_quoting_and_errors() {

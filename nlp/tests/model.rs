@@ -8,21 +8,20 @@ mod common;
 
 use tongdian_nlp::eval::unseen_category;
 use tongdian_nlp::model::{
-    read_training_csv, read_training_csv_by_category, read_written_jsonl, training_set,
-    SentimentModel, WRITTEN_SETS,
+    read_training_csv, read_training_csv_by_category, read_written_sets, training_set,
+    SentimentModel,
 };
+
+fn eval_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("eval")
+}
 
 #[test]
 fn shipped_weights_rebuild_bit_for_bit() {
     let src = common::training_csv();
     let examples = read_training_csv(&src, "online_shopping_7_cats.csv").unwrap();
     assert!(examples.len() > 44_000, "{} examples", examples.len());
-    let mut written = Vec::new();
-    for name in WRITTEN_SETS {
-        let path = format!("{}/eval/{name}", env!("CARGO_MANIFEST_DIR"));
-        let src = std::fs::read_to_string(&path).unwrap();
-        written.extend(read_written_jsonl(&src, &path).unwrap());
-    }
+    let written = read_written_sets(&eval_dir()).unwrap();
     assert!(written.len() > 1_000, "{} written examples", written.len());
     let rebuilt = SentimentModel::train(&training_set(examples.clone(), &written)).to_bytes();
     let shipped = include_bytes!("../model/sentiment.bin");
@@ -49,12 +48,7 @@ fn shipped_weights_rebuild_bit_for_bit() {
 fn the_analyser_reads_a_product_category_its_model_never_saw() {
     let src = common::training_csv();
     let reviews = read_training_csv_by_category(&src, "online_shopping_7_cats.csv").unwrap();
-    let mut written = Vec::new();
-    for name in WRITTEN_SETS {
-        let path = format!("{}/eval/{name}", env!("CARGO_MANIFEST_DIR"));
-        let src = std::fs::read_to_string(&path).unwrap();
-        written.extend(read_written_jsonl(&src, &path).unwrap());
-    }
+    let written = read_written_sets(&eval_dir()).unwrap();
     for (category, bar) in [
         ("平板", 0.89),
         ("手机", 0.88),

@@ -698,6 +698,9 @@ impl Analyzer {
             // finding pain points is the point.
             let mut best = (0u8, 0.0f64, 0.0f64);
             let mut last_clause = usize::MAX;
+            // Whether the theme was asked about, and whether it is named
+            // only in requests (see below).
+            let (mut asked, mut only_requested) = (false, true);
             for h in group {
                 if h.clause == last_clause {
                     continue;
@@ -715,12 +718,15 @@ impl Analyzer {
                 } else {
                     u8::from(scores[c].has_opinion())
                 };
+                let clause = &clauses[c];
                 // What a request asks for (请退款, 麻烦派个师傅上门) is
                 // neither praised nor blamed unless its words say so.
-                if own < 2 && requests(text, &clauses[c]) {
+                let requested = requests(text, clause);
+                if own < 2 && requested {
                     (own, s) = (0, 0.0);
                 }
-                let clause = &clauses[c];
+                asked |= clause.asks();
+                only_requested &= requested;
                 let weight = match (clause.contrast, clause.concessive) {
                     (true, false) => CONTRAST_WEIGHT,
                     (false, true) => CONCESSION_WEIGHT,
@@ -739,9 +745,7 @@ impl Analyzer {
             // one clear verdict, is what that verdict is about ("Refund
             // took 6 weeks and 9 emails"), unless it was asked about or is
             // only what a request asks for.
-            let asked = group.iter().any(|h| clauses[h.clause].asks())
-                || group.iter().all(|h| requests(text, &clauses[h.clause]));
-            if own == 0 && !asked && polarity == Polarity::Neutral {
+            if own == 0 && !asked && !only_requested && polarity == Polarity::Neutral {
                 polarity = match verdict {
                     SentimentLabel::Positive => Polarity::Positive,
                     SentimentLabel::Negative => Polarity::Negative,
@@ -963,9 +967,8 @@ const REQUEST_OPENERS: &[&str] = &[
 fn requests(text: &Text, clause: &Clause) -> bool {
     let norm = &text.norm[clause.start..clause.end];
     REQUEST_OPENERS.iter().any(|w| {
-        let mut chars = w.chars();
-        let n = w.chars().count();
-        n <= norm.len() && norm[..n].iter().all(|&c| Some(c) == chars.next())
+        let mut clause_chars = norm.iter();
+        w.chars().all(|c| clause_chars.next() == Some(&c))
     })
 }
 

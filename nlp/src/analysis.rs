@@ -82,7 +82,8 @@ pub enum SentimentLabel {
     Positive,
     Negative,
     Neutral,
-    /// Clearly positive and clearly negative clauses in the same message.
+    /// Clearly positive and clearly negative clauses of comparable weight
+    /// in the same message, one theme praised and another blamed.
     Mixed,
 }
 

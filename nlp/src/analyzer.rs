@@ -469,7 +469,7 @@ impl Analyzer {
             scores,
             theme_hits,
             marker_hits,
-            themes,
+            themes: theme_work,
             flags,
             emotions,
             features,
@@ -523,15 +523,43 @@ impl Analyzer {
         let voiced = sentiment::message_sentiment(clauses, scores);
         // A verdict's lean says nothing of which emotions were meant: those
         // are weighed below against what the clauses voiced.
-        let voiced_label = voiced.label;
-        let sentiment = match purpose {
+        let mut voiced_label = voiced.label;
+        let mut sentiment = match purpose {
             Purpose::Verdict => {
                 sentiment::verdict_lean(text, clauses, scores, self.model, features)
                     .unwrap_or(voiced)
             }
             Purpose::Request => voiced,
         };
-        let themes = self.themes(text, clauses, scores, theme_hits, themes, sentiment.label);
+        let mut themes = self.themes(
+            text,
+            clauses,
+            scores,
+            theme_hits,
+            theme_work,
+            sentiment.label,
+        );
+        // Mixed is praise of one thing the message names and blame of
+        // another (物流很快，但是客服态度很差). Both sides said of one thing,
+        // or of nothing the taxonomy names (味道不错，就是小了), is a verdict
+        // that leans, as the stars under such reviews do: two in three of
+        // the reviews read as mixed by their clauses alone lean the way
+        // their stars went.
+        if sentiment.label == SentimentLabel::Mixed && !opposed(&themes) {
+            if let Some(lean) = sentiment::leaning(sentiment.score) {
+                sentiment = lean;
+                voiced_label = lean.label;
+                // A theme nothing is said of takes the verdict it now has.
+                themes = self.themes(
+                    text,
+                    clauses,
+                    scores,
+                    theme_hits,
+                    theme_work,
+                    sentiment.label,
+                );
+            }
+        }
         let complaint = matches!(
             sentiment.label,
             SentimentLabel::Negative | SentimentLabel::Mixed
@@ -930,6 +958,12 @@ fn negated(
                 && clause_of(clauses, u.start) == clause
                 && words_between(text, u.end, start) == 0
         })
+}
+
+/// Whether the message praises one thing it names and blames another.
+fn opposed(themes: &[ThemeMention]) -> bool {
+    let has = |p: Polarity| themes.iter().any(|t| t.polarity == p);
+    has(Polarity::Positive) && has(Polarity::Negative)
 }
 
 /// The hits in `clause` (hits are in text order, hence grouped by clause).

@@ -1966,7 +1966,7 @@ pub(crate) fn verdict_lean(
 /// A verdict as weak as `score`, labelled by its sign: the score may sit
 /// inside the neutral band of `polarity`, but a score of nothing (after
 /// rounding) is no lean at all.
-fn leaning(score: f64) -> Option<Sentiment> {
+pub(crate) fn leaning(score: f64) -> Option<Sentiment> {
     let label = if score > 0.0 {
         SentimentLabel::Positive
     } else if score < 0.0 {

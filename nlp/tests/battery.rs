@@ -249,6 +249,14 @@ battery! {
     hans_concession_is_not_mixed: "虽然价格有点贵，但是质量真的好" => [
         Label(SentimentLabel::Positive), theme("pricing", NEG), theme("product_quality", POS),
     ];
+    // Praise and blame, but not of two things the taxonomy names: the
+    // message leans (mixed is 物流很快，但是客服态度很差).
+    hans_both_ways_on_one_thing_leans: "外观好看是好看，可是卡得我想砸了它。" => [
+        Label(SentimentLabel::Negative), theme("product_quality", POS),
+    ];
+    hans_both_ways_on_two_things_is_mixed: "苹果好吃，又脆又甜，就是箱子是打开过的，里面有一个磕坏了" => [
+        Label(SentimentLabel::Mixed), theme("product_quality", POS), theme("packaging", NEG),
+    ];
     hans_polite_request_is_neutral: "麻烦帮我查一下退款进度，谢谢" => [
         Label(SentimentLabel::Neutral), theme("returns_refunds", NEU), NoEmotion("anger"),
     ];

@@ -38,8 +38,13 @@ pub(crate) enum Unit {
     /// Starts a new clause (但是, but). `initial_only` markers (不过, 就是)
     /// only do so at the start of a clause: mid-clause they mean something
     /// else. `summary` markers (整体, 其他都, overall) also say the clause
-    /// sums the message up.
-    Contrast { initial_only: bool, summary: bool },
+    /// sums the message up; `caveat` markers (就是, 只是, 不过) say it adds
+    /// a reservation to what came before rather than turning it round.
+    Contrast {
+        initial_only: bool,
+        summary: bool,
+        caveat: bool,
+    },
     /// The clause concedes a point (虽然, although) and weighs less.
     Concessive,
     /// A genuine question: opinions in it are muted.
@@ -87,6 +92,7 @@ struct Section {
     degree_post: Vec<Spanned<String>>,
     contrast: Vec<Spanned<String>>,
     contrast_initial: Vec<Spanned<String>>,
+    caveat: Vec<Spanned<String>>,
     summary: Vec<Spanned<String>>,
     concessive: Vec<Spanned<String>>,
     question: Vec<Spanned<String>>,
@@ -95,7 +101,7 @@ struct Section {
 }
 
 impl Section {
-    fn lists(&self) -> [(&[Spanned<String>], Unit); 21] {
+    fn lists(&self) -> [(&[Spanned<String>], Unit); 22] {
         let opinion = |weight| Unit::Opinion {
             weight,
             intensifies: false,
@@ -168,6 +174,7 @@ impl Section {
                 Unit::Contrast {
                     initial_only: false,
                     summary: false,
+                    caveat: false,
                 },
             ),
             (
@@ -175,6 +182,15 @@ impl Section {
                 Unit::Contrast {
                     initial_only: true,
                     summary: false,
+                    caveat: false,
+                },
+            ),
+            (
+                &self.caveat,
+                Unit::Contrast {
+                    initial_only: true,
+                    summary: false,
+                    caveat: true,
                 },
             ),
             (
@@ -182,6 +198,7 @@ impl Section {
                 Unit::Contrast {
                     initial_only: true,
                     summary: true,
+                    caveat: false,
                 },
             ),
             (&self.concessive, Unit::Concessive),

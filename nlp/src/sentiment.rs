@@ -28,10 +28,12 @@ const MIXED_THRESHOLD: f64 = 0.35;
 /// "物流很快，但是客服态度很差" stays mixed; "质量很差…在路边买的都比这好"
 /// is negative.
 const MIXED_BALANCE: f64 = 0.6;
-/// How much more a clause after a contrast word (但是, 就是) counts, for the
-/// message's verdict and for a theme's polarity, and how much less one in a
-/// concession (虽然).
+/// How much more a clause after a contrast word (但是, 可是) counts, for the
+/// message's verdict and for a theme's polarity, how much one after a
+/// caveat (就是, 不过: see `Clause::caveat`) counts, and how much less one
+/// in a concession (虽然).
 pub(crate) const CONTRAST_WEIGHT: f64 = 1.5;
+pub(crate) const CAVEAT_WEIGHT: f64 = 1.0;
 pub(crate) const CONCESSION_WEIGHT: f64 = 0.6;
 /// How far (in words) a negator or degree adverb reaches.
 const MODIFIER_REACH: usize = 3;
@@ -2022,7 +2024,11 @@ pub(crate) fn message_sentiment(clauses: &[Clause], scores: &[ClauseSentiment]) 
             1.0
         };
         if clause.contrast {
-            w *= CONTRAST_WEIGHT;
+            w *= if clause.caveat {
+                CAVEAT_WEIGHT
+            } else {
+                CONTRAST_WEIGHT
+            };
         }
         if clause.concessive {
             w *= CONCESSION_WEIGHT;

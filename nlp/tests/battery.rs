@@ -249,6 +249,14 @@ battery! {
     hans_concession_is_not_mixed: "虽然价格有点贵，但是质量真的好" => [
         Label(SentimentLabel::Positive), theme("pricing", NEG), theme("product_quality", POS),
     ];
+    // A caveat (就是, 只是, 不过) adds a reservation and weighs as much as
+    // the praise before it; after 可是 or 但是 the later clause weighs more.
+    hans_caveat_after_praise_stays_praise: "手机挺好用的，就是电池不太耐用" => [
+        Label(SentimentLabel::Positive),
+    ];
+    hans_contrast_after_praise_turns_it: "手机挺好用的，可是电池不太耐用" => [
+        Label(SentimentLabel::Negative),
+    ];
     // Praise and blame, but not of two things the taxonomy names: the
     // message leans (mixed is 物流很快，但是客服态度很差).
     hans_both_ways_on_one_thing_leans: "外观好看是好看，可是卡得我想砸了它。" => [

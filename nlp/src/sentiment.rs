@@ -2059,7 +2059,8 @@ pub(crate) fn message_sentiment(clauses: &[Clause], scores: &[ClauseSentiment]) 
     let score = ((score * 1e4).round() / 1e4).clamp(-1.0, 1.0);
     // Mixed only when neither side outweighs the other clearly: otherwise
     // the message's verdict is the heavier side, and its themes still
-    // carry each mention's own polarity.
+    // carry each mention's own polarity. The analyser then keeps `mixed`
+    // only where one theme is praised and another blamed.
     let balanced =
         positive_mass.min(negative_mass) >= MIXED_BALANCE * positive_mass.max(negative_mass);
     let label = if clearly_positive

@@ -1112,8 +1112,13 @@ fn scant(text: &Text, clause: &Clause) -> Option<Contribution> {
 /// word starts at `to`: 没有想象中的好, 没有家里超市的好, 不如CX65来的好看
 /// (not as good as).
 /// The 的 before the word closes what it is compared with, however many
-/// words that takes.
+/// words that takes; a 那么 or 这么 may stand between (没有想象中的那么好).
 fn compared(norm: &[char], from: usize, to: usize) -> bool {
+    let to = if to >= from + 3 && matches!(norm[to - 2..to], ['那' | '这', '么' | '样']) {
+        to - 2
+    } else {
+        to
+    };
     to > from + 1
         && to - from <= COMPARED_REACH
         && norm[to - 1] == '的'
@@ -2363,6 +2368,7 @@ mod tests {
         // Not as good as what it is compared with, however long that is.
         assert!(clause_scores("质量没有想象中的好")[0] < -0.3);
         assert!(clause_scores("说实话没有家里超市的好")[0] < -0.3);
+        assert!(clause_scores("没有想象中的那么好")[0] < -0.3);
         assert!(clause_scores("本机还不如CX65来的好看")[0] < -0.3);
     }
 

@@ -1112,17 +1112,15 @@ fn scant(text: &Text, clause: &Clause) -> Option<Contribution> {
 /// word starts at `to`: 没有想象中的好, 没有家里超市的好, 不如CX65来的好看
 /// (not as good as).
 /// The 的 before the word closes what it is compared with, however many
-/// words that takes; a 那么 or 这么 may stand between (没有想象中的那么好).
+/// words that takes; so does a 那么 or 这么 (没有想象中的那么好, 不像图上
+/// 那么好看).
 fn compared(norm: &[char], from: usize, to: usize) -> bool {
-    let to = if to >= from + 3 && matches!(norm[to - 2..to], ['那' | '这', '么' | '样']) {
-        to - 2
-    } else {
-        to
-    };
-    to > from + 1
-        && to - from <= COMPARED_REACH
-        && norm[to - 1] == '的'
-        && matches!(norm[from - 1], '有' | '没' | '如')
+    let measured = to >= from + 3 && matches!(norm[to - 2..to], ['那' | '这', '么' | '样']);
+    let closed = if measured { to - 2 } else { to };
+    closed > from
+        && closed - from <= COMPARED_REACH
+        && (measured || (closed > from + 1 && norm[closed - 1] == '的'))
+        && (matches!(norm[from - 1], '有' | '没' | '如' | '像') || norm[from] == '像')
 }
 
 /// The most characters from a "not" to the opinion word of the comparison
@@ -1133,7 +1131,11 @@ const COMPARED_REACH: usize = 7;
 /// at `to` tell of an experience (没买过这么, 从来没见过如此): "never had one
 /// this bad" says the opinion that follows.
 fn experienced(norm: &[char], from: usize, to: usize) -> bool {
-    to > from && to - from <= 4 && norm[to - 1] == '过'
+    to > from
+        && to - from <= 4
+        && (norm[to - 1] == '过'
+            || (to >= from + 2
+                && matches!(norm[to - 2..to], ['遇' | '碰' | '见', '到'] | ['遇', '见'])))
 }
 
 /// A price that is "only just" so much: 两荤一素才十八, 价格才三十多块.
@@ -2360,6 +2362,7 @@ mod tests {
         // Never having had one this bad says it is bad; never having had
         // one this good, that it is good; 没有那么好 still denies.
         assert!(clause_scores("没买过这么烂的货")[0] < -0.5);
+        assert!(clause_scores("从来没遇到这么慢的快递")[0] < -0.5);
         assert!(clause_scores("从来没吃过这么好吃的")[0] > 0.5);
         assert!(clause_scores("没有那么好吃")[0] < -0.5);
         // 好 as "very" before a dimension adjective is no praise.
@@ -2369,6 +2372,7 @@ mod tests {
         assert!(clause_scores("质量没有想象中的好")[0] < -0.3);
         assert!(clause_scores("说实话没有家里超市的好")[0] < -0.3);
         assert!(clause_scores("没有想象中的那么好")[0] < -0.3);
+        assert!(clause_scores("面料也不像图看着那么好看")[0] < -0.3);
         assert!(clause_scores("本机还不如CX65来的好看")[0] < -0.3);
     }
 

@@ -264,6 +264,10 @@ pub(crate) fn split_into(
     // binary searches would start over every time.
     let mut next = 0;
     let (mut sentence_start, mut sentence_bits) = (0, 0);
+    // A contrast word standing alone between commas (但是，东西真的很好;
+    // 总体来说，…) is no clause of its own: it introduces the next one,
+    // which takes its kind (contrast, summary, caveat) as if it began it.
+    let mut carried: Option<(bool, bool)> = None;
     segments(norm, &text.original, |seg| {
         if seg.starts_sentence {
             // The characters between the sentence's end and here are
@@ -287,6 +291,22 @@ pub(crate) fn split_into(
         let mut summary_at_start = false;
         let mut cut = false;
         let (mut concessive, mut question, mut rhetorical) = (false, false, false);
+        if let [h] = inside {
+            if let Unit::Contrast {
+                summary, caveat, ..
+            } = h.payload
+            {
+                if h.start == seg.start && h.end == seg.end && !seg.question_mark {
+                    carried = Some((summary, caveat));
+                    return;
+                }
+            }
+        }
+        if let Some((summary, caveat)) = carried.take() {
+            contrast_at_start = true;
+            summary_at_start = summary;
+            caveat_at_start = caveat;
+        }
         for h in inside {
             match h.payload {
                 Unit::Contrast {
@@ -456,6 +476,14 @@ mod tests {
         assert_eq!(
             texts("物流很快但是客服很差"),
             vec!["物流很快", "但是客服很差"]
+        );
+        // A contrast word alone between commas introduces the next clause.
+        assert_eq!(
+            clauses("物流很慢，但是，东西真的很好"),
+            vec![
+                ("物流很慢".into(), false, false),
+                ("东西真的很好".into(), true, false)
+            ]
         );
         assert_eq!(
             texts("Great food but the delivery was late."),

@@ -2030,21 +2030,28 @@ pub(crate) fn message_sentiment(clauses: &[Clause], scores: &[ClauseSentiment]) 
         } else {
             1.0
         };
-        if clause.contrast {
-            w *= if clause.caveat {
+        if clause.concessive {
+            w *= CONCESSION_WEIGHT;
+        }
+        // Whether the two sides are comparable weighs a caveat as a
+        // contrast (物流超快，不过退款到现在都没到账 is mixed); which way a
+        // message leans weighs it as the reviewers did (see
+        // `Clause::caveat`).
+        let (w_side, w_lean) = if clause.contrast {
+            let lean = if clause.caveat {
                 CAVEAT_WEIGHT
             } else {
                 CONTRAST_WEIGHT
             };
-        }
-        if clause.concessive {
-            w *= CONCESSION_WEIGHT;
-        }
-        weighted += w * s.score;
-        total_weight += w;
+            (w * CONTRAST_WEIGHT, w * lean)
+        } else {
+            (w, w)
+        };
+        weighted += w_lean * s.score;
+        total_weight += w_lean;
         if !clause.concessive {
-            positive_mass += w * s.score.max(0.0);
-            negative_mass += w * (-s.score).max(0.0);
+            positive_mass += w_side * s.score.max(0.0);
+            negative_mass += w_side * (-s.score).max(0.0);
         }
         // A conceded opinion (虽然…, 本来很担心…) is not one the writer holds.
         let clear = (!s.contributions.is_empty() && !s.described_only)

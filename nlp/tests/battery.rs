@@ -257,6 +257,14 @@ battery! {
     hans_contrast_after_praise_turns_it: "手机挺好用的，可是电池不太耐用" => [
         Label(SentimentLabel::Negative),
     ];
+    // Whether the sides are comparable still weighs a caveat as a
+    // contrast: praise of one thing and a caveat about another is mixed.
+    hans_caveat_about_another_theme_is_mixed: "物流超快，第二天就到了，不过说好的退款到现在都没到账" => [
+        Label(SentimentLabel::Mixed), theme("delivery", POS), theme("returns_refunds", NEG),
+    ];
+    hans_lone_contrast_word_introduces_the_next_clause: "物流很慢，但是，东西真的很好" => [
+        Label(SentimentLabel::Positive), theme("delivery", NEG),
+    ];
     // Praise and blame, but not of two things the taxonomy names: the
     // message leans (mixed is 物流很快，但是客服态度很差).
     hans_both_ways_on_one_thing_leans: "外观好看是好看，可是卡得我想砸了它。" => [

@@ -532,14 +532,9 @@ impl Analyzer {
             }
             Purpose::Request => voiced,
         };
-        let mut themes = self.themes(
-            text,
-            clauses,
-            scores,
-            theme_hits,
-            theme_work,
-            sentiment.label,
-        );
+        let mut themes_for =
+            |label| self.themes(text, clauses, scores, theme_hits, theme_work, label);
+        let mut themes = themes_for(sentiment.label);
         // Mixed is praise of one thing the message names and blame of
         // another (物流很快，但是客服态度很差). Both sides said of one thing,
         // or of nothing the taxonomy names (味道不错，就是小了), is a verdict
@@ -551,14 +546,7 @@ impl Analyzer {
                 sentiment = lean;
                 voiced_label = lean.label;
                 // A theme nothing is said of takes the verdict it now has.
-                themes = self.themes(
-                    text,
-                    clauses,
-                    scores,
-                    theme_hits,
-                    theme_work,
-                    sentiment.label,
-                );
+                themes = themes_for(sentiment.label);
             }
         }
         let complaint = matches!(

@@ -16,8 +16,7 @@ use crate::matcher::{Hit, Matcher, Words};
 use crate::model::{self, SentimentModel};
 use crate::script;
 use crate::sentiment::{
-    self, words_between, ClauseSentiment, CAVEAT_WEIGHT, CONCESSION_WEIGHT, CONTRAST_WEIGHT,
-    POLARITY_THRESHOLD,
+    self, words_between, ClauseSentiment, CONCESSION_WEIGHT, POLARITY_THRESHOLD,
 };
 use crate::taxonomy::{Marker, Taxonomy};
 use crate::text::{self, normalize_pattern, Text};
@@ -745,8 +744,7 @@ impl Analyzer {
                 asked |= clause.asks();
                 only_requested &= requested;
                 let weight = match (clause.contrast, clause.concessive) {
-                    (true, false) if clause.caveat => CAVEAT_WEIGHT,
-                    (true, false) => CONTRAST_WEIGHT,
+                    (true, false) => sentiment::contrast_weight(clause),
                     (false, true) => CONCESSION_WEIGHT,
                     _ => 1.0,
                 };

@@ -106,29 +106,43 @@ fn is_decimal_point(norm: &[char], i: usize) -> bool {
         && norm.get(i + 1).is_some_and(|c| c.is_ascii_alphanumeric())
 }
 
-struct Segment {
-    start: usize,
-    end: usize,
-    /// Ends in a question mark that asks. In Chinese text an ASCII `?`
-    /// asks only with a word that does (see [`asks_in_words`]): without
-    /// one it mostly stands for an emoji lost on the way (挺好的?, 很喜欢?,
-    /// 失望?), as in the training file's reviews, and the clause says what
-    /// it says.
-    question_mark: bool,
-    /// Ends in ASCII question marks only, in Chinese text.
-    bare_question_mark: bool,
-    /// Ends in more than one question mark, or one with an exclamation
-    /// mark (退款只退了一半？？, 还要我自己补差价？？？, 凭什么？!): indignation
-    /// asked as a question, not a question. In Chinese text the marks must
+/// What the question and exclamation marks closing a segment say.
+#[derive(Clone, Copy, Default)]
+struct Marks {
+    /// A question mark that asks. In Chinese text an ASCII `?` asks only
+    /// with a word that does (see [`Segment::asks`]): without one it
+    /// mostly stands for an emoji lost on the way (挺好的?, 很喜欢?, 失望?),
+    /// as in the training file's reviews, and the clause says what it says.
+    question: bool,
+    /// ASCII question marks only, in Chinese text.
+    bare_question: bool,
+    /// More than one question mark, or one with an exclamation mark
+    /// (退款只退了一半？？, 还要我自己补差价？？？, 凭什么？!): indignation asked
+    /// as a question, not a question. In Chinese text the marks must
     /// include a full-width one: where emoji were lost on the way, ASCII
     /// `?` stands in for them (棒棒哒???, 很不错??), and in the training
     /// file's reviews ASCII `??` is more often praise than not, full-width
     /// `？？` a complaint fifteen times in sixteen.
     indignant: bool,
+}
+
+struct Segment {
+    start: usize,
+    end: usize,
+    marks: Marks,
     /// The rule bits of its characters.
     bits: u16,
     /// The first segment after a sentence's end.
     starts_sentence: bool,
+}
+
+impl Segment {
+    /// Whether the segment's marks make `clause`, the text of its last
+    /// clause, a question (`rhetorical`: the clause's words say it is a
+    /// complaint asked as one).
+    fn asks(&self, clause: &[char], rhetorical: bool) -> bool {
+        self.marks.question || (self.marks.bare_question && (rhetorical || asks_in_words(clause)))
+    }
 }
 
 /// Whether a Chinese clause holds a word that asks (什么时候发货, 在哪,
@@ -172,16 +186,14 @@ fn segments(norm: &[char], original: &[char], mut out: impl FnMut(Segment)) {
     let mut i = 0;
     let mut bits = 0;
     let mut starts_sentence = true;
-    let mut push = |start: usize, end: usize, marks: (bool, bool, bool), bits: u16, stop: bool| {
+    let mut push = |start: usize, end: usize, marks: Marks, bits: u16, stop: bool| {
         let s = (start..end).find(|&k| !blank(norm[k]));
         if let Some(s) = s {
             let e = (s..end).rev().find(|&k| !blank(norm[k])).unwrap() + 1;
             out(Segment {
                 start: s,
                 end: e,
-                question_mark: marks.0,
-                bare_question_mark: marks.2,
-                indignant: marks.1,
+                marks,
                 bits,
                 starts_sentence,
             });
@@ -221,8 +233,11 @@ fn segments(norm: &[char], original: &[char], mut out: impl FnMut(Segment)) {
                 i += 1;
             }
             let own = wide || bits & BASIC_HAN == 0;
-            let indignant = (questions > 1 || (questions > 0 && exclaimed)) && own;
-            let marks = (questions > 0 && own, indignant, questions > 0 && !own);
+            let marks = Marks {
+                question: questions > 0 && own,
+                bare_question: questions > 0 && !own,
+                indignant: (questions > 1 || (questions > 0 && exclaimed)) && own,
+            };
             push(start, seg_end, marks, bits, stop);
             bits = 0;
             start = i;
@@ -231,14 +246,14 @@ fn segments(norm: &[char], original: &[char], mut out: impl FnMut(Segment)) {
             while i < norm.len() && (is_emoji(norm[i]) || is_emoji_tail(norm[i])) {
                 i += 1;
             }
-            push(start, i, (false, false, false), bits, false);
+            push(start, i, Marks::default(), bits, false);
             bits = 0;
             start = i;
         } else {
             i += 1;
         }
     }
-    push(start, norm.len(), (false, false, false), bits, false);
+    push(start, norm.len(), Marks::default(), bits, false);
 }
 
 /// Clauses in text order. `units` are the lexicon hits of the whole text,
@@ -296,7 +311,7 @@ pub(crate) fn split_into(
                 summary, caveat, ..
             } = h.payload
             {
-                if h.start == seg.start && h.end == seg.end && !seg.question_mark {
+                if h.start == seg.start && h.end == seg.end && !seg.marks.question {
                     carried = Some((summary, caveat));
                     return;
                 }
@@ -338,13 +353,11 @@ pub(crate) fn split_into(
                 caveat: caveat_at_start,
                 summary: summary_at_start,
                 concessive,
-                question: seg.question_mark
-                    || (seg.bare_question_mark
-                        && (rhetorical || asks_in_words(&norm[seg.start..seg.end])))
+                question: seg.asks(&norm[seg.start..seg.end], rhetorical)
                     || norm[seg.end - 1] == '吗'
                     || question,
                 rhetorical: rhetorical
-                    || seg.indignant
+                    || seg.marks.indignant
                     || denied_question(&norm[seg.start..seg.end]),
                 units: (from, next),
                 bits: seg.bits,
@@ -395,14 +408,11 @@ pub(crate) fn split_into(
                 caveat: k == 0 && caveat_at_start,
                 summary: k == 0 && summary_at_start,
                 concessive,
-                question: (last
-                    && (seg.question_mark
-                        || (seg.bare_question_mark
-                            && (rhetorical || asks_in_words(&norm[start..end])))))
+                question: (last && seg.asks(&norm[start..end], rhetorical))
                     || norm[end - 1] == '吗'
                     || question,
                 rhetorical: rhetorical
-                    || (last && seg.indignant)
+                    || (last && seg.marks.indignant)
                     || denied_question(&norm[start..end]),
                 units: (from + first, from + u),
                 bits,

@@ -33,8 +33,19 @@ const MIXED_BALANCE: f64 = 0.6;
 /// caveat (就是, 不过: see `Clause::caveat`) counts, and how much less one
 /// in a concession (虽然).
 pub(crate) const CONTRAST_WEIGHT: f64 = 1.5;
-pub(crate) const CAVEAT_WEIGHT: f64 = 1.0;
+const CAVEAT_WEIGHT: f64 = 1.0;
 pub(crate) const CONCESSION_WEIGHT: f64 = 0.6;
+
+/// What a clause after a contrast word weighs for which way the message
+/// leans and which opinion a theme takes: a caveat's as much as what came
+/// before it, a turn's more.
+pub(crate) fn contrast_weight(clause: &Clause) -> f64 {
+    if clause.caveat {
+        CAVEAT_WEIGHT
+    } else {
+        CONTRAST_WEIGHT
+    }
+}
 /// How far (in words) a negator or degree adverb reaches.
 const MODIFIER_REACH: usize = 3;
 /// 好 as "very": the weight it lends the following opinion word.
@@ -2038,12 +2049,7 @@ pub(crate) fn message_sentiment(clauses: &[Clause], scores: &[ClauseSentiment]) 
         // message leans weighs it as the reviewers did (see
         // `Clause::caveat`).
         let (w_side, w_lean) = if clause.contrast {
-            let lean = if clause.caveat {
-                CAVEAT_WEIGHT
-            } else {
-                CONTRAST_WEIGHT
-            };
-            (w * CONTRAST_WEIGHT, w * lean)
+            (w * CONTRAST_WEIGHT, w * contrast_weight(clause))
         } else {
             (w, w)
         };

@@ -679,6 +679,18 @@ impl Analyzer {
                 subject: h.payload.subject,
             })
         }));
+        // A keyword inside a longer keyword of another theme is part of
+        // that word, not a word of its own: 手续费 is a fee, not the 续费 of
+        // a membership.
+        if hits.len() > 1 {
+            let spans: Vec<(usize, usize, usize)> =
+                hits.iter().map(|h| (h.start, h.end, h.theme)).collect();
+            hits.retain(|h| {
+                !spans.iter().any(|&(s, e, t)| {
+                    t != h.theme && s <= h.start && h.end <= e && e - s > h.end - h.start
+                })
+            });
+        }
         // A subject (司机, staff) counts only where the clause voices an
         // opinion and names no other theme, which the opinion would then
         // more likely be about (师傅很专业, 快递员送得很快).
@@ -1190,5 +1202,16 @@ mod tests {
             .find(|t| t.id == "customer_service")
             .unwrap();
         assert_eq!(cs.evidence[0].text, "客服电话", "{a:#?}");
+    }
+
+    #[test]
+    fn a_keyword_inside_another_themes_longer_keyword_is_dropped() {
+        // 续费 (renewal, membership) inside 手续费 (a fee, pricing).
+        let a = shared().analyze("提现还要收手续费，有点抠");
+        let ids: Vec<&str> = a.themes.iter().map(|t| t.id).collect();
+        assert_eq!(ids, ["pricing"], "{a:#?}");
+        // On its own, 续费 is still membership's.
+        let a = shared().analyze("会员续费越来越贵了");
+        assert!(a.themes.iter().any(|t| t.id == "membership"), "{a:#?}");
     }
 }

@@ -323,8 +323,10 @@ struct CustomerBars {
 /// scored, 0.712 and 0.852 after the eighth round, 0.714 and 0.848 after
 /// the ninth (flag F1 0.465 -> 0.511). `cxfresh6`, written for the ninth
 /// round: 0.699, 0.852 and flag F1 0.629 when first scored, with the
-/// analyser as that round found it; 0.707, 0.856 and 0.829 after it. The
-/// bars hold what was measured.
+/// analyser as that round found it; 0.707, 0.856 and 0.829 after it.
+/// The thirteenth round's taxonomy, tuned on six more writers' sets
+/// (`cxgen1` … `cxgen6`), moved theme F1 on both for the first time:
+/// 0.714 -> 0.753 and 0.707 -> 0.737. The bars hold what was measured.
 #[test]
 fn the_held_out_customer_sets_meet_their_bars() {
     customer_set_meets(
@@ -332,8 +334,8 @@ fn the_held_out_customer_sets_meet_their_bars() {
         "cxfresh2.jsonl",
         160,
         CustomerBars {
-            themes: 0.69,
-            mentions: 0.83,
+            themes: 0.73,
+            mentions: 0.84,
             flags: 0.49,
         },
     );
@@ -342,8 +344,8 @@ fn the_held_out_customer_sets_meet_their_bars() {
         "cxfresh6.jsonl",
         200,
         CustomerBars {
-            themes: 0.69,
-            mentions: 0.83,
+            themes: 0.72,
+            mentions: 0.85,
             flags: 0.8,
         },
     );
@@ -354,7 +356,8 @@ fn the_held_out_customer_sets_meet_their_bars() {
 /// round (first scores 0.745, 0.620 and 0.696 theme micro-F1; 0.867, 0.653
 /// and 0.755 after) and again in the ninth (0.876, 0.697 and 0.771), with
 /// `cxfresh5` (a fifth writer's, first scored 0.710 in the ninth round,
-/// 0.782 after). The bars sit a little below what was measured.
+/// 0.782 after), and again in the thirteenth (0.893, 0.729, 0.795 and
+/// 0.815). The bars sit a little below what was measured.
 #[test]
 fn the_customer_tuning_sets_meet_their_bars() {
     let sets = [
@@ -363,7 +366,7 @@ fn the_customer_tuning_sets_meet_their_bars() {
             "cxfresh1.jsonl",
             160,
             CustomerBars {
-                themes: 0.86,
+                themes: 0.87,
                 mentions: 0.9,
                 flags: 0.74,
             },
@@ -373,7 +376,7 @@ fn the_customer_tuning_sets_meet_their_bars() {
             "cxfresh3.jsonl",
             200,
             CustomerBars {
-                themes: 0.67,
+                themes: 0.7,
                 mentions: 0.83,
                 flags: 0.74,
             },
@@ -383,7 +386,7 @@ fn the_customer_tuning_sets_meet_their_bars() {
             "cxfresh4.jsonl",
             200,
             CustomerBars {
-                themes: 0.74,
+                themes: 0.77,
                 mentions: 0.83,
                 flags: 0.79,
             },
@@ -393,7 +396,7 @@ fn the_customer_tuning_sets_meet_their_bars() {
             "cxfresh5.jsonl",
             200,
             CustomerBars {
-                themes: 0.76,
+                themes: 0.79,
                 mentions: 0.85,
                 flags: 0.7,
             },
@@ -401,6 +404,61 @@ fn the_customer_tuning_sets_meet_their_bars() {
     ];
     for (src, name, at_least, bars) in sets {
         customer_set_meets(src, name, at_least, bars);
+    }
+}
+
+/// `eval/cxgen1.jsonl` … `cxgen6.jsonl`: 1,500 customer messages by six
+/// more writers who saw only the taxonomy's definitions, each on its own
+/// industries (marketplaces and appliances; food; finance, telecoms and
+/// utilities; travel; education, software and health; fashion, homes and
+/// cars), written for the thirteenth round and tuned on in it. Theme
+/// micro-F1 when first scored: 0.681, 0.694, 0.612, 0.603, 0.635 and
+/// 0.676. The bars sit a little below what was measured after the round.
+#[test]
+fn the_generated_customer_sets_meet_their_bars() {
+    let sets = [
+        (
+            include_str!("../eval/cxgen1.jsonl"),
+            "cxgen1.jsonl",
+            (0.74, 0.87, 0.54),
+        ),
+        (
+            include_str!("../eval/cxgen2.jsonl"),
+            "cxgen2.jsonl",
+            (0.75, 0.87, 0.66),
+        ),
+        (
+            include_str!("../eval/cxgen3.jsonl"),
+            "cxgen3.jsonl",
+            (0.69, 0.86, 0.52),
+        ),
+        (
+            include_str!("../eval/cxgen4.jsonl"),
+            "cxgen4.jsonl",
+            (0.66, 0.85, 0.56),
+        ),
+        (
+            include_str!("../eval/cxgen5.jsonl"),
+            "cxgen5.jsonl",
+            (0.67, 0.82, 0.49),
+        ),
+        (
+            include_str!("../eval/cxgen6.jsonl"),
+            "cxgen6.jsonl",
+            (0.71, 0.85, 0.6),
+        ),
+    ];
+    for (src, name, (themes, mentions, flags)) in sets {
+        customer_set_meets(
+            src,
+            name,
+            250,
+            CustomerBars {
+                themes,
+                mentions,
+                flags,
+            },
+        );
     }
 }
 

@@ -356,8 +356,8 @@ fn the_held_out_customer_sets_meet_their_bars() {
 /// round (first scores 0.745, 0.620 and 0.696 theme micro-F1; 0.867, 0.653
 /// and 0.755 after) and again in the ninth (0.876, 0.697 and 0.771), with
 /// `cxfresh5` (a fifth writer's, first scored 0.710 in the ninth round,
-/// 0.782 after), and again in the thirteenth (0.893, 0.729, 0.795 and
-/// 0.815). The bars sit a little below what was measured.
+/// 0.782 after), and again in the thirteenth (0.891, 0.747, 0.808 and
+/// 0.825). The bars sit a little below what was measured.
 #[test]
 fn the_customer_tuning_sets_meet_their_bars() {
     let sets = [
@@ -376,7 +376,7 @@ fn the_customer_tuning_sets_meet_their_bars() {
             "cxfresh3.jsonl",
             200,
             CustomerBars {
-                themes: 0.7,
+                themes: 0.72,
                 mentions: 0.83,
                 flags: 0.74,
             },
@@ -386,7 +386,7 @@ fn the_customer_tuning_sets_meet_their_bars() {
             "cxfresh4.jsonl",
             200,
             CustomerBars {
-                themes: 0.77,
+                themes: 0.78,
                 mentions: 0.83,
                 flags: 0.79,
             },
@@ -396,7 +396,7 @@ fn the_customer_tuning_sets_meet_their_bars() {
             "cxfresh5.jsonl",
             200,
             CustomerBars {
-                themes: 0.79,
+                themes: 0.8,
                 mentions: 0.85,
                 flags: 0.7,
             },
@@ -407,45 +407,79 @@ fn the_customer_tuning_sets_meet_their_bars() {
     }
 }
 
-/// `eval/cxgen1.jsonl` … `cxgen6.jsonl`: 1,500 customer messages by six
-/// more writers who saw only the taxonomy's definitions, each on its own
-/// industries (marketplaces and appliances; food; finance, telecoms and
-/// utilities; travel; education, software and health; fashion, homes and
-/// cars), written for the thirteenth round and tuned on in it. Theme
-/// micro-F1 when first scored: 0.681, 0.694, 0.612, 0.603, 0.635 and
-/// 0.676. The bars sit a little below what was measured after the round.
+/// `eval/cxgen1.jsonl` … `cxgen12.jsonl`: 3,000 customer messages by
+/// twelve more writers who saw only the taxonomy's definitions, each on
+/// its own industries or as its own kind of customer (marketplaces and
+/// appliances; food; finance, telecoms and utilities; travel; education,
+/// software and health; fashion, homes and cars; older customers; young
+/// app users; survey comment boxes; Taiwan and Hong Kong; English-first
+/// bilinguals; public complaint posts), written for the thirteenth round
+/// in two batches of six and tuned on in it. Theme micro-F1 with the
+/// analyser as the round began: 0.681, 0.694, 0.612, 0.603, 0.635, 0.676
+/// and 0.684, 0.668, 0.663, 0.697, 0.728, 0.672. The bars sit a little
+/// below what was measured after the round.
 #[test]
 fn the_generated_customer_sets_meet_their_bars() {
     let sets = [
         (
             include_str!("../eval/cxgen1.jsonl"),
             "cxgen1.jsonl",
-            (0.74, 0.87, 0.54),
+            (0.74, 0.86, 0.53),
         ),
         (
             include_str!("../eval/cxgen2.jsonl"),
             "cxgen2.jsonl",
-            (0.75, 0.87, 0.66),
+            (0.75, 0.86, 0.65),
         ),
         (
             include_str!("../eval/cxgen3.jsonl"),
             "cxgen3.jsonl",
-            (0.69, 0.86, 0.52),
+            (0.71, 0.85, 0.51),
         ),
         (
             include_str!("../eval/cxgen4.jsonl"),
             "cxgen4.jsonl",
-            (0.66, 0.85, 0.56),
+            (0.66, 0.85, 0.55),
         ),
         (
             include_str!("../eval/cxgen5.jsonl"),
             "cxgen5.jsonl",
-            (0.67, 0.82, 0.49),
+            (0.68, 0.81, 0.48),
         ),
         (
             include_str!("../eval/cxgen6.jsonl"),
             "cxgen6.jsonl",
-            (0.71, 0.85, 0.6),
+            (0.71, 0.85, 0.59),
+        ),
+        (
+            include_str!("../eval/cxgen7.jsonl"),
+            "cxgen7.jsonl",
+            (0.7, 0.87, 0.51),
+        ),
+        (
+            include_str!("../eval/cxgen8.jsonl"),
+            "cxgen8.jsonl",
+            (0.7, 0.86, 0.53),
+        ),
+        (
+            include_str!("../eval/cxgen9.jsonl"),
+            "cxgen9.jsonl",
+            (0.7, 0.85, 0.52),
+        ),
+        (
+            include_str!("../eval/cxgen10.jsonl"),
+            "cxgen10.jsonl",
+            (0.72, 0.85, 0.53),
+        ),
+        (
+            include_str!("../eval/cxgen11.jsonl"),
+            "cxgen11.jsonl",
+            (0.74, 0.78, 0.55),
+        ),
+        (
+            include_str!("../eval/cxgen12.jsonl"),
+            "cxgen12.jsonl",
+            (0.72, 0.86, 0.6),
         ),
     ];
     for (src, name, (themes, mentions, flags)) in sets {

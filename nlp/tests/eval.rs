@@ -324,9 +324,10 @@ struct CustomerBars {
 /// the ninth (flag F1 0.465 -> 0.511). `cxfresh6`, written for the ninth
 /// round: 0.699, 0.852 and flag F1 0.629 when first scored, with the
 /// analyser as that round found it; 0.707, 0.856 and 0.829 after it.
-/// The thirteenth round's taxonomy, tuned on six more writers' sets
-/// (`cxgen1` … `cxgen6`), moved theme F1 on both for the first time:
-/// 0.714 -> 0.753 and 0.707 -> 0.737. The bars hold what was measured.
+/// The thirteenth round's taxonomy, tuned on eighteen more writers' sets
+/// (`cxgen1` … `cxgen18`), moved theme F1 on both for the first time:
+/// 0.714 -> 0.769 and 0.707 -> 0.752 (mention polarity 0.854 -> 0.861
+/// and 0.871 -> 0.875). The bars hold what was measured.
 #[test]
 fn the_held_out_customer_sets_meet_their_bars() {
     customer_set_meets(
@@ -334,7 +335,7 @@ fn the_held_out_customer_sets_meet_their_bars() {
         "cxfresh2.jsonl",
         160,
         CustomerBars {
-            themes: 0.73,
+            themes: 0.76,
             mentions: 0.84,
             flags: 0.49,
         },
@@ -344,7 +345,7 @@ fn the_held_out_customer_sets_meet_their_bars() {
         "cxfresh6.jsonl",
         200,
         CustomerBars {
-            themes: 0.72,
+            themes: 0.75,
             mentions: 0.85,
             flags: 0.8,
         },
@@ -356,8 +357,8 @@ fn the_held_out_customer_sets_meet_their_bars() {
 /// round (first scores 0.745, 0.620 and 0.696 theme micro-F1; 0.867, 0.653
 /// and 0.755 after) and again in the ninth (0.876, 0.697 and 0.771), with
 /// `cxfresh5` (a fifth writer's, first scored 0.710 in the ninth round,
-/// 0.782 after), and again in the thirteenth (0.891, 0.747, 0.808 and
-/// 0.825). The bars sit a little below what was measured.
+/// 0.782 after), and again in the thirteenth (0.896, 0.751, 0.807 and
+/// 0.834). The bars sit a little below what was measured.
 #[test]
 fn the_customer_tuning_sets_meet_their_bars() {
     let sets = [
@@ -396,7 +397,7 @@ fn the_customer_tuning_sets_meet_their_bars() {
             "cxfresh5.jsonl",
             200,
             CustomerBars {
-                themes: 0.8,
+                themes: 0.81,
                 mentions: 0.85,
                 flags: 0.7,
             },
@@ -407,29 +408,32 @@ fn the_customer_tuning_sets_meet_their_bars() {
     }
 }
 
-/// `eval/cxgen1.jsonl` … `cxgen12.jsonl`: 3,000 customer messages by
-/// twelve more writers who saw only the taxonomy's definitions, each on
+/// `eval/cxgen1.jsonl` … `cxgen18.jsonl`: 4,500 customer messages by
+/// eighteen more writers who saw only the taxonomy's definitions, each on
 /// its own industries or as its own kind of customer (marketplaces and
 /// appliances; food; finance, telecoms and utilities; travel; education,
 /// software and health; fashion, homes and cars; older customers; young
 /// app users; survey comment boxes; Taiwan and Hong Kong; English-first
-/// bilinguals; public complaint posts), written for the thirteenth round
-/// in two batches of six and tuned on in it. Theme micro-F1 with the
-/// analyser as the round began: 0.681, 0.694, 0.612, 0.603, 0.635, 0.676
-/// and 0.684, 0.668, 0.663, 0.697, 0.728, 0.672. The bars sit a little
-/// below what was measured after the round.
+/// bilinguals; public complaint posts; home services; cross-border
+/// shopping; small businesses; parents; drivers; diners), written for the
+/// thirteenth round in three batches of six and tuned on in it, each
+/// batch first scored with the taxonomy the previous batches had led to.
+/// Theme micro-F1 with the analyser as the round began: 0.681, 0.694,
+/// 0.612, 0.603, 0.635, 0.676; 0.684, 0.668, 0.663, 0.697, 0.728, 0.672;
+/// 0.583, 0.658, 0.582, 0.694, 0.592, 0.665. The bars sit a little below
+/// what was measured after the round.
 #[test]
 fn the_generated_customer_sets_meet_their_bars() {
     let sets = [
         (
             include_str!("../eval/cxgen1.jsonl"),
             "cxgen1.jsonl",
-            (0.74, 0.86, 0.53),
+            (0.75, 0.87, 0.53),
         ),
         (
             include_str!("../eval/cxgen2.jsonl"),
             "cxgen2.jsonl",
-            (0.75, 0.86, 0.65),
+            (0.76, 0.86, 0.66),
         ),
         (
             include_str!("../eval/cxgen3.jsonl"),
@@ -439,22 +443,22 @@ fn the_generated_customer_sets_meet_their_bars() {
         (
             include_str!("../eval/cxgen4.jsonl"),
             "cxgen4.jsonl",
-            (0.66, 0.85, 0.55),
+            (0.67, 0.85, 0.55),
         ),
         (
             include_str!("../eval/cxgen5.jsonl"),
             "cxgen5.jsonl",
-            (0.68, 0.81, 0.48),
+            (0.69, 0.81, 0.48),
         ),
         (
             include_str!("../eval/cxgen6.jsonl"),
             "cxgen6.jsonl",
-            (0.71, 0.85, 0.59),
+            (0.72, 0.85, 0.59),
         ),
         (
             include_str!("../eval/cxgen7.jsonl"),
             "cxgen7.jsonl",
-            (0.7, 0.87, 0.51),
+            (0.71, 0.88, 0.51),
         ),
         (
             include_str!("../eval/cxgen8.jsonl"),
@@ -464,22 +468,52 @@ fn the_generated_customer_sets_meet_their_bars() {
         (
             include_str!("../eval/cxgen9.jsonl"),
             "cxgen9.jsonl",
-            (0.7, 0.85, 0.52),
+            (0.71, 0.85, 0.52),
         ),
         (
             include_str!("../eval/cxgen10.jsonl"),
             "cxgen10.jsonl",
-            (0.72, 0.85, 0.53),
+            (0.73, 0.85, 0.53),
         ),
         (
             include_str!("../eval/cxgen11.jsonl"),
             "cxgen11.jsonl",
-            (0.74, 0.78, 0.55),
+            (0.76, 0.77, 0.55),
         ),
         (
             include_str!("../eval/cxgen12.jsonl"),
             "cxgen12.jsonl",
             (0.72, 0.86, 0.6),
+        ),
+        (
+            include_str!("../eval/cxgen13.jsonl"),
+            "cxgen13.jsonl",
+            (0.61, 0.8, 0.52),
+        ),
+        (
+            include_str!("../eval/cxgen14.jsonl"),
+            "cxgen14.jsonl",
+            (0.67, 0.8, 0.57),
+        ),
+        (
+            include_str!("../eval/cxgen15.jsonl"),
+            "cxgen15.jsonl",
+            (0.63, 0.82, 0.54),
+        ),
+        (
+            include_str!("../eval/cxgen16.jsonl"),
+            "cxgen16.jsonl",
+            (0.7, 0.85, 0.49),
+        ),
+        (
+            include_str!("../eval/cxgen17.jsonl"),
+            "cxgen17.jsonl",
+            (0.62, 0.88, 0.44),
+        ),
+        (
+            include_str!("../eval/cxgen18.jsonl"),
+            "cxgen18.jsonl",
+            (0.67, 0.82, 0.69),
         ),
     ];
     for (src, name, (themes, mentions, flags)) in sets {

@@ -682,14 +682,16 @@ impl Analyzer {
         // A keyword inside a longer keyword of another theme is part of
         // that word, not a word of its own: 手续费 is a fee, not the 续费 of
         // a membership.
-        if hits.len() > 1 {
-            let spans: Vec<(usize, usize, usize)> =
-                hits.iter().map(|h| (h.start, h.end, h.theme)).collect();
-            hits.retain(|h| {
-                !spans.iter().any(|&(s, e, t)| {
-                    t != h.theme && s <= h.start && h.end <= e && e - s > h.end - h.start
-                })
-            });
+        let inside = |h: &ThemeHit, o: &ThemeHit| {
+            o.theme != h.theme
+                && o.start <= h.start
+                && h.end <= o.end
+                && o.end - o.start > h.end - h.start
+        };
+        // Rare, so looked for before anything is copied.
+        if hits.iter().any(|h| hits.iter().any(|o| inside(h, o))) {
+            let all = hits.clone();
+            hits.retain(|h| !all.iter().any(|o| inside(h, o)));
         }
         // A subject (司机, staff) counts only where the clause voices an
         // opinion and names no other theme, which the opinion would then

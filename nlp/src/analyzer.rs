@@ -11,6 +11,7 @@ use crate::analysis::{Analysis, Evidence, Polarity, Purpose, SentimentLabel, The
 use crate::chinese::Segmenter;
 use crate::clauses::{self, clause_of, Clause};
 use crate::error::NlpError;
+use crate::learned_themes::{self, ThemeModel};
 use crate::lexicon::{self, Lexicon, Unit};
 use crate::matcher::{Hit, Matcher, Words};
 use crate::model::{self, SentimentModel};
@@ -63,7 +64,50 @@ pub struct Analyzer {
     /// message with its own normal form, which is in cache, rather than
     /// with the spellings, which are not.
     canonical: Vec<(&'static str, usize)>,
+    /// The learned theme model and how its outputs map onto the taxonomy's
+    /// themes; `None` when the taxonomy turns it off (`learned_themes =
+    /// false`) or shares no theme id with it.
+    learned: Option<Learned>,
 }
+
+/// The theme model as one analyser uses it.
+#[derive(Clone)]
+struct Learned {
+    model: &'static ThemeModel,
+    /// Per model output, the taxonomy's theme of that id.
+    theme_of: Vec<Option<usize>>,
+    /// Per taxonomy theme, the model output of its id.
+    output_of: Vec<Option<usize>>,
+    /// Log-odds at or above which the model adds a theme no keyword found.
+    add: f32,
+    /// Log-odds below which a keyword's theme is dropped.
+    keep: f32,
+    /// What the word that is a learned theme's evidence must add to its
+    /// log-odds at least.
+    word: f32,
+}
+
+/// Where the model adds a theme: p ≥ 0.65, with a word of the message
+/// adding at least 0.3 to the log-odds as its evidence; and where it drops
+/// a keyword's: p < 0.03 (log-odds). Chosen by leaving each writer's set
+/// out of training in turn and scoring it (the `train_themes` example's
+/// `--cv`), and by `labelled.jsonl`, which the model does not learn from:
+/// short messages that name their theme, where a lower bar adds what the
+/// message does not say (p ≥ 0.4 with no evidence bar: the left-out
+/// writers 0.778, `labelled.jsonl` 0.927 → 0.853; these bars: 0.770 and
+/// 0.920; keywords alone 0.735 and 0.927).
+const LEARNED_ADD: f32 = 0.619;
+const LEARNED_KEEP: f32 = -2.752;
+const LEARNED_WORD: f32 = 0.3;
+/// Below this many features (a message or clause of five Han characters
+/// or fewer, a single word, one the model reads little of) the model has
+/// too little to go on and neither adds nor drops: on a bare word such as
+/// 更新 or 三天, which the emerging-term detector asks about, it would
+/// guess a theme from one word's statistics and hide a new complaint.
+const LEARNED_MIN_FEATURES: usize = 12;
+/// Evidence of a learned theme: the word the model weighed most for it,
+/// spelt out from the message (it is not a taxonomy keyword).
+const LEARNED: u32 = u32::MAX;
 
 /// One way of writing a keyword, as characters to compare with a message
 /// and as the string evidence reports.
@@ -157,6 +201,11 @@ struct Workspace {
     /// The sentiment model's memory of which buckets a clause has used
     /// (see `model::SentimentModel::logit_in`), kept between messages.
     features: Vec<u32>,
+    /// The theme model's features, per-theme sums and log-odds for the
+    /// message.
+    theme_rows: Vec<u32>,
+    theme_sums: Vec<i32>,
+    theme_logits: Vec<f32>,
 }
 
 /// Buffers of [`Analyzer::themes`].
@@ -247,7 +296,34 @@ struct ThemeHit {
 
 impl Analyzer {
     pub fn new(taxonomy: Taxonomy) -> Result<Analyzer, NlpError> {
-        Analyzer::build(taxonomy, model::shipped()?)
+        let themes = if taxonomy.learned_themes() {
+            Some(learned_themes::shipped()?)
+        } else {
+            None
+        };
+        Analyzer::build(taxonomy, model::shipped()?, themes)
+    }
+
+    /// An analyser whose learned theme model is `themes` (none: keywords
+    /// alone): for measuring a model trained without some writers (see the
+    /// `train_themes` example). The model is kept for the rest of the
+    /// process.
+    #[doc(hidden)]
+    pub fn with_theme_model(
+        taxonomy: Taxonomy,
+        themes: Option<ThemeModel>,
+    ) -> Result<Analyzer, NlpError> {
+        let themes = themes.map(|m| &*Box::leak(Box::new(m)));
+        Analyzer::build(taxonomy, model::shipped()?, themes)
+    }
+
+    /// Sets the log-odds at which the learned model adds a theme (`add`)
+    /// and below which it drops a keyword's (`keep`): for choosing them.
+    #[doc(hidden)]
+    pub fn set_learned_bars(&mut self, add: f32, keep: f32, word: f32) {
+        if let Some(l) = &mut self.learned {
+            (l.add, l.keep, l.word) = (add, keep, word);
+        }
     }
 
     /// An analyser whose learned half is `model` instead of the shipped
@@ -256,10 +332,19 @@ impl Analyzer {
     /// is kept for the rest of the process, as the shipped one is.
     #[doc(hidden)]
     pub fn with_model(taxonomy: Taxonomy, model: SentimentModel) -> Result<Analyzer, NlpError> {
-        Analyzer::build(taxonomy, Box::leak(Box::new(model)))
+        let themes = if taxonomy.learned_themes() {
+            Some(learned_themes::shipped()?)
+        } else {
+            None
+        };
+        Analyzer::build(taxonomy, Box::leak(Box::new(model)), themes)
     }
 
-    fn build(taxonomy: Taxonomy, model: &'static SentimentModel) -> Result<Analyzer, NlpError> {
+    fn build(
+        taxonomy: Taxonomy,
+        model: &'static SentimentModel,
+        themes: Option<&'static ThemeModel>,
+    ) -> Result<Analyzer, NlpError> {
         let lexicon = Lexicon::builtin()?;
         // Process-wide tables are built here, not by the first message,
         // whose latency would otherwise include them.
@@ -405,7 +490,28 @@ impl Analyzer {
                 stage: intern(&t.stage),
             })
             .collect();
+        let learned = themes.and_then(|model| {
+            let theme_of: Vec<Option<usize>> = model
+                .ids()
+                .iter()
+                .map(|id| taxonomy.themes().iter().position(|t| &t.id == id))
+                .collect();
+            let output_of = taxonomy
+                .themes()
+                .iter()
+                .map(|t| model.ids().iter().position(|id| *id == t.id))
+                .collect();
+            theme_of.iter().any(Option::is_some).then_some(Learned {
+                model,
+                theme_of,
+                output_of,
+                add: LEARNED_ADD,
+                keep: LEARNED_KEEP,
+                word: LEARNED_WORD,
+            })
+        });
         Ok(Analyzer {
+            learned,
             taxonomy,
             segmenter,
             lexicon,
@@ -473,6 +579,9 @@ impl Analyzer {
             flags,
             emotions,
             features,
+            theme_rows,
+            theme_sums,
+            theme_logits,
         } = w;
         text.fill(input, &self.segmenter);
         let text = &*text;
@@ -531,8 +640,17 @@ impl Analyzer {
             }
             Purpose::Request => voiced,
         };
-        let mut themes_for =
-            |label| self.themes(text, clauses, scores, theme_hits, theme_work, label);
+        let learned = self.learned.as_ref().and_then(|l| {
+            let count =
+                l.model
+                    .read_span(text, 0, text.len(), theme_rows, theme_sums, theme_logits);
+            (count >= LEARNED_MIN_FEATURES).then_some((&theme_logits[..], count))
+        });
+        let mut themes_for = |label| {
+            self.themes(
+                text, clauses, scores, theme_hits, theme_work, label, learned,
+            )
+        };
         let mut themes = themes_for(sentiment.label);
         // Mixed is praise of one thing the message names and blame of
         // another (物流很快，但是客服态度很差). Both sides said of one thing,
@@ -638,6 +756,12 @@ impl Analyzer {
         out
     }
 
+    /// The theme mentions of a message whose verdict is `verdict`: its
+    /// keyword hits `raw`, less those an exclusion vetoes or the learned
+    /// model finds implausible, plus the themes the model is sure of
+    /// (`learned`: its log-odds per output and the number of features it
+    /// read, if it read the message).
+    #[allow(clippy::too_many_arguments)]
     fn themes(
         &self,
         text: &Text,
@@ -646,8 +770,9 @@ impl Analyzer {
         raw: &[Hit<ThemeRef>],
         work: &mut ThemeWork,
         verdict: SentimentLabel,
+        learned: Option<(&[f32], usize)>,
     ) -> Vec<ThemeMention> {
-        if raw.is_empty() {
+        if raw.is_empty() && learned.is_none() {
             return Vec::new();
         }
         let ThemeWork {
@@ -707,6 +832,68 @@ impl Analyzer {
                     || (scores[h.clause].has_opinion()
                         && !named.iter().any(|&(c, t)| c == h.clause && t != h.theme))
             });
+        }
+        if let (Some(l), Some((z, learned_features))) = (&self.learned, learned) {
+            // A keyword's theme goes only if the model finds it implausible
+            // both for the message and for the keyword's own clause (a long
+            // message about many things dilutes each of them), and never
+            // from a question, which names what it asks about (How long do
+            // refunds take?).
+            if hits
+                .iter()
+                .any(|h| l.output_of[h.theme].is_some_and(|k| z[k] < l.keep))
+            {
+                hits.retain(|h| {
+                    let Some(k) = l.output_of[h.theme] else {
+                        return true;
+                    };
+                    if z[k] >= l.keep {
+                        return true;
+                    }
+                    let clause = &clauses[h.clause];
+                    if clause.asks() {
+                        return true;
+                    }
+                    let (z, count) = l.model.span_logit(text, clause.start, clause.end, k);
+                    count < LEARNED_MIN_FEATURES || z >= l.keep
+                });
+            }
+            for (k, &zk) in z.iter().enumerate() {
+                let Some(theme) = l.theme_of[k] else { continue };
+                if zk < l.add || hits.iter().any(|h| h.theme == theme) {
+                    continue;
+                }
+                let Some((start, end, sum)) = learned_word(text, clauses, l.model, k) else {
+                    continue;
+                };
+                if l.model.share(sum, learned_features) < l.word {
+                    continue;
+                }
+                let Some(clause) = clause_of(clauses, start) else {
+                    continue;
+                };
+                if vetoed.contains(&(clause, theme)) {
+                    continue;
+                }
+                // Evidence that is one of the theme's subjects (司机 for the
+                // staff) obeys the subjects' rule: it names the theme only
+                // where its clause voices an opinion (司机到了给我打电话 is
+                // about nothing).
+                let subject = raw.iter().any(|r| {
+                    r.payload.subject && r.payload.theme == theme && r.start < end && start < r.end
+                });
+                if subject && !scores[clause].has_opinion() {
+                    continue;
+                }
+                hits.push(ThemeHit {
+                    theme,
+                    spelling: LEARNED,
+                    clause,
+                    start,
+                    end,
+                    subject: false,
+                });
+            }
         }
         if hits.is_empty() {
             return Vec::new();
@@ -805,6 +992,14 @@ impl Analyzer {
             if kept.iter().any(|e| h.start >= e.start && h.end <= e.end) {
                 continue;
             }
+            if h.spelling == LEARNED {
+                kept.push(Evidence {
+                    text: Cow::Owned(text.original_slice(h.start, h.end)),
+                    start: h.start,
+                    end: h.end,
+                });
+                continue;
+            }
             let original = &text.original[h.start..h.end];
             // The trie matched the normal form of the keyword at `h.start`:
             // if nothing follows it (as a Latin word's ending would) and the
@@ -888,6 +1083,44 @@ impl Analyzer {
 /// time). Each distinct string is kept once however many analyzers use it,
 /// so memory grows only with the distinct taxonomy text ever loaded (tens
 /// of KB for the built-in taxonomy).
+/// Where the theme model found its output `k` in `text`: the clause it
+/// reads as most about the theme (whose verdict the mention then takes:
+/// the word it weighs most may sit in a clause about something else), and
+/// in it the segmenter's word of two or more characters it weighs most, as
+/// evidence, with that word's unscaled weight. `None` if no such word
+/// weighs for it.
+fn learned_word(
+    text: &Text,
+    clauses: &[Clause],
+    model: &ThemeModel,
+    k: usize,
+) -> Option<(usize, usize, i32)> {
+    let (mut from, mut to) = (0, text.len());
+    if clauses.len() > 1 {
+        let mut most = f32::MIN;
+        for c in clauses {
+            let (z, count) = model.span_logit(text, c.start, c.end, k);
+            if count > 0 && z > most {
+                (most, from, to) = (z, c.start, c.end);
+            }
+        }
+    }
+    let mut best = None;
+    let mut best_weight = 0;
+    // A single character (我, 的) is too little to show a reader why.
+    let words = text
+        .tokens
+        .iter()
+        .filter(|&&(s, e)| e - s >= 2 && s >= from && e <= to);
+    for &(start, end) in words {
+        let (weight, _) = model.span_weight(text, start, end, k);
+        if weight > best_weight {
+            (best, best_weight) = (Some((start, end, weight)), weight);
+        }
+    }
+    best
+}
+
 fn intern(s: &str) -> &'static str {
     static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
     let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
@@ -1215,5 +1448,77 @@ mod tests {
         // On its own, 续费 is still membership's.
         let a = shared().analyze("会员续费越来越贵了");
         assert!(a.themes.iter().any(|t| t.id == "membership"), "{a:#?}");
+    }
+
+    /// A taxonomy of one theme the learned model knows, `store_environment`,
+    /// with no keyword that the test message uses.
+    fn store_only(extra: &str) -> Taxonomy {
+        let src = format!(
+            r#"name = "t"
+version = "1"
+{extra}
+
+[[category]]
+id = "product"
+name_zh = "产品"
+
+[[stage]]
+id = "usage"
+name_zh = "使用"
+
+[[theme]]
+id = "store_environment"
+name_zh = "门店环境"
+category = "product"
+stage = "usage"
+effort = 3
+keywords = ["装修"]
+exclude = ["坐垫"]
+"#
+        );
+        Taxonomy::from_toml_str(&src, "test.toml").unwrap()
+    }
+
+    #[test]
+    fn the_learned_model_adds_a_theme_no_keyword_names_with_a_word_as_evidence() {
+        let text = "门店连个坐的地方都没有，等了半天";
+        let a = Analyzer::new(store_only("")).unwrap().analyze(text);
+        assert_eq!(a.themes.len(), 1, "{a:#?}");
+        let t = &a.themes[0];
+        assert_eq!(t.id, "store_environment");
+        assert_eq!(t.polarity, Polarity::Negative);
+        let chars: Vec<char> = text.chars().collect();
+        for e in &t.evidence {
+            assert!(e.end - e.start >= 2, "{e:?}");
+            let span: String = chars[e.start..e.end].iter().collect();
+            assert_eq!(span, e.text, "{e:?}");
+        }
+        // The same message with the model turned off names nothing.
+        let a = Analyzer::new(store_only("learned_themes = false"))
+            .unwrap()
+            .analyze(text);
+        assert!(a.themes.is_empty(), "{a:#?}");
+    }
+
+    #[test]
+    fn exclusions_veto_a_learned_theme_too() {
+        let analyzer = Analyzer::new(store_only("")).unwrap();
+        let a = analyzer.analyze("门店连个坐的地方都没有，坐垫也没有");
+        assert!(!a.themes.is_empty(), "{a:#?}");
+        let a = analyzer.analyze("门店连个坐的地方都没有坐垫");
+        assert!(a.themes.is_empty(), "{a:#?}");
+    }
+
+    #[test]
+    fn a_keyword_theme_stays_where_its_own_clause_supports_it() {
+        // A long message about many things dilutes each of them for the
+        // model; every theme named plainly here is kept.
+        let a = shared().analyze(
+            "您好，双十一前囤的榨汁机，下单页面卡住，钱扣了订单却没生成，物流太慢了，说好的次日达呢。再不处理我就打12315了。",
+        );
+        let ids: Vec<&str> = a.themes.iter().map(|t| t.id).collect();
+        for id in ["checkout_payment", "delivery"] {
+            assert!(ids.contains(&id), "{id} missing: {a:#?}");
+        }
     }
 }

@@ -35,6 +35,10 @@ pub enum NlpError {
     /// [`SentimentModel::from_bytes`](crate::model::SentimentModel::from_bytes)).
     #[error("sentiment model: {reason}")]
     Model { reason: String },
+    /// The theme model's bytes are not a model this build can read (see
+    /// [`ThemeModel::from_bytes`](crate::learned_themes::ThemeModel::from_bytes)).
+    #[error("theme model: {reason}")]
+    ThemeModel { reason: String },
     /// A written set (see [`read_written_sets`](crate::model::read_written_sets))
     /// could not be read.
     #[error("cannot read written set {}: {source}", path.display())]

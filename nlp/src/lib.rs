@@ -51,6 +51,10 @@
 //! - `model.rs` — [`model::SentimentModel`]: logistic regression over hashed
 //!   character uni- and bigrams and words, its training (deterministic),
 //!   the training-file reader and the written sets it also learns from.
+//! - `learned_themes.rs` — [`learned_themes::ThemeModel`]: a logistic
+//!   regression per theme over a message's characters and words, which
+//!   adds themes no keyword names and drops implausible ones (see
+//!   `Analyzer`), its training and the customer sets it learns from.
 //! - `eval.rs` — [`eval::evaluate`]: scores an analyzer against labelled
 //!   JSONL (sentiment accuracy, theme P/R/F1, mention polarity, flag and
 //!   emotion F1, worst misses).
@@ -61,7 +65,10 @@
 //! contrast and question markers), `lexicon/dictionary.txt` (segmenter
 //! words), `model/sentiment.bin` (sentiment weights, rebuilt bit-for-bit by
 //! `examples/train_sentiment.rs` from `shared/data/online_shopping_7_cats.csv`
-//! and the written sets of `eval/` named in [`model::WRITTEN_SETS`]).
+//! and the written sets of `eval/` named in [`model::WRITTEN_SETS`]),
+//! `model/themes.bin` (theme weights, rebuilt bit-for-bit by
+//! `examples/train_themes.rs` from the customer sets named in
+//! [`learned_themes::THEME_SETS`]).
 //! `tools/gen_traditional.py` regenerates `traditional.rs`.
 //!
 //! `eval/labelled.jsonl` is the labelled set written for the project, with
@@ -73,10 +80,12 @@
 //! `tests/battery.rs` is the end-to-end case battery, `tests/taxonomy.rs`
 //! covers taxonomy files, `tests/eval.rs` holds the analyzer to its bars
 //! on the labelled sets, `tests/model.rs` checks
-//! that the shipped weights rebuild bit-for-bit and holds the analyser to
-//! bars on real reviews of a category its model never learned from.
+//! that the shipped weights of both models rebuild bit-for-bit, holds the
+//! analyser to bars on real reviews of a category its model never learned
+//! from, and the theme model to a gain on writers it never learned from.
 //! `benches/analyze.rs` times analysis against bare jieba segmentation;
-//! examples: `train_sentiment`, `eval_labels` (the evaluation report),
+//! examples: `train_sentiment`, `train_themes` (with `--cv`, the theme
+//! model on each writer left out), `eval_labels` (the evaluation report),
 //! `explain` (how a text is read), `unseen_category` (the analyser on each
 //! category of the training file, with a model trained without it),
 //! `memory` (start-up time and peak RSS).
@@ -88,6 +97,7 @@ mod clauses;
 mod english;
 mod error;
 pub mod eval;
+pub mod learned_themes;
 mod lexicon;
 mod matcher;
 pub mod model;

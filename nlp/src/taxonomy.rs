@@ -22,6 +22,7 @@ const DEFAULT_V1: &str = include_str!("../taxonomy/default.toml");
 pub struct Taxonomy {
     name: String,
     version: String,
+    learned_themes: bool,
     categories: Vec<Category>,
     stages: Vec<Stage>,
     themes: Vec<Theme>,
@@ -166,6 +167,13 @@ impl Taxonomy {
         &self.version
     }
 
+    /// Whether the learned theme model tags this taxonomy's themes of the
+    /// ids it knows besides their keywords (`learned_themes`, default
+    /// true).
+    pub fn learned_themes(&self) -> bool {
+        self.learned_themes
+    }
+
     pub fn categories(&self) -> &[Category] {
         &self.categories
     }
@@ -203,11 +211,17 @@ pub(crate) fn line_at(src: &str, offset: usize) -> usize {
 
 type Words = Vec<Spanned<String>>;
 
+fn yes() -> bool {
+    true
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTaxonomy {
     name: String,
     version: String,
+    #[serde(default = "yes")]
+    learned_themes: bool,
     #[serde(default)]
     category: Vec<RawNamed>,
     #[serde(default)]
@@ -467,6 +481,7 @@ impl RawTaxonomy {
         Ok(Taxonomy {
             name: self.name,
             version: self.version,
+            learned_themes: self.learned_themes,
             categories: categories
                 .into_iter()
                 .map(|(id, name_zh)| Category { id, name_zh })
@@ -525,6 +540,26 @@ keywords = ["物流"]
         assert_eq!(t.themes().len(), 1);
         assert_eq!(t.theme("delivery").unwrap().effort, 3);
         assert!(t.theme("nope").is_none());
+    }
+
+    #[test]
+    fn the_learned_theme_model_is_on_unless_turned_off() {
+        let t = Taxonomy::from_toml_str(MINIMAL, "taxonomy.toml").unwrap();
+        assert!(t.learned_themes());
+        assert!(Taxonomy::default_v1().learned_themes());
+        let off = MINIMAL.replace(
+            "version = \"1\"\n",
+            "version = \"1\"\nlearned_themes = false\n",
+        );
+        let t = Taxonomy::from_toml_str(&off, "taxonomy.toml").unwrap();
+        assert!(!t.learned_themes());
+        let bad = MINIMAL.replace(
+            "version = \"1\"\n",
+            "version = \"1\"\nlearned_themes = \"no\"\n",
+        );
+        let (line, _, msg) = error(&bad);
+        assert_eq!(line, 3, "{msg}");
+        assert!(msg.contains("bool"), "{msg}");
     }
 
     #[test]

@@ -262,8 +262,14 @@ battery! {
     hans_caveat_about_another_theme_is_mixed: "物流超快，第二天就到了，不过说好的退款到现在都没到账" => [
         Label(SentimentLabel::Mixed), theme("delivery", POS), theme("returns_refunds", NEG),
     ];
-    hans_lone_contrast_word_introduces_the_next_clause: "物流很慢，但是，东西真的很好" => [
+    hans_lone_contrast_word_introduces_the_next_clause: "物流很慢，但是，真的很喜欢" => [
         Label(SentimentLabel::Positive), theme("delivery", NEG),
+    ];
+    // 东西 names no theme in the taxonomy; the learned theme model reads
+    // it as the product, and praise of the product after blame of the
+    // delivery is mixed, as the 物流很快，但是客服态度很差 is.
+    hans_the_thing_praised_after_a_lone_contrast_word: "物流很慢，但是，东西真的很好" => [
+        Label(SentimentLabel::Mixed), theme("delivery", NEG), theme("product_quality", POS),
     ];
     // Praise and blame, but not of two things the taxonomy names: the
     // message leans (mixed is 物流很快，但是客服态度很差).

@@ -327,7 +327,10 @@ struct CustomerBars {
 /// The thirteenth round's taxonomy, tuned on eighteen more writers' sets
 /// (`cxgen1` … `cxgen18`), moved theme F1 on both for the first time:
 /// 0.714 -> 0.769 and 0.707 -> 0.753 (mention polarity 0.854 -> 0.861
-/// and 0.871 -> 0.875). The bars sit just below what was measured.
+/// and 0.871 -> 0.875). The fourteenth round's learned theme model, which
+/// learns from the other customer sets and not from these, moved them to
+/// 0.790 and 0.796 (mention polarity 0.860 and 0.862). The bars sit just
+/// below what was measured.
 #[test]
 fn the_held_out_customer_sets_meet_their_bars() {
     customer_set_meets(
@@ -335,7 +338,7 @@ fn the_held_out_customer_sets_meet_their_bars() {
         "cxfresh2.jsonl",
         160,
         CustomerBars {
-            themes: 0.75,
+            themes: 0.78,
             mentions: 0.84,
             flags: 0.49,
         },
@@ -345,7 +348,7 @@ fn the_held_out_customer_sets_meet_their_bars() {
         "cxfresh6.jsonl",
         200,
         CustomerBars {
-            themes: 0.74,
+            themes: 0.78,
             mentions: 0.85,
             flags: 0.8,
         },
@@ -358,7 +361,9 @@ fn the_held_out_customer_sets_meet_their_bars() {
 /// and 0.755 after) and again in the ninth (0.876, 0.697 and 0.771), with
 /// `cxfresh5` (a fifth writer's, first scored 0.710 in the ninth round,
 /// 0.782 after), and again in the thirteenth (0.896, 0.751, 0.807 and
-/// 0.834). The bars sit a little below what was measured.
+/// 0.834). Since the fourteenth round they are training data of the
+/// learned theme model too (with it 0.926, 0.887, 0.899, 0.887); the bars
+/// were left where the keywords alone put them.
 #[test]
 fn the_customer_tuning_sets_meet_their_bars() {
     let sets = [
@@ -420,100 +425,107 @@ fn the_customer_tuning_sets_meet_their_bars() {
 /// batch first scored with the taxonomy the previous batches had led to.
 /// Theme micro-F1 with the analyser as the round began: 0.681, 0.694,
 /// 0.612, 0.603, 0.635, 0.676; 0.684, 0.668, 0.663, 0.697, 0.728, 0.672;
-/// 0.583, 0.658, 0.582, 0.694, 0.592, 0.665. The bars sit a little below
-/// what was measured after the round.
+/// 0.583, 0.658, 0.582, 0.694, 0.592, 0.665; after the round 0.63–0.78.
+/// Since the fourteenth round they, with the tuned `cxfresh` sets, are
+/// what the learned theme model learns from, so the bars (a little below
+/// what the analyser with that model reads, theme F1 0.82–0.91) hold what
+/// ships rather than measure it: how the model reads writers it never saw
+/// is `tests/model.rs`'s leave-a-batch-out test and the `train_themes`
+/// example's `--cv`. Mention polarity reads lower on some of them than
+/// with keywords alone (cxgen17 0.900 -> 0.835): the themes the model adds
+/// are the ones a message leaves implicit, and their polarity is harder.
 #[test]
 fn the_generated_customer_sets_meet_their_bars() {
     let sets = [
         (
             include_str!("../eval/cxgen1.jsonl"),
             "cxgen1.jsonl",
-            (0.75, 0.87, 0.53),
+            (0.87, 0.87, 0.53),
         ),
         (
             include_str!("../eval/cxgen2.jsonl"),
             "cxgen2.jsonl",
-            (0.76, 0.86, 0.66),
+            (0.87, 0.85, 0.66),
         ),
         (
             include_str!("../eval/cxgen3.jsonl"),
             "cxgen3.jsonl",
-            (0.71, 0.85, 0.51),
+            (0.9, 0.85, 0.51),
         ),
         (
             include_str!("../eval/cxgen4.jsonl"),
             "cxgen4.jsonl",
-            (0.67, 0.85, 0.55),
+            (0.86, 0.83, 0.55),
         ),
         (
             include_str!("../eval/cxgen5.jsonl"),
             "cxgen5.jsonl",
-            (0.69, 0.81, 0.48),
+            (0.87, 0.8, 0.48),
         ),
         (
             include_str!("../eval/cxgen6.jsonl"),
             "cxgen6.jsonl",
-            (0.72, 0.85, 0.59),
+            (0.88, 0.83, 0.59),
         ),
         (
             include_str!("../eval/cxgen7.jsonl"),
             "cxgen7.jsonl",
-            (0.71, 0.88, 0.51),
+            (0.87, 0.87, 0.51),
         ),
         (
             include_str!("../eval/cxgen8.jsonl"),
             "cxgen8.jsonl",
-            (0.7, 0.86, 0.53),
+            (0.89, 0.86, 0.53),
         ),
         (
             include_str!("../eval/cxgen9.jsonl"),
             "cxgen9.jsonl",
-            (0.71, 0.85, 0.52),
+            (0.89, 0.84, 0.52),
         ),
         (
             include_str!("../eval/cxgen10.jsonl"),
             "cxgen10.jsonl",
-            (0.73, 0.85, 0.53),
+            (0.89, 0.86, 0.53),
         ),
         (
             include_str!("../eval/cxgen11.jsonl"),
             "cxgen11.jsonl",
-            (0.76, 0.77, 0.55),
+            (0.87, 0.79, 0.55),
         ),
         (
             include_str!("../eval/cxgen12.jsonl"),
             "cxgen12.jsonl",
-            (0.72, 0.86, 0.6),
+            (0.88, 0.84, 0.6),
         ),
         (
             include_str!("../eval/cxgen13.jsonl"),
             "cxgen13.jsonl",
-            (0.61, 0.8, 0.52),
+            (0.82, 0.82, 0.52),
         ),
         (
             include_str!("../eval/cxgen14.jsonl"),
             "cxgen14.jsonl",
-            (0.67, 0.8, 0.57),
+            (0.86, 0.81, 0.57),
         ),
         (
             include_str!("../eval/cxgen15.jsonl"),
             "cxgen15.jsonl",
-            (0.63, 0.82, 0.54),
+            (0.82, 0.84, 0.54),
         ),
         (
             include_str!("../eval/cxgen16.jsonl"),
             "cxgen16.jsonl",
-            (0.7, 0.85, 0.49),
+            (0.9, 0.83, 0.49),
         ),
         (
             include_str!("../eval/cxgen17.jsonl"),
             "cxgen17.jsonl",
-            (0.62, 0.88, 0.44),
+            (0.85, 0.83, 0.44),
         ),
         (
             include_str!("../eval/cxgen18.jsonl"),
             "cxgen18.jsonl",
-            (0.67, 0.82, 0.69),
+            (0.85, 0.81, 0.69),
         ),
     ];
     for (src, name, (themes, mentions, flags)) in sets {

@@ -1,0 +1,169 @@
+//! Rebuilds the shipped theme model bit-for-bit from the customer sets of
+//! `nlp/eval/` named in [`THEME_SETS`]:
+//!
+//! ```sh
+//! cargo run --release -p tongdian-nlp --example train_themes -- nlp/model/themes.bin
+//! ```
+//!
+//! `--cv` first leaves each customer set out of training in turn (each is
+//! one writer's) and scores it with the analyser: theme micro-F1 and
+//! mention-polarity accuracy with
+//! keywords alone and with the model at each set of bars given by
+//! `--bars ADD:KEEP:WORD,…` (the probabilities at which a theme is added
+//! and below which a keyword's is kept, and the log-odds its evidence word
+//! must add; default the shipped ones). The figures are how the model reads
+//! writers it never learned from. Then `labelled.jsonl`, which the model
+//! does not learn from, is scored with the model that ships.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use tongdian_nlp::eval::{evaluate, parse_jsonl, EvalReport, Prf};
+use tongdian_nlp::learned_themes::{read_theme_sets, ThemeModel, THEME_SETS};
+use tongdian_nlp::{Analyzer, Taxonomy};
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("train_themes: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Theme counts and mention polarity pooled over sets.
+#[derive(Clone, Default)]
+struct Pooled {
+    themes: Prf,
+    matched: usize,
+    right: usize,
+}
+
+impl Pooled {
+    /// Adds one set's report; returns that set's figures.
+    fn add(&mut self, r: &EvalReport) -> String {
+        self.themes.true_positives += r.themes.true_positives;
+        self.themes.false_positives += r.themes.false_positives;
+        self.themes.false_negatives += r.themes.false_negatives;
+        self.matched += r.mentions_matched;
+        self.right += r.mention_polarity_correct;
+        format!(
+            "{:.3} / {:.3}",
+            r.themes.f1(),
+            r.mention_polarity_accuracy()
+        )
+    }
+
+    fn all(&self) -> String {
+        format!(
+            "{:.3} / {:.3}",
+            self.themes.f1(),
+            self.right as f64 / self.matched.max(1) as f64
+        )
+    }
+}
+
+fn logit(p: f32) -> f32 {
+    (p / (1.0 - p)).ln()
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let mut out = None;
+    let mut cv = false;
+    let mut bars = vec![(0.65f32, 0.06f32, 0.3f32)];
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--cv" => cv = true,
+            "--bars" => {
+                let list = args.next().ok_or("--bars needs ADD:KEEP:WORD,…")?;
+                bars = list
+                    .split(',')
+                    .map(|pair| {
+                        let v: Vec<f32> =
+                            pair.split(':').map(str::parse).collect::<Result<_, _>>()?;
+                        let [a, k, w] = v[..] else {
+                            return Err("bars are ADD:KEEP:WORD".into());
+                        };
+                        Ok::<_, Box<dyn std::error::Error>>((a, k, w))
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+            _ if out.is_none() => out = Some(a),
+            _ => return Err(format!("unexpected argument {a}").into()),
+        }
+    }
+    let Some(out) = out else {
+        return Err("usage: train_themes OUT [--cv] [--bars ADD:KEEP:WORD,…]".into());
+    };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("eval");
+    let taxonomy = Taxonomy::default_v1();
+    let ids: Vec<String> = taxonomy.themes().iter().map(|t| t.id.clone()).collect();
+    let examples = read_theme_sets(&dir, THEME_SETS)?;
+    eprintln!(
+        "{} messages with theme labels from {} sets",
+        examples.len(),
+        THEME_SETS.len()
+    );
+    if cv {
+        let mut keywords = Pooled::default();
+        let mut learned = vec![Pooled::default(); bars.len()];
+        println!(
+            "theme micro-F1 / mention polarity\nleft out        keywords       {}",
+            bars.iter()
+                .map(|(a, k, w)| format!("{:<13}", format!("{a}:{k}:{w}")))
+                .collect::<Vec<_>>()
+                .join("  ")
+        );
+        for (set, name) in THEME_SETS.iter().enumerate() {
+            if !name.starts_with("cx") {
+                continue;
+            }
+            let rest: Vec<_> = examples.iter().filter(|e| e.set != set).cloned().collect();
+            let model = ThemeModel::train(&ids, &rest);
+            let path = dir.join(name);
+            let labelled = parse_jsonl(&std::fs::read_to_string(&path)?, name)?;
+            let plain = Analyzer::with_theme_model(taxonomy.clone(), None)?;
+            let base = keywords.add(&evaluate(&plain, &labelled));
+            let mut analyzer = Analyzer::with_theme_model(taxonomy.clone(), Some(model))?;
+            let mut row = format!("{name:<15} {base}");
+            for (i, &(a, k, w)) in bars.iter().enumerate() {
+                analyzer.set_learned_bars(logit(a), logit(k), w);
+                let got = learned[i].add(&evaluate(&analyzer, &labelled));
+                row.push_str(&format!("  {got}"));
+            }
+            println!("{row}");
+        }
+        println!(
+            "all (micro)     {}{}",
+            keywords.all(),
+            learned
+                .iter()
+                .map(|p| format!("  {}", p.all()))
+                .collect::<String>()
+        );
+    }
+    let model = ThemeModel::train(&ids, &examples);
+    if cv {
+        // A set the model never learns from, checked with the model that
+        // ships.
+        let name = "labelled.jsonl";
+        let labelled = parse_jsonl(&std::fs::read_to_string(dir.join(name))?, name)?;
+        let plain = Analyzer::with_theme_model(taxonomy.clone(), None)?;
+        let mut row = format!(
+            "{name:<15} {}",
+            Pooled::default().add(&evaluate(&plain, &labelled))
+        );
+        let mut analyzer = Analyzer::with_theme_model(taxonomy.clone(), Some(model.clone()))?;
+        for &(a, k, w) in &bars {
+            analyzer.set_learned_bars(logit(a), logit(k), w);
+            let got = Pooled::default().add(&evaluate(&analyzer, &labelled));
+            row.push_str(&format!("  {got}"));
+        }
+        println!("{row}");
+    }
+    std::fs::write(&out, model.to_bytes()).map_err(|e| format!("{out}: {e}"))?;
+    eprintln!("wrote {out}");
+    Ok(())
+}

@@ -27,6 +27,7 @@ use std::path::Path;
 
 use crate::chinese::Segmenter;
 use crate::error::NlpError;
+use crate::model::{shuffle, sigmoid, Rng};
 use crate::text::{is_han, Text};
 
 /// Hash buckets: 16 bits. Each bucket holds one weight per theme, so the
@@ -416,23 +417,6 @@ fn bucket(kind: u32, chars: &[char]) -> u32 {
     h >> (32 - BITS)
 }
 
-/// splitmix64: tiny, fixed, and the same everywhere.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
-
-fn sigmoid(z: f32) -> f32 {
-    1.0 / (1.0 + (-z).exp())
-}
-
 /// AdaGrad on every theme's logistic loss, with L2 shrinkage of the
 /// weights an example touches (a feature an example holds twice is
 /// updated twice, as it counts twice when read).
@@ -446,10 +430,7 @@ fn fit(ids: &[String], data: &[(Vec<u32>, Vec<usize>)]) -> ThemeModel {
     let mut rng = Rng(SEED);
     let mut z = vec![0.0f32; n];
     for _ in 0..EPOCHS {
-        for i in (1..order.len()).rev() {
-            let j = (rng.next() % (i as u64 + 1)) as usize;
-            order.swap(i, j);
-        }
+        shuffle(&mut order, &mut rng);
         for &i in &order {
             let (x, themes) = &data[i];
             let value = unit_value(x.len());

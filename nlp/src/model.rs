@@ -946,11 +946,12 @@ fn featurise(examples: &[TrainingExample]) -> Vec<(Features, bool)> {
         .collect()
 }
 
-/// splitmix64: tiny, fixed, and the same everywhere.
-struct Rng(u64);
+/// splitmix64: tiny, fixed, and the same everywhere. Both models' training
+/// shuffles with it.
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -959,14 +960,14 @@ impl Rng {
     }
 }
 
-fn shuffle(items: &mut [usize], rng: &mut Rng) {
+pub(crate) fn shuffle(items: &mut [usize], rng: &mut Rng) {
     for i in (1..items.len()).rev() {
         let j = (rng.next() % (i as u64 + 1)) as usize;
         items.swap(i, j);
     }
 }
 
-fn sigmoid(z: f32) -> f32 {
+pub(crate) fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
 

@@ -10,7 +10,7 @@
 //! mention-polarity accuracy with
 //! keywords alone and with the model at each set of bars given by
 //! `--bars ADD:KEEP:WORD,…` (the probabilities at which a theme is added
-//! and below which a keyword's is kept, and the log-odds its evidence word
+//! and below which a keyword's is dropped, and the log-odds its evidence word
 //! must add; default the shipped ones). The figures are how the model reads
 //! writers it never learned from. Then `labelled.jsonl`, which the model
 //! does not learn from, is scored with the model that ships.
@@ -117,11 +117,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .join("  ")
         );
         for (set, name) in THEME_SETS.iter().enumerate() {
-            if !name.starts_with("cx") {
-                continue;
-            }
             let rest: Vec<_> = examples.iter().filter(|e| e.set != set).cloned().collect();
-            let model = ThemeModel::train(&ids, &rest);
+            let model = ThemeModel::train(&ids, &rest)?;
             let path = dir.join(name);
             let labelled = parse_jsonl(&std::fs::read_to_string(&path)?, name)?;
             let plain = Analyzer::with_theme_model(taxonomy.clone(), None)?;
@@ -144,7 +141,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .collect::<String>()
         );
     }
-    let model = ThemeModel::train(&ids, &examples);
+    let model = ThemeModel::train(&ids, &examples)?;
     if cv {
         // A set the model never learns from, checked with the model that
         // ships.

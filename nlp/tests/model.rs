@@ -70,7 +70,9 @@ fn the_analyser_reads_a_product_category_its_model_never_saw() {
 fn shipped_theme_weights_rebuild_bit_for_bit() {
     let examples = read_theme_sets(&eval_dir(), THEME_SETS).unwrap();
     assert!(examples.len() > 5_000, "{} examples", examples.len());
-    let rebuilt = ThemeModel::train(&theme_ids(), &examples).to_bytes();
+    let rebuilt = ThemeModel::train(&theme_ids(), &examples)
+        .unwrap()
+        .to_bytes();
     let shipped = include_bytes!("../model/themes.bin");
     assert!(
         rebuilt == shipped,
@@ -104,7 +106,7 @@ fn the_theme_model_adds_to_the_keywords_on_writers_it_never_saw() {
     let (test, train): (Vec<_>, Vec<_>) = examples
         .into_iter()
         .partition(|e| left_out.contains(&e.set));
-    let model = ThemeModel::train(&theme_ids(), &train);
+    let model = ThemeModel::train(&theme_ids(), &train).unwrap();
     let mut labelled = Vec::new();
     for i in left_out {
         let path = eval_dir().join(THEME_SETS[i]);

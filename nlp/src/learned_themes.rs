@@ -68,7 +68,8 @@ const SEED: u64 = 0x7464_7468_656d_0001;
 /// measure the model on writers it never learned from, and
 /// `labelled.jsonl` so that its test still checks the analyser on messages
 /// the model never saw (leaving it out costs 0.001 of cross-validated F1);
-/// the second labellings (`*.relabel.jsonl`) repeat texts.
+/// the second labellings (`*.relabel.jsonl`) repeat texts. `cxgen19` …
+/// `cxgen24` were written after the model was built, to measure it.
 pub const THEME_SETS: &[&str] = &[
     "cxfresh1.jsonl",
     "cxfresh3.jsonl",

@@ -308,6 +308,24 @@ fn customer_set_meets(src: &str, name: &str, at_least: usize, bars: CustomerBars
     assert!(r.flags.f1() >= bars.flags, "{name} flag micro-F1\n{r}");
 }
 
+/// [`customer_set_meets`] for each of `sets` (text, name, and bars for
+/// theme micro-F1, mention polarity and flag micro-F1), each of at least
+/// `at_least` messages.
+fn customer_sets_meet(sets: &[(&str, &str, (f64, f64, f64))], at_least: usize) {
+    for &(src, name, (themes, mentions, flags)) in sets {
+        customer_set_meets(
+            src,
+            name,
+            at_least,
+            CustomerBars {
+                themes,
+                mentions,
+                flags,
+            },
+        );
+    }
+}
+
 /// The least a customer set must score: theme micro-F1, mention-polarity
 /// accuracy and flag micro-F1.
 struct CustomerBars {
@@ -528,18 +546,7 @@ fn the_generated_customer_sets_meet_their_bars() {
             (0.85, 0.81, 0.69),
         ),
     ];
-    for (src, name, (themes, mentions, flags)) in sets {
-        customer_set_meets(
-            src,
-            name,
-            250,
-            CustomerBars {
-                themes,
-                mentions,
-                flags,
-            },
-        );
-    }
+    customer_sets_meet(&sets, 250);
 }
 
 /// `eval/cxgen19.jsonl` … `cxgen24.jsonl`: 900 customer messages by six
@@ -587,18 +594,7 @@ fn the_fourteenth_rounds_new_writers_meet_their_bars() {
             (0.79, 0.88, 0.62),
         ),
     ];
-    for (src, name, (themes, mentions, flags)) in sets {
-        customer_set_meets(
-            src,
-            name,
-            150,
-            CustomerBars {
-                themes,
-                mentions,
-                flags,
-            },
-        );
-    }
+    customer_sets_meet(&sets, 150);
 }
 
 /// `eval/dev10.jsonl`: the fifth round's tuning set (whole food reviews,

@@ -18,7 +18,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use tongdian_nlp::eval::{evaluate, parse_jsonl, EvalReport, Prf};
+use tongdian_nlp::eval::{evaluate, read_labelled_set, EvalReport, Prf};
 use tongdian_nlp::learned_themes::{read_theme_sets, ThemeModel, THEME_SETS};
 use tongdian_nlp::{Analyzer, Taxonomy};
 
@@ -119,8 +119,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         for (set, name) in THEME_SETS.iter().enumerate() {
             let rest: Vec<_> = examples.iter().filter(|e| e.set != set).cloned().collect();
             let model = ThemeModel::train(&ids, &rest)?;
-            let path = dir.join(name);
-            let labelled = parse_jsonl(&std::fs::read_to_string(&path)?, name)?;
+            let labelled = read_labelled_set(&dir.join(name))?;
             let plain = Analyzer::with_theme_model(taxonomy.clone(), None)?;
             let base = keywords.add(&evaluate(&plain, &labelled));
             let mut analyzer = Analyzer::with_theme_model(taxonomy.clone(), Some(model))?;
@@ -146,7 +145,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         // A set the model never learns from, checked with the model that
         // ships.
         let name = "labelled.jsonl";
-        let labelled = parse_jsonl(&std::fs::read_to_string(dir.join(name))?, name)?;
+        let labelled = read_labelled_set(&dir.join(name))?;
         let plain = Analyzer::with_theme_model(taxonomy.clone(), None)?;
         let mut row = format!(
             "{name:<15} {}",

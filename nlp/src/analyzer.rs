@@ -300,11 +300,7 @@ struct ThemeHit {
 
 impl Analyzer {
     pub fn new(taxonomy: Taxonomy) -> Result<Analyzer, NlpError> {
-        let themes = if taxonomy.learned_themes() {
-            Some(learned_themes::shipped()?)
-        } else {
-            None
-        };
+        let themes = shipped_themes_for(&taxonomy)?;
         Analyzer::build(taxonomy, model::shipped()?, themes)
     }
 
@@ -337,11 +333,7 @@ impl Analyzer {
     /// is kept for the rest of the process, as the shipped one is.
     #[doc(hidden)]
     pub fn with_model(taxonomy: Taxonomy, model: SentimentModel) -> Result<Analyzer, NlpError> {
-        let themes = if taxonomy.learned_themes() {
-            Some(learned_themes::shipped()?)
-        } else {
-            None
-        };
+        let themes = shipped_themes_for(&taxonomy)?;
         Analyzer::build(taxonomy, Box::leak(Box::new(model)), themes)
     }
 
@@ -1080,6 +1072,14 @@ impl Analyzer {
             out.push(h.payload.index);
         }
     }
+}
+
+/// The shipped theme model, unless `taxonomy` turns it off.
+fn shipped_themes_for(taxonomy: &Taxonomy) -> Result<Option<&'static ThemeModel>, NlpError> {
+    taxonomy
+        .learned_themes()
+        .then(learned_themes::shipped)
+        .transpose()
 }
 
 /// Where the theme model found its output `k` in `text`: the clause it

@@ -146,6 +146,16 @@ pub fn parse_jsonl(src: &str, origin: &str) -> Result<Vec<LabelledExample>, NlpE
         .collect()
 }
 
+/// The labelled JSONL file at `path`, parsed as [`parse_jsonl`] does; a
+/// file that cannot be read is named in the error.
+pub fn read_labelled_set(path: &std::path::Path) -> Result<Vec<LabelledExample>, NlpError> {
+    let src = std::fs::read_to_string(path).map_err(|source| NlpError::WrittenSet {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_jsonl(&src, &path.to_string_lossy())
+}
+
 /// Precision, recall and F1 from counts.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Prf {

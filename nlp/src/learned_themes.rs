@@ -30,7 +30,7 @@ use std::path::Path;
 
 use crate::chinese::Segmenter;
 use crate::error::NlpError;
-use crate::model::{shuffle, sigmoid, Rng};
+use crate::model::{quantisation_scale, shuffle, sigmoid, Rng};
 use crate::text::{is_han, Text};
 
 /// Hash buckets: 16 bits. Each bucket holds one weight per theme, so the
@@ -478,12 +478,7 @@ fn fit(ids: &[String], data: &[(Vec<u32>, Vec<usize>)]) -> ThemeModel {
         }
     }
     // Quantise now, so that what cross-validation measures is what ships.
-    let max = w.iter().fold(0.0f32, |m, w| m.max(w.abs()));
-    let scale = if max > 0.0 {
-        max / f32::from(i16::MAX)
-    } else {
-        1.0
-    };
+    let scale = quantisation_scale(&w);
     let width = n.div_ceil(LANES) * LANES;
     let mut weights = vec![0i16; BUCKETS * width];
     for (row, trained) in weights.chunks_exact_mut(width).zip(w.chunks_exact(n)) {
@@ -506,12 +501,7 @@ fn fit(ids: &[String], data: &[(Vec<u32>, Vec<usize>)]) -> ThemeModel {
 pub fn read_theme_sets(dir: &Path, names: &[&str]) -> Result<Vec<ThemeExample>, NlpError> {
     let mut all = Vec::new();
     for (set, name) in names.iter().enumerate() {
-        let path = dir.join(name);
-        let src = std::fs::read_to_string(&path).map_err(|source| NlpError::WrittenSet {
-            path: path.clone(),
-            source,
-        })?;
-        for e in crate::eval::parse_jsonl(&src, &path.to_string_lossy())? {
+        for e in crate::eval::read_labelled_set(&dir.join(name))? {
             if let Some(themes) = e.expected.themes {
                 all.push(ThemeExample {
                     text: e.text,

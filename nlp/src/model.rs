@@ -168,12 +168,7 @@ impl SentimentModel {
     /// Weights quantised to 16 bits with one scale: half the size of `f32`
     /// at a precision far below what the model can tell apart.
     fn quantise(weights: &[f32], bias: f32) -> SentimentModel {
-        let max = weights.iter().fold(0.0f32, |m, w| m.max(w.abs()));
-        let scale = if max > 0.0 {
-            max / f32::from(i16::MAX)
-        } else {
-            1.0
-        };
+        let scale = quantisation_scale(weights);
         let mut quantised = Box::new([0i16; BUCKETS]);
         for (q, w) in quantised.iter_mut().zip(weights) {
             *q = (w / scale).round() as i16;
@@ -408,12 +403,7 @@ pub const WRITTEN_COPIES: usize = 10;
 pub fn read_written_sets(dir: &std::path::Path) -> Result<Vec<TrainingExample>, NlpError> {
     let mut written = Vec::new();
     for name in WRITTEN_SETS {
-        let path = dir.join(name);
-        let src = std::fs::read_to_string(&path).map_err(|source| NlpError::WrittenSet {
-            path: path.clone(),
-            source,
-        })?;
-        written.extend(read_written_jsonl(&src, &path.to_string_lossy())?);
+        written.extend(polar(crate::eval::read_labelled_set(&dir.join(name))?));
     }
     Ok(written)
 }
@@ -423,9 +413,13 @@ pub fn read_written_sets(dir: &std::path::Path) -> Result<Vec<TrainingExample>, 
 /// unlabelled ones teach a two-class model nothing and are skipped.
 /// `origin` names the file in errors.
 pub fn read_written_jsonl(src: &str, origin: &str) -> Result<Vec<TrainingExample>, NlpError> {
+    Ok(polar(crate::eval::parse_jsonl(src, origin)?))
+}
+
+/// The positive and negative ones of `examples`, as training examples.
+fn polar(examples: Vec<crate::eval::LabelledExample>) -> Vec<TrainingExample> {
     use crate::analysis::SentimentLabel;
-    let examples = crate::eval::parse_jsonl(src, origin)?;
-    Ok(examples
+    examples
         .into_iter()
         .filter_map(|e| {
             let positive = match e.expected.sentiment? {
@@ -438,7 +432,7 @@ pub fn read_written_jsonl(src: &str, origin: &str) -> Result<Vec<TrainingExample
                 positive,
             })
         })
-        .collect())
+        .collect()
 }
 
 /// What the shipped model is trained on: the training file's reviews, then
@@ -944,6 +938,17 @@ fn featurise(examples: &[TrainingExample]) -> Vec<(Features, bool)> {
             (Features::new(f), ex.positive)
         })
         .collect()
+}
+
+/// The one scale both models quantise their weights with: the largest
+/// weight's magnitude maps to `i16::MAX`.
+pub(crate) fn quantisation_scale(weights: &[f32]) -> f32 {
+    let max = weights.iter().fold(0.0f32, |m, w| m.max(w.abs()));
+    if max > 0.0 {
+        max / f32::from(i16::MAX)
+    } else {
+        1.0
+    }
 }
 
 /// splitmix64: tiny, fixed, and the same everywhere. Both models' training

@@ -6,7 +6,7 @@
 
 mod common;
 
-use tongdian_nlp::eval::{evaluate, parse_jsonl, unseen_category};
+use tongdian_nlp::eval::{evaluate, read_labelled_set, unseen_category};
 use tongdian_nlp::learned_themes::{read_theme_sets, ThemeModel, THEME_SETS};
 use tongdian_nlp::model::{
     read_training_csv, read_training_csv_by_category, read_written_sets, training_set,
@@ -109,9 +109,7 @@ fn the_theme_model_adds_to_the_keywords_on_writers_it_never_saw() {
     let model = ThemeModel::train(&theme_ids(), &train).unwrap();
     let mut labelled = Vec::new();
     for i in left_out {
-        let path = eval_dir().join(THEME_SETS[i]);
-        labelled
-            .extend(parse_jsonl(&std::fs::read_to_string(&path).unwrap(), THEME_SETS[i]).unwrap());
+        labelled.extend(read_labelled_set(&eval_dir().join(THEME_SETS[i])).unwrap());
     }
     assert!(labelled.len() >= test.len() && test.len() > 1_000);
     let keywords = Analyzer::with_theme_model(Taxonomy::default_v1(), None).unwrap();

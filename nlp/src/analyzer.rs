@@ -95,7 +95,10 @@ struct Learned {
 /// learn from: short messages that name their theme, where a lower bar
 /// adds what the message does not say (p ≥ 0.4 with no evidence bar, p <
 /// 0.03 to drop: the left-out writers 0.779, `labelled.jsonl` 0.853; as
-/// shipped 0.763 and 0.924; keywords alone 0.735 and 0.927).
+/// shipped 0.763 and 0.924; keywords alone 0.735 and 0.927, on 22
+/// writers). With 36 writers the same sweep keeps them: add at p ≥ 0.5
+/// reads 0.766 and 0.900, as shipped 0.758 and 0.920, keywords alone 0.726
+/// and 0.927.
 const LEARNED_ADD: f32 = 0.619;
 const LEARNED_KEEP: f32 = -2.752;
 const LEARNED_WORD: f32 = 0.3;
@@ -1239,11 +1242,16 @@ const REQUEST_OPENERS: &[&str] = &[
 
 /// Whether `clause` opens with a request (see [`REQUEST_OPENERS`]).
 fn requests(text: &Text, clause: &Clause) -> bool {
+    // Decoded once: this runs for every clause that names a theme.
+    static OPENERS: std::sync::OnceLock<Vec<Vec<char>>> = std::sync::OnceLock::new();
+    let openers = OPENERS.get_or_init(|| {
+        REQUEST_OPENERS
+            .iter()
+            .map(|w| w.chars().collect())
+            .collect()
+    });
     let norm = &text.norm[clause.start..clause.end];
-    REQUEST_OPENERS.iter().any(|w| {
-        let mut clause_chars = norm.iter();
-        w.chars().all(|c| clause_chars.next() == Some(&c))
-    })
+    openers.iter().any(|w| norm.starts_with(w))
 }
 
 /// Clause scores as themes see them. Chinese often states the topic in one
@@ -1527,9 +1535,8 @@ exclude = ["{exclude}"]
         for id in ["checkout_payment", "website_app", "delivery"] {
             assert!(ids.contains(&id), "{id} missing: {a:#?}");
         }
-        // Read on the whole message, the model would drop two of them.
-        for id in ["checkout_payment", "website_app"] {
-            assert!(logit(id) < LEARNED_KEEP, "{id}: {read:?}");
-        }
+        // Read on the whole message, the model would drop the page that
+        // hung: its own clause keeps it.
+        assert!(logit("website_app") < LEARNED_KEEP, "{read:?}");
     }
 }

@@ -347,8 +347,9 @@ struct CustomerBars {
 /// 0.714 -> 0.769 and 0.707 -> 0.753 (mention polarity 0.854 -> 0.861
 /// and 0.871 -> 0.875). The fourteenth round's learned theme model, which
 /// learns from the other customer sets and not from these, moved them to
-/// 0.790 and 0.796 (mention polarity 0.860 and 0.862). The bars sit just
-/// below what was measured.
+/// 0.790 and 0.796 (mention polarity 0.860 and 0.862). Trained on 36
+/// writers instead of 22 in the fifteenth round, it reads 0.794 and 0.793
+/// (0.866 and 0.858). The bars sit just below what was measured.
 #[test]
 fn the_held_out_customer_sets_meet_their_bars() {
     customer_set_meets(
@@ -380,7 +381,8 @@ fn the_held_out_customer_sets_meet_their_bars() {
 /// `cxfresh5` (a fifth writer's, first scored 0.710 in the ninth round,
 /// 0.782 after), and again in the thirteenth (0.896, 0.751, 0.807 and
 /// 0.834). Since the fourteenth round they are training data of the
-/// learned theme model too (with it 0.926, 0.887, 0.899, 0.887); the bars
+/// learned theme model too (with it 0.926, 0.887, 0.899, 0.887; 0.924,
+/// 0.875, 0.902, 0.883 trained on 36 writers); the bars
 /// were left where the keywords alone put them.
 #[test]
 fn the_customer_tuning_sets_meet_their_bars() {
@@ -444,154 +446,198 @@ fn the_customer_tuning_sets_meet_their_bars() {
 /// Theme micro-F1 with the analyser as the round began: 0.681, 0.694,
 /// 0.612, 0.603, 0.635, 0.676; 0.684, 0.668, 0.663, 0.697, 0.728, 0.672;
 /// 0.583, 0.658, 0.582, 0.694, 0.592, 0.665; after the round 0.63–0.78.
-/// Since the fourteenth round they, with the tuned `cxfresh` sets, are
-/// what the learned theme model learns from, so the bars (a little below
-/// what the analyser with that model reads, theme F1 0.82–0.91) hold what
-/// ships rather than measure it: how the model reads writers it never saw
-/// is `tests/model.rs`'s leave-a-batch-out test and the `train_themes`
-/// example's `--cv`. Mention polarity reads lower on some of them than
-/// with keywords alone (cxgen17 0.900 -> 0.835): the themes the model adds
-/// are the ones a message leaves implicit, and their polarity is harder.
+///
+/// `cxgen19.jsonl` … `cxgen24.jsonl`: 900 messages by six more writers,
+/// written at the end of the fourteenth round (pets and vets; beauty and
+/// salons; games and streaming; pharmacies and telemedicine; second-hand
+/// and rentals; instant grocery) and scored once with the analyser of
+/// that round, whose model had not seen them: theme micro-F1 with
+/// keywords alone 0.721 pooled, with the model 0.757 (0.749, 0.727,
+/// 0.769, 0.783, 0.710, 0.802).
+///
+/// `cxgen25.jsonl` … `cxgen32.jsonl`: 1,200 messages by eight more
+/// writers, written at the start of the fifteenth round (gyms and sports;
+/// cinemas, shows and ticketing; property management and rentals;
+/// parcels and removals; electronics brands' stores and service centres;
+/// weddings, photography and florists; ride-hailing, sharing and car
+/// rental; business customers of software, supplies and printing) and
+/// scored once with the analyser as the round began: keywords alone
+/// 0.686 pooled, with the model 0.717 (0.724, 0.715, 0.674, 0.686, 0.804,
+/// 0.735, 0.660, 0.730).
+///
+/// All 32, with the tuned `cxfresh` sets, are what the learned theme model
+/// learns from, so the bars (a little below what the analyser with that
+/// model reads, theme F1 0.80–0.91) hold what ships rather than measure
+/// it: how the model reads writers it never saw is `tests/model.rs`'s
+/// leave-a-batch-out test and the `train_themes` example's `--cv`.
+/// Mention polarity reads lower on some of them than with keywords alone:
+/// the themes the model adds are the ones a message leaves implicit, and
+/// their polarity is harder.
 #[test]
 fn the_generated_customer_sets_meet_their_bars() {
     let sets = [
         (
             include_str!("../eval/cxgen1.jsonl"),
             "cxgen1.jsonl",
-            (0.87, 0.87, 0.53),
+            (0.86, 0.87, 0.55),
         ),
         (
             include_str!("../eval/cxgen2.jsonl"),
             "cxgen2.jsonl",
-            (0.87, 0.85, 0.66),
+            (0.86, 0.85, 0.68),
         ),
         (
             include_str!("../eval/cxgen3.jsonl"),
             "cxgen3.jsonl",
-            (0.9, 0.85, 0.51),
+            (0.88, 0.85, 0.53),
         ),
         (
             include_str!("../eval/cxgen4.jsonl"),
             "cxgen4.jsonl",
-            (0.86, 0.83, 0.55),
+            (0.84, 0.84, 0.57),
         ),
         (
             include_str!("../eval/cxgen5.jsonl"),
             "cxgen5.jsonl",
-            (0.87, 0.8, 0.48),
+            (0.86, 0.81, 0.5),
         ),
         (
             include_str!("../eval/cxgen6.jsonl"),
             "cxgen6.jsonl",
-            (0.88, 0.83, 0.59),
+            (0.86, 0.82, 0.61),
         ),
         (
             include_str!("../eval/cxgen7.jsonl"),
             "cxgen7.jsonl",
-            (0.87, 0.87, 0.51),
+            (0.86, 0.86, 0.53),
         ),
         (
             include_str!("../eval/cxgen8.jsonl"),
             "cxgen8.jsonl",
-            (0.89, 0.86, 0.53),
+            (0.88, 0.85, 0.55),
         ),
         (
             include_str!("../eval/cxgen9.jsonl"),
             "cxgen9.jsonl",
-            (0.89, 0.84, 0.52),
+            (0.87, 0.82, 0.54),
         ),
         (
             include_str!("../eval/cxgen10.jsonl"),
             "cxgen10.jsonl",
-            (0.89, 0.86, 0.53),
+            (0.87, 0.85, 0.55),
         ),
         (
             include_str!("../eval/cxgen11.jsonl"),
             "cxgen11.jsonl",
-            (0.87, 0.79, 0.55),
+            (0.86, 0.78, 0.57),
         ),
         (
             include_str!("../eval/cxgen12.jsonl"),
             "cxgen12.jsonl",
-            (0.88, 0.84, 0.6),
+            (0.87, 0.83, 0.62),
         ),
         (
             include_str!("../eval/cxgen13.jsonl"),
             "cxgen13.jsonl",
-            (0.82, 0.82, 0.52),
+            (0.82, 0.82, 0.54),
         ),
         (
             include_str!("../eval/cxgen14.jsonl"),
             "cxgen14.jsonl",
-            (0.86, 0.81, 0.57),
+            (0.84, 0.81, 0.59),
         ),
         (
             include_str!("../eval/cxgen15.jsonl"),
             "cxgen15.jsonl",
-            (0.82, 0.84, 0.54),
+            (0.81, 0.84, 0.58),
         ),
         (
             include_str!("../eval/cxgen16.jsonl"),
             "cxgen16.jsonl",
-            (0.9, 0.83, 0.49),
+            (0.9, 0.83, 0.51),
         ),
         (
             include_str!("../eval/cxgen17.jsonl"),
             "cxgen17.jsonl",
-            (0.85, 0.83, 0.44),
+            (0.83, 0.82, 0.46),
         ),
         (
             include_str!("../eval/cxgen18.jsonl"),
             "cxgen18.jsonl",
-            (0.85, 0.81, 0.69),
+            (0.84, 0.8, 0.71),
         ),
     ];
     customer_sets_meet(&sets, 250);
-}
-
-/// `eval/cxgen19.jsonl` … `cxgen24.jsonl`: 900 customer messages by six
-/// more writers, written at the end of the fourteenth round from the
-/// definitions alone (pets and vets; beauty and salons; games and
-/// streaming; pharmacies and telemedicine; second-hand and rentals;
-/// instant grocery) and scored once with the analyser as it shipped, the
-/// learned theme model never having seen them. Theme micro-F1 with
-/// keywords alone 0.713, 0.690, 0.738, 0.760, 0.670, 0.756 (0.721
-/// pooled); with the model 0.749, 0.727, 0.769, 0.783, 0.710, 0.802
-/// (0.757 pooled). Mention polarity 0.838, 0.806, 0.863, 0.857, 0.902,
-/// 0.892 (0.870 pooled with keywords alone, 0.860 with the model). The
-/// bars sit just below what was measured.
-#[test]
-fn the_fourteenth_rounds_new_writers_meet_their_bars() {
     let sets = [
         (
             include_str!("../eval/cxgen19.jsonl"),
             "cxgen19.jsonl",
-            (0.74, 0.83, 0.57),
+            (0.87, 0.82, 0.57),
         ),
         (
             include_str!("../eval/cxgen20.jsonl"),
             "cxgen20.jsonl",
-            (0.72, 0.8, 0.45),
+            (0.86, 0.78, 0.45),
         ),
         (
             include_str!("../eval/cxgen21.jsonl"),
             "cxgen21.jsonl",
-            (0.76, 0.85, 0.68),
+            (0.86, 0.84, 0.68),
         ),
         (
             include_str!("../eval/cxgen22.jsonl"),
             "cxgen22.jsonl",
-            (0.77, 0.85, 0.52),
+            (0.88, 0.84, 0.51),
         ),
         (
             include_str!("../eval/cxgen23.jsonl"),
             "cxgen23.jsonl",
-            (0.7, 0.89, 0.57),
+            (0.86, 0.86, 0.56),
         ),
         (
             include_str!("../eval/cxgen24.jsonl"),
             "cxgen24.jsonl",
-            (0.79, 0.88, 0.62),
+            (0.87, 0.86, 0.61),
+        ),
+        (
+            include_str!("../eval/cxgen25.jsonl"),
+            "cxgen25.jsonl",
+            (0.85, 0.83, 0.5),
+        ),
+        (
+            include_str!("../eval/cxgen26.jsonl"),
+            "cxgen26.jsonl",
+            (0.84, 0.81, 0.65),
+        ),
+        (
+            include_str!("../eval/cxgen27.jsonl"),
+            "cxgen27.jsonl",
+            (0.82, 0.75, 0.49),
+        ),
+        (
+            include_str!("../eval/cxgen28.jsonl"),
+            "cxgen28.jsonl",
+            (0.81, 0.79, 0.7),
+        ),
+        (
+            include_str!("../eval/cxgen29.jsonl"),
+            "cxgen29.jsonl",
+            (0.87, 0.86, 0.73),
+        ),
+        (
+            include_str!("../eval/cxgen30.jsonl"),
+            "cxgen30.jsonl",
+            (0.85, 0.88, 0.6),
+        ),
+        (
+            include_str!("../eval/cxgen31.jsonl"),
+            "cxgen31.jsonl",
+            (0.79, 0.82, 0.6),
+        ),
+        (
+            include_str!("../eval/cxgen32.jsonl"),
+            "cxgen32.jsonl",
+            (0.84, 0.85, 0.67),
         ),
     ];
     customer_sets_meet(&sets, 150);

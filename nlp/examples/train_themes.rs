@@ -11,10 +11,11 @@
 //! keywords alone and with the model at each set of bars given by
 //! `--bars ADD:KEEP:WORD,…` (the probabilities at which a theme is added
 //! and below which a keyword's is dropped, and the log-odds its evidence word
-//! must add; default the shipped ones). The figures are how the model reads
-//! writers it never learned from. Then `labelled.jsonl`, which the model
+//! must add; default the shipped ones), pooled and then per theme. The
+//! figures are how the model reads writers it never learned from. Then `labelled.jsonl`, which the model
 //! does not learn from, is scored with the model that ships.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -32,20 +33,29 @@ fn main() -> ExitCode {
     }
 }
 
-/// Theme counts and mention polarity pooled over sets.
+/// Theme counts, overall and per theme, and mention polarity pooled over
+/// sets.
 #[derive(Clone, Default)]
 struct Pooled {
     themes: Prf,
+    per_theme: BTreeMap<String, Prf>,
     matched: usize,
     right: usize,
+}
+
+fn add_prf(to: &mut Prf, from: &Prf) {
+    to.true_positives += from.true_positives;
+    to.false_positives += from.false_positives;
+    to.false_negatives += from.false_negatives;
 }
 
 impl Pooled {
     /// Adds one set's report; returns that set's figures.
     fn add(&mut self, r: &EvalReport) -> String {
-        self.themes.true_positives += r.themes.true_positives;
-        self.themes.false_positives += r.themes.false_positives;
-        self.themes.false_negatives += r.themes.false_negatives;
+        add_prf(&mut self.themes, &r.themes);
+        for (id, prf) in &r.per_theme {
+            add_prf(self.per_theme.entry(id.clone()).or_default(), prf);
+        }
         self.matched += r.mentions_matched;
         self.right += r.mention_polarity_correct;
         format!(
@@ -62,6 +72,10 @@ impl Pooled {
             self.right as f64 / self.matched.max(1) as f64
         )
     }
+}
+
+fn per_theme_figures(p: &Prf) -> String {
+    format!("{:.3} / {:.3} / {:.3}", p.precision(), p.recall(), p.f1())
 }
 
 fn logit(p: f32) -> f32 {
@@ -139,6 +153,15 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .map(|p| format!("  {}", p.all()))
                 .collect::<String>()
         );
+        // Where the errors are: per theme, pooled over the left-out sets.
+        println!("per theme: P / R / F1, keywords alone, then with the model at each bar");
+        for (id, prf) in &keywords.per_theme {
+            let mut row = format!("{id:<20} {}", per_theme_figures(prf));
+            for p in &learned {
+                row.push_str(&format!("  {}", per_theme_figures(&p.per_theme[id])));
+            }
+            println!("{row}");
+        }
     }
     let model = ThemeModel::train(&ids, &examples)?;
     if cv {

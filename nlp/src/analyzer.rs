@@ -1085,6 +1085,28 @@ fn shipped_themes_for(taxonomy: &Taxonomy) -> Result<Option<&'static ThemeModel>
         .transpose()
 }
 
+/// Words that say how something is said, not what it is about: never a
+/// learned theme's evidence. Written as matching sees text (Simplified,
+/// lower case).
+const NOT_EVIDENCE: &[&str] = &[
+    // Chinese conjunctions, pronouns, demonstratives and adverbs.
+    "就是", "但是", "不过", "可是", "而且", "还是", "还有", "所以", "因为", "然后", "如果", "虽然",
+    "我们", "你们", "他们", "这个", "那个", "这样", "那样", "这些", "那些", "什么", "怎么", "一直",
+    "完全", "明明", "也好", "起来", "一样", "直接", "还要", "每次", "已经", "真的", "非常", "特别",
+    "比较", "一下", "一点", "一个", "时候", "现在", "之前", "之后", "以后", "以前", "没有", "不是",
+    "可以", "应该", "问题", "而已", "其实", "结果", "居然", "竟然",
+    // English function words.
+    "a", "an", "the", "and", "or", "but", "so", "my", "me", "our", "we", "us", "you", "your",
+    "they", "them", "their", "it", "its", "is", "are", "was", "were", "be", "been", "am", "he",
+    "she", "his", "her", "this", "that", "these", "those", "of", "to", "in", "on", "at", "for",
+    "from", "with", "by", "as", "than", "then", "while", "after", "before", "about", "into",
+    "over", "just", "also", "very", "really", "too", "not", "no", "do", "did", "does", "got",
+    "get", "have", "has", "had", "said", "say", "says", "knew", "know", "will", "would", "can",
+    "could", "should", "there", "here", "what", "when", "where", "which", "who", "how", "all",
+    "any", "some", "even", "still", "again", "only", "if", "because", "since", "until", "took",
+    "made", "went",
+];
+
 /// Where the theme model found its output `k` in `text`: the clause it
 /// reads as most about the theme (whose verdict the mention then takes:
 /// the word it weighs most may sit in a clause about something else), and
@@ -1109,11 +1131,17 @@ fn learned_word(
     }
     let mut best = None;
     let mut best_weight = 0;
-    // A single character (我, 的) is too little to show a reader why.
-    let words = text
-        .tokens
-        .iter()
-        .filter(|&&(s, e)| e - s >= 2 && s >= from && e <= to);
+    // A single character (我, 的) is too little to show a reader why, and
+    // so is a function word, however much the model weighs it (就是 comes
+    // with the caveats of mixed reviews, "my" with accounts).
+    let words = text.tokens.iter().filter(|&&(s, e)| {
+        e - s >= 2
+            && s >= from
+            && e <= to
+            && !NOT_EVIDENCE
+                .iter()
+                .any(|w| w.chars().eq(text.norm[s..e].iter().copied()))
+    });
     for &(start, end) in words {
         let (weight, _) = model.span_weight(text, start, end, k);
         if weight > best_weight {
@@ -1544,5 +1572,31 @@ exclude = ["{exclude}"]
         // Read on the whole message, the model would drop the page that
         // hung: its own clause keeps it.
         assert!(logit("website_app") < LEARNED_KEEP, "{read:?}");
+    }
+
+    #[test]
+    fn a_learned_theme_takes_a_content_word_as_evidence() {
+        // The model weighs 直接 and 还要 for these themes, and "took" for
+        // the product; none of them shows a reader what the theme is.
+        let cases = [
+            ("客服直接把我电话挂了！", "staff_attitude", "电话"),
+            ("保修期内还要收维修费。", "pricing", "维修费"),
+        ];
+        for (text, id, word) in cases {
+            let a = shared().analyze(text);
+            let t = a.themes.iter().find(|t| t.id == id);
+            let t = t.unwrap_or_else(|| panic!("{id} missing: {a:#?}"));
+            let words: Vec<&str> = t.evidence.iter().map(|e| &e.text[..]).collect();
+            assert_eq!(words, [word], "{text}");
+        }
+        let a = shared().analyze(
+            "Bought the kettle. The box arrived crushed. On top of that, it took 3 days to arrive!",
+        );
+        for t in &a.themes {
+            for e in &t.evidence {
+                let word = e.text.to_lowercase();
+                assert!(!NOT_EVIDENCE.contains(&word.as_str()), "{a:#?}");
+            }
+        }
     }
 }

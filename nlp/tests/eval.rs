@@ -467,7 +467,7 @@ fn the_customer_tuning_sets_meet_their_bars() {
 ///
 /// All 32, with the tuned `cxfresh` sets, are what the learned theme model
 /// learns from, so the bars (a little below what the analyser with that
-/// model reads, theme F1 0.80–0.91) hold what ships rather than measure
+/// model reads, theme F1 0.79–0.90) hold what ships rather than measure
 /// it: how the model reads writers it never saw is `tests/model.rs`'s
 /// leave-a-batch-out test and the `train_themes` example's `--cv`.
 /// Mention polarity reads lower on some of them than with keywords alone:
@@ -479,7 +479,7 @@ fn the_generated_customer_sets_meet_their_bars() {
         (
             include_str!("../eval/cxgen1.jsonl"),
             "cxgen1.jsonl",
-            (0.86, 0.87, 0.55),
+            (0.86, 0.88, 0.55),
         ),
         (
             include_str!("../eval/cxgen2.jsonl"),
@@ -489,22 +489,22 @@ fn the_generated_customer_sets_meet_their_bars() {
         (
             include_str!("../eval/cxgen3.jsonl"),
             "cxgen3.jsonl",
-            (0.88, 0.85, 0.53),
+            (0.87, 0.85, 0.53),
         ),
         (
             include_str!("../eval/cxgen4.jsonl"),
             "cxgen4.jsonl",
-            (0.84, 0.84, 0.57),
+            (0.83, 0.85, 0.57),
         ),
         (
             include_str!("../eval/cxgen5.jsonl"),
             "cxgen5.jsonl",
-            (0.86, 0.81, 0.5),
+            (0.85, 0.81, 0.5),
         ),
         (
             include_str!("../eval/cxgen6.jsonl"),
             "cxgen6.jsonl",
-            (0.86, 0.82, 0.61),
+            (0.86, 0.83, 0.61),
         ),
         (
             include_str!("../eval/cxgen7.jsonl"),
@@ -514,7 +514,7 @@ fn the_generated_customer_sets_meet_their_bars() {
         (
             include_str!("../eval/cxgen8.jsonl"),
             "cxgen8.jsonl",
-            (0.88, 0.85, 0.55),
+            (0.87, 0.86, 0.55),
         ),
         (
             include_str!("../eval/cxgen9.jsonl"),
@@ -524,37 +524,37 @@ fn the_generated_customer_sets_meet_their_bars() {
         (
             include_str!("../eval/cxgen10.jsonl"),
             "cxgen10.jsonl",
-            (0.87, 0.85, 0.55),
+            (0.86, 0.85, 0.55),
         ),
         (
             include_str!("../eval/cxgen11.jsonl"),
             "cxgen11.jsonl",
-            (0.86, 0.78, 0.57),
+            (0.85, 0.78, 0.57),
         ),
         (
             include_str!("../eval/cxgen12.jsonl"),
             "cxgen12.jsonl",
-            (0.87, 0.83, 0.62),
+            (0.86, 0.84, 0.62),
         ),
         (
             include_str!("../eval/cxgen13.jsonl"),
             "cxgen13.jsonl",
-            (0.82, 0.82, 0.54),
+            (0.81, 0.83, 0.54),
         ),
         (
             include_str!("../eval/cxgen14.jsonl"),
             "cxgen14.jsonl",
-            (0.84, 0.81, 0.59),
+            (0.83, 0.81, 0.59),
         ),
         (
             include_str!("../eval/cxgen15.jsonl"),
             "cxgen15.jsonl",
-            (0.81, 0.84, 0.58),
+            (0.8, 0.84, 0.58),
         ),
         (
             include_str!("../eval/cxgen16.jsonl"),
             "cxgen16.jsonl",
-            (0.9, 0.83, 0.51),
+            (0.88, 0.84, 0.51),
         ),
         (
             include_str!("../eval/cxgen17.jsonl"),
@@ -564,7 +564,7 @@ fn the_generated_customer_sets_meet_their_bars() {
         (
             include_str!("../eval/cxgen18.jsonl"),
             "cxgen18.jsonl",
-            (0.84, 0.8, 0.71),
+            (0.83, 0.81, 0.71),
         ),
     ];
     customer_sets_meet(&sets, 250);
@@ -587,52 +587,52 @@ fn the_generated_customer_sets_meet_their_bars() {
         (
             include_str!("../eval/cxgen22.jsonl"),
             "cxgen22.jsonl",
-            (0.88, 0.84, 0.51),
+            (0.88, 0.85, 0.51),
         ),
         (
             include_str!("../eval/cxgen23.jsonl"),
             "cxgen23.jsonl",
-            (0.86, 0.86, 0.56),
+            (0.85, 0.87, 0.56),
         ),
         (
             include_str!("../eval/cxgen24.jsonl"),
             "cxgen24.jsonl",
-            (0.87, 0.86, 0.61),
+            (0.86, 0.87, 0.61),
         ),
         (
             include_str!("../eval/cxgen25.jsonl"),
             "cxgen25.jsonl",
-            (0.85, 0.83, 0.5),
+            (0.84, 0.84, 0.5),
         ),
         (
             include_str!("../eval/cxgen26.jsonl"),
             "cxgen26.jsonl",
-            (0.84, 0.81, 0.65),
+            (0.83, 0.81, 0.65),
         ),
         (
             include_str!("../eval/cxgen27.jsonl"),
             "cxgen27.jsonl",
-            (0.82, 0.75, 0.49),
+            (0.81, 0.76, 0.49),
         ),
         (
             include_str!("../eval/cxgen28.jsonl"),
             "cxgen28.jsonl",
-            (0.81, 0.79, 0.7),
+            (0.8, 0.79, 0.7),
         ),
         (
             include_str!("../eval/cxgen29.jsonl"),
             "cxgen29.jsonl",
-            (0.87, 0.86, 0.73),
+            (0.86, 0.85, 0.73),
         ),
         (
             include_str!("../eval/cxgen30.jsonl"),
             "cxgen30.jsonl",
-            (0.85, 0.88, 0.6),
+            (0.84, 0.89, 0.6),
         ),
         (
             include_str!("../eval/cxgen31.jsonl"),
             "cxgen31.jsonl",
-            (0.79, 0.82, 0.6),
+            (0.77, 0.82, 0.6),
         ),
         (
             include_str!("../eval/cxgen32.jsonl"),

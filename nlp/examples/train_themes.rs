@@ -158,7 +158,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         for (id, prf) in &keywords.per_theme {
             let mut row = format!("{id:<20} {}", per_theme_figures(prf));
             for p in &learned {
-                row.push_str(&format!("  {}", per_theme_figures(&p.per_theme[id])));
+                let prf = p.per_theme.get(id).copied().unwrap_or_default();
+                row.push_str(&format!("  {}", per_theme_figures(&prf)));
             }
             println!("{row}");
         }

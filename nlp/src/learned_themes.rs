@@ -70,8 +70,9 @@ const SEED: u64 = 0x7464_7468_656d_0001;
 /// the model never saw (leaving it out costs 0.001 of cross-validated F1);
 /// the second labellings (`*.relabel.jsonl`) repeat texts. `cxgen19` …
 /// `cxgen24` were written after the model was first built and `cxgen25` …
-/// `cxgen32` at the start of the fifteenth round; each was scored once as
-/// writers the model never saw before it learned from them.
+/// `cxgen32` at the start of the fifteenth round, `cxgen33` … `cxgen40` at
+/// its end; each was scored once as writers the model never saw before it
+/// learned from them.
 pub const THEME_SETS: &[&str] = &[
     "cxfresh1.jsonl",
     "cxfresh3.jsonl",
@@ -109,6 +110,14 @@ pub const THEME_SETS: &[&str] = &[
     "cxgen30.jsonl",
     "cxgen31.jsonl",
     "cxgen32.jsonl",
+    "cxgen33.jsonl",
+    "cxgen34.jsonl",
+    "cxgen35.jsonl",
+    "cxgen36.jsonl",
+    "cxgen37.jsonl",
+    "cxgen38.jsonl",
+    "cxgen39.jsonl",
+    "cxgen40.jsonl",
 ];
 
 /// One message with the themes its writer labelled.

@@ -349,7 +349,8 @@ struct CustomerBars {
 /// learns from the other customer sets and not from these, moved them to
 /// 0.790 and 0.796 (mention polarity 0.860 and 0.862). Trained on 36
 /// writers instead of 22 in the fifteenth round, and with function words
-/// no longer its evidence, it reads 0.794 and 0.791 (0.866 and 0.862).
+/// no longer its evidence, it reads 0.794 and 0.791 (0.866 and 0.862);
+/// trained on 44 at the round's end, 0.797 and 0.800 (0.856 and 0.856).
 /// The bars sit just below what was measured.
 #[test]
 fn the_held_out_customer_sets_meet_their_bars() {
@@ -382,8 +383,8 @@ fn the_held_out_customer_sets_meet_their_bars() {
 /// `cxfresh5` (a fifth writer's, first scored 0.710 in the ninth round,
 /// 0.782 after), and again in the thirteenth (0.896, 0.751, 0.807 and
 /// 0.834). Since the fourteenth round they are training data of the
-/// learned theme model too (with it 0.926, 0.887, 0.899, 0.887; 0.924,
-/// 0.866, 0.901, 0.873 trained on 36 writers); the bars
+/// learned theme model too (with it 0.926, 0.887, 0.899, 0.887; 0.928,
+/// 0.869, 0.893, 0.875 trained on 44 writers); the bars
 /// were left where the keywords alone put them.
 #[test]
 fn the_customer_tuning_sets_meet_their_bars() {
@@ -466,9 +467,18 @@ fn the_customer_tuning_sets_meet_their_bars() {
 /// 0.686 pooled, with the model 0.717 (0.724, 0.715, 0.674, 0.686, 0.804,
 /// 0.735, 0.660, 0.730).
 ///
-/// All 32, with the tuned `cxfresh` sets, are what the learned theme model
+/// `cxgen33.jsonl` … `cxgen40.jsonl`: 1,200 messages by eight more
+/// writers, written at the end of the fifteenth round (insurance; public
+/// transport and rail ticketing; books, stationery and reading apps;
+/// dental, optical and hearing care; hotels and homestays; coffee and
+/// bubble-tea chains; broadband, TV and smart-home installation; outdoor
+/// gear and bicycles) and scored once with the model trained on the 36
+/// writers before them: keywords alone 0.694 pooled, with the model 0.728
+/// (0.707, 0.672, 0.783, 0.738, 0.670, 0.760, 0.691, 0.796).
+///
+/// All 40, with the tuned `cxfresh` sets, are what the learned theme model
 /// learns from, so the bars (a little below what the analyser with that
-/// model reads, theme F1 0.79–0.90) hold what ships rather than measure
+/// model reads, theme F1 0.78–0.90) hold what ships rather than measure
 /// it: how the model reads writers it never saw is `tests/model.rs`'s
 /// leave-a-batch-out test and the `train_themes` example's `--cv`.
 /// Mention polarity reads lower on some of them than with keywords alone:
@@ -480,7 +490,7 @@ fn the_generated_customer_sets_meet_their_bars() {
         (
             include_str!("../eval/cxgen1.jsonl"),
             "cxgen1.jsonl",
-            (0.86, 0.88, 0.55),
+            (0.85, 0.87, 0.55),
         ),
         (
             include_str!("../eval/cxgen2.jsonl"),
@@ -515,27 +525,27 @@ fn the_generated_customer_sets_meet_their_bars() {
         (
             include_str!("../eval/cxgen8.jsonl"),
             "cxgen8.jsonl",
-            (0.87, 0.86, 0.55),
+            (0.87, 0.87, 0.55),
         ),
         (
             include_str!("../eval/cxgen9.jsonl"),
             "cxgen9.jsonl",
-            (0.87, 0.82, 0.54),
+            (0.86, 0.82, 0.54),
         ),
         (
             include_str!("../eval/cxgen10.jsonl"),
             "cxgen10.jsonl",
-            (0.86, 0.85, 0.55),
+            (0.87, 0.86, 0.55),
         ),
         (
             include_str!("../eval/cxgen11.jsonl"),
             "cxgen11.jsonl",
-            (0.85, 0.78, 0.57),
+            (0.86, 0.78, 0.57),
         ),
         (
             include_str!("../eval/cxgen12.jsonl"),
             "cxgen12.jsonl",
-            (0.86, 0.84, 0.62),
+            (0.86, 0.83, 0.62),
         ),
         (
             include_str!("../eval/cxgen13.jsonl"),
@@ -545,12 +555,12 @@ fn the_generated_customer_sets_meet_their_bars() {
         (
             include_str!("../eval/cxgen14.jsonl"),
             "cxgen14.jsonl",
-            (0.83, 0.81, 0.59),
+            (0.84, 0.81, 0.59),
         ),
         (
             include_str!("../eval/cxgen15.jsonl"),
             "cxgen15.jsonl",
-            (0.8, 0.84, 0.58),
+            (0.81, 0.85, 0.58),
         ),
         (
             include_str!("../eval/cxgen16.jsonl"),
@@ -573,12 +583,12 @@ fn the_generated_customer_sets_meet_their_bars() {
         (
             include_str!("../eval/cxgen19.jsonl"),
             "cxgen19.jsonl",
-            (0.87, 0.82, 0.57),
+            (0.85, 0.82, 0.57),
         ),
         (
             include_str!("../eval/cxgen20.jsonl"),
             "cxgen20.jsonl",
-            (0.86, 0.78, 0.45),
+            (0.86, 0.79, 0.45),
         ),
         (
             include_str!("../eval/cxgen21.jsonl"),
@@ -588,7 +598,7 @@ fn the_generated_customer_sets_meet_their_bars() {
         (
             include_str!("../eval/cxgen22.jsonl"),
             "cxgen22.jsonl",
-            (0.88, 0.85, 0.51),
+            (0.87, 0.85, 0.51),
         ),
         (
             include_str!("../eval/cxgen23.jsonl"),
@@ -598,7 +608,7 @@ fn the_generated_customer_sets_meet_their_bars() {
         (
             include_str!("../eval/cxgen24.jsonl"),
             "cxgen24.jsonl",
-            (0.86, 0.87, 0.61),
+            (0.87, 0.88, 0.61),
         ),
         (
             include_str!("../eval/cxgen25.jsonl"),
@@ -608,12 +618,12 @@ fn the_generated_customer_sets_meet_their_bars() {
         (
             include_str!("../eval/cxgen26.jsonl"),
             "cxgen26.jsonl",
-            (0.83, 0.81, 0.65),
+            (0.84, 0.81, 0.65),
         ),
         (
             include_str!("../eval/cxgen27.jsonl"),
             "cxgen27.jsonl",
-            (0.81, 0.76, 0.49),
+            (0.82, 0.77, 0.49),
         ),
         (
             include_str!("../eval/cxgen28.jsonl"),
@@ -628,7 +638,7 @@ fn the_generated_customer_sets_meet_their_bars() {
         (
             include_str!("../eval/cxgen30.jsonl"),
             "cxgen30.jsonl",
-            (0.84, 0.89, 0.6),
+            (0.85, 0.88, 0.6),
         ),
         (
             include_str!("../eval/cxgen31.jsonl"),
@@ -639,6 +649,46 @@ fn the_generated_customer_sets_meet_their_bars() {
             include_str!("../eval/cxgen32.jsonl"),
             "cxgen32.jsonl",
             (0.84, 0.85, 0.67),
+        ),
+        (
+            include_str!("../eval/cxgen33.jsonl"),
+            "cxgen33.jsonl",
+            (0.87, 0.9, 0.47),
+        ),
+        (
+            include_str!("../eval/cxgen34.jsonl"),
+            "cxgen34.jsonl",
+            (0.82, 0.83, 0.56),
+        ),
+        (
+            include_str!("../eval/cxgen35.jsonl"),
+            "cxgen35.jsonl",
+            (0.87, 0.84, 0.71),
+        ),
+        (
+            include_str!("../eval/cxgen36.jsonl"),
+            "cxgen36.jsonl",
+            (0.87, 0.88, 0.59),
+        ),
+        (
+            include_str!("../eval/cxgen37.jsonl"),
+            "cxgen37.jsonl",
+            (0.78, 0.87, 0.47),
+        ),
+        (
+            include_str!("../eval/cxgen38.jsonl"),
+            "cxgen38.jsonl",
+            (0.84, 0.88, 0.61),
+        ),
+        (
+            include_str!("../eval/cxgen39.jsonl"),
+            "cxgen39.jsonl",
+            (0.81, 0.87, 0.58),
+        ),
+        (
+            include_str!("../eval/cxgen40.jsonl"),
+            "cxgen40.jsonl",
+            (0.89, 0.83, 0.62),
         ),
     ];
     customer_sets_meet(&sets, 150);

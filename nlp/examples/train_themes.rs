@@ -7,13 +7,13 @@
 //!
 //! `--cv` first leaves each customer set out of training in turn (each is
 //! one writer's) and scores it with the analyser: theme micro-F1 and
-//! mention-polarity accuracy with
-//! keywords alone and with the model at each set of bars given by
-//! `--bars ADD:KEEP:WORD,…` (the probabilities at which a theme is added
-//! and below which a keyword's is dropped, and the log-odds its evidence word
-//! must add; default the shipped ones), pooled and then per theme. The
-//! figures are how the model reads writers it never learned from. Then `labelled.jsonl`, which the model
-//! does not learn from, is scored with the model that ships.
+//! mention-polarity accuracy with keywords alone and with the model at
+//! each set of bars given by `--bars ADD:KEEP:WORD,…` (the probabilities at
+//! which a theme is added and below which a keyword's is dropped, and the
+//! log-odds its evidence word must add; default the shipped ones), pooled
+//! and then per theme. The figures are how the model reads writers it
+//! never learned from. Then `labelled.jsonl`, which the model does not
+//! learn from, is scored with the model that ships.
 
 use std::collections::BTreeMap;
 use std::path::Path;

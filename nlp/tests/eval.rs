@@ -435,6 +435,14 @@ fn the_customer_tuning_sets_meet_their_bars() {
     }
 }
 
+/// A customer set's text, name and bars for [`customer_sets_meet`], its
+/// name written once.
+macro_rules! customer_set {
+    ($name:literal, $bars:expr) => {
+        (include_str!(concat!("../eval/", $name)), $name, $bars)
+    };
+}
+
 /// `eval/cxgen1.jsonl` … `cxgen18.jsonl`: 4,500 customer messages by
 /// eighteen more writers who saw only the taxonomy's definitions, each on
 /// its own industries or as its own kind of customer (marketplaces and
@@ -487,209 +495,49 @@ fn the_customer_tuning_sets_meet_their_bars() {
 #[test]
 fn the_generated_customer_sets_meet_their_bars() {
     let sets = [
-        (
-            include_str!("../eval/cxgen1.jsonl"),
-            "cxgen1.jsonl",
-            (0.85, 0.87, 0.55),
-        ),
-        (
-            include_str!("../eval/cxgen2.jsonl"),
-            "cxgen2.jsonl",
-            (0.86, 0.85, 0.68),
-        ),
-        (
-            include_str!("../eval/cxgen3.jsonl"),
-            "cxgen3.jsonl",
-            (0.87, 0.85, 0.53),
-        ),
-        (
-            include_str!("../eval/cxgen4.jsonl"),
-            "cxgen4.jsonl",
-            (0.83, 0.85, 0.57),
-        ),
-        (
-            include_str!("../eval/cxgen5.jsonl"),
-            "cxgen5.jsonl",
-            (0.85, 0.81, 0.5),
-        ),
-        (
-            include_str!("../eval/cxgen6.jsonl"),
-            "cxgen6.jsonl",
-            (0.86, 0.83, 0.61),
-        ),
-        (
-            include_str!("../eval/cxgen7.jsonl"),
-            "cxgen7.jsonl",
-            (0.86, 0.86, 0.53),
-        ),
-        (
-            include_str!("../eval/cxgen8.jsonl"),
-            "cxgen8.jsonl",
-            (0.87, 0.87, 0.55),
-        ),
-        (
-            include_str!("../eval/cxgen9.jsonl"),
-            "cxgen9.jsonl",
-            (0.86, 0.82, 0.54),
-        ),
-        (
-            include_str!("../eval/cxgen10.jsonl"),
-            "cxgen10.jsonl",
-            (0.87, 0.86, 0.55),
-        ),
-        (
-            include_str!("../eval/cxgen11.jsonl"),
-            "cxgen11.jsonl",
-            (0.86, 0.78, 0.57),
-        ),
-        (
-            include_str!("../eval/cxgen12.jsonl"),
-            "cxgen12.jsonl",
-            (0.86, 0.83, 0.62),
-        ),
-        (
-            include_str!("../eval/cxgen13.jsonl"),
-            "cxgen13.jsonl",
-            (0.81, 0.83, 0.54),
-        ),
-        (
-            include_str!("../eval/cxgen14.jsonl"),
-            "cxgen14.jsonl",
-            (0.84, 0.81, 0.59),
-        ),
-        (
-            include_str!("../eval/cxgen15.jsonl"),
-            "cxgen15.jsonl",
-            (0.81, 0.85, 0.58),
-        ),
-        (
-            include_str!("../eval/cxgen16.jsonl"),
-            "cxgen16.jsonl",
-            (0.88, 0.84, 0.51),
-        ),
-        (
-            include_str!("../eval/cxgen17.jsonl"),
-            "cxgen17.jsonl",
-            (0.83, 0.82, 0.46),
-        ),
-        (
-            include_str!("../eval/cxgen18.jsonl"),
-            "cxgen18.jsonl",
-            (0.83, 0.81, 0.71),
-        ),
+        customer_set!("cxgen1.jsonl", (0.85, 0.87, 0.55)),
+        customer_set!("cxgen2.jsonl", (0.86, 0.85, 0.68)),
+        customer_set!("cxgen3.jsonl", (0.87, 0.85, 0.53)),
+        customer_set!("cxgen4.jsonl", (0.83, 0.85, 0.57)),
+        customer_set!("cxgen5.jsonl", (0.85, 0.81, 0.5)),
+        customer_set!("cxgen6.jsonl", (0.86, 0.83, 0.61)),
+        customer_set!("cxgen7.jsonl", (0.86, 0.86, 0.53)),
+        customer_set!("cxgen8.jsonl", (0.87, 0.87, 0.55)),
+        customer_set!("cxgen9.jsonl", (0.86, 0.82, 0.54)),
+        customer_set!("cxgen10.jsonl", (0.87, 0.86, 0.55)),
+        customer_set!("cxgen11.jsonl", (0.86, 0.78, 0.57)),
+        customer_set!("cxgen12.jsonl", (0.86, 0.83, 0.62)),
+        customer_set!("cxgen13.jsonl", (0.81, 0.83, 0.54)),
+        customer_set!("cxgen14.jsonl", (0.84, 0.81, 0.59)),
+        customer_set!("cxgen15.jsonl", (0.81, 0.85, 0.58)),
+        customer_set!("cxgen16.jsonl", (0.88, 0.84, 0.51)),
+        customer_set!("cxgen17.jsonl", (0.83, 0.82, 0.46)),
+        customer_set!("cxgen18.jsonl", (0.83, 0.81, 0.71)),
     ];
     customer_sets_meet(&sets, 250);
     let sets = [
-        (
-            include_str!("../eval/cxgen19.jsonl"),
-            "cxgen19.jsonl",
-            (0.85, 0.82, 0.57),
-        ),
-        (
-            include_str!("../eval/cxgen20.jsonl"),
-            "cxgen20.jsonl",
-            (0.86, 0.79, 0.45),
-        ),
-        (
-            include_str!("../eval/cxgen21.jsonl"),
-            "cxgen21.jsonl",
-            (0.86, 0.84, 0.68),
-        ),
-        (
-            include_str!("../eval/cxgen22.jsonl"),
-            "cxgen22.jsonl",
-            (0.87, 0.85, 0.51),
-        ),
-        (
-            include_str!("../eval/cxgen23.jsonl"),
-            "cxgen23.jsonl",
-            (0.85, 0.87, 0.56),
-        ),
-        (
-            include_str!("../eval/cxgen24.jsonl"),
-            "cxgen24.jsonl",
-            (0.87, 0.88, 0.61),
-        ),
-        (
-            include_str!("../eval/cxgen25.jsonl"),
-            "cxgen25.jsonl",
-            (0.84, 0.84, 0.5),
-        ),
-        (
-            include_str!("../eval/cxgen26.jsonl"),
-            "cxgen26.jsonl",
-            (0.84, 0.81, 0.65),
-        ),
-        (
-            include_str!("../eval/cxgen27.jsonl"),
-            "cxgen27.jsonl",
-            (0.82, 0.77, 0.49),
-        ),
-        (
-            include_str!("../eval/cxgen28.jsonl"),
-            "cxgen28.jsonl",
-            (0.8, 0.79, 0.7),
-        ),
-        (
-            include_str!("../eval/cxgen29.jsonl"),
-            "cxgen29.jsonl",
-            (0.86, 0.85, 0.73),
-        ),
-        (
-            include_str!("../eval/cxgen30.jsonl"),
-            "cxgen30.jsonl",
-            (0.85, 0.88, 0.6),
-        ),
-        (
-            include_str!("../eval/cxgen31.jsonl"),
-            "cxgen31.jsonl",
-            (0.77, 0.82, 0.6),
-        ),
-        (
-            include_str!("../eval/cxgen32.jsonl"),
-            "cxgen32.jsonl",
-            (0.84, 0.85, 0.67),
-        ),
-        (
-            include_str!("../eval/cxgen33.jsonl"),
-            "cxgen33.jsonl",
-            (0.87, 0.9, 0.47),
-        ),
-        (
-            include_str!("../eval/cxgen34.jsonl"),
-            "cxgen34.jsonl",
-            (0.82, 0.83, 0.56),
-        ),
-        (
-            include_str!("../eval/cxgen35.jsonl"),
-            "cxgen35.jsonl",
-            (0.87, 0.84, 0.71),
-        ),
-        (
-            include_str!("../eval/cxgen36.jsonl"),
-            "cxgen36.jsonl",
-            (0.87, 0.88, 0.59),
-        ),
-        (
-            include_str!("../eval/cxgen37.jsonl"),
-            "cxgen37.jsonl",
-            (0.78, 0.87, 0.47),
-        ),
-        (
-            include_str!("../eval/cxgen38.jsonl"),
-            "cxgen38.jsonl",
-            (0.84, 0.88, 0.61),
-        ),
-        (
-            include_str!("../eval/cxgen39.jsonl"),
-            "cxgen39.jsonl",
-            (0.81, 0.87, 0.58),
-        ),
-        (
-            include_str!("../eval/cxgen40.jsonl"),
-            "cxgen40.jsonl",
-            (0.89, 0.83, 0.62),
-        ),
+        customer_set!("cxgen19.jsonl", (0.85, 0.82, 0.57)),
+        customer_set!("cxgen20.jsonl", (0.86, 0.79, 0.45)),
+        customer_set!("cxgen21.jsonl", (0.86, 0.84, 0.68)),
+        customer_set!("cxgen22.jsonl", (0.87, 0.85, 0.51)),
+        customer_set!("cxgen23.jsonl", (0.85, 0.87, 0.56)),
+        customer_set!("cxgen24.jsonl", (0.87, 0.88, 0.61)),
+        customer_set!("cxgen25.jsonl", (0.84, 0.84, 0.5)),
+        customer_set!("cxgen26.jsonl", (0.84, 0.81, 0.65)),
+        customer_set!("cxgen27.jsonl", (0.82, 0.77, 0.49)),
+        customer_set!("cxgen28.jsonl", (0.8, 0.79, 0.7)),
+        customer_set!("cxgen29.jsonl", (0.86, 0.85, 0.73)),
+        customer_set!("cxgen30.jsonl", (0.85, 0.88, 0.6)),
+        customer_set!("cxgen31.jsonl", (0.77, 0.82, 0.6)),
+        customer_set!("cxgen32.jsonl", (0.84, 0.85, 0.67)),
+        customer_set!("cxgen33.jsonl", (0.87, 0.9, 0.47)),
+        customer_set!("cxgen34.jsonl", (0.82, 0.83, 0.56)),
+        customer_set!("cxgen35.jsonl", (0.87, 0.84, 0.71)),
+        customer_set!("cxgen36.jsonl", (0.87, 0.88, 0.59)),
+        customer_set!("cxgen37.jsonl", (0.78, 0.87, 0.47)),
+        customer_set!("cxgen38.jsonl", (0.84, 0.88, 0.61)),
+        customer_set!("cxgen39.jsonl", (0.81, 0.87, 0.58)),
+        customer_set!("cxgen40.jsonl", (0.89, 0.83, 0.62)),
     ];
     customer_sets_meet(&sets, 150);
 }

@@ -15,6 +15,23 @@ root=$(pwd)
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# A full disk shows up as a C library's build failing deep in cargo's
+# output ("No space left on device" from OpenSSL's make), so say so up
+# front, and again if the run fails. A cold run needs about 10 GB: the
+# release build and the fuzz build (about 5 GB in the clone), tansu's and
+# s3s-fs's install builds in the temporary directory (removed when each
+# ends), and the Python venv.
+need_gb=10
+free_gb() { df -Pk "$1" | awk 'NR == 2 { printf "%d", $4 / 1048576 }'; }
+step "disk space (a cold run needs about $need_gb GB)"
+for dir in "$root" "${TMPDIR:-/tmp}"; do
+    echo "$(free_gb "$dir") GB free for $dir"
+    if [ "$(free_gb "$dir")" -lt "$need_gb" ]; then
+        echo "warning: less than $need_gb GB free for $dir; the build may fail with 'No space left on device'" >&2
+    fi
+done
+trap 'rc=$?; if [ "$rc" -ne 0 ]; then echo "scripts/test.sh failed (exit $rc); free space: $(free_gb "$root") GB for $root, $(free_gb "${TMPDIR:-/tmp}") GB for ${TMPDIR:-/tmp}" >&2; fi' EXIT
+
 step "training file (the sentiment model's tests rebuild it from the CSV)"
 # The project keeps it in ../shared/data beside the repository; a clone made
 # elsewhere (a temporary directory) finds it beside the repository it was

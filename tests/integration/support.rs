@@ -30,6 +30,19 @@ pub fn stdout_of(command: &mut Command) -> String {
     stdout
 }
 
+/// The consumer group timing every test worker runs with. tansu 0.6.0
+/// reliably expires only short sessions (6 s here, heartbeats every 1 s).
+/// And librdkafka gives a JoinGroup max.poll.interval.ms (plus 3 s) to be
+/// answered before it asks again: 300 s by default, longer than any test
+/// waits. A fresh-clone run saw tansu leave a worker without an
+/// assignment for 240 s after its `update_group` panic, the worker's last
+/// word a revocation; with 30 s the worker asks again instead.
+const GROUP_TIMING: [(&str, &str); 3] = [
+    ("TONGDIAN_KAFKA_SESSION_TIMEOUT_MS", "6000"),
+    ("TONGDIAN_KAFKA_HEARTBEAT_INTERVAL_MS", "1000"),
+    ("TONGDIAN_KAFKA_MAX_POLL_INTERVAL_MS", "30000"),
+];
+
 /// `tongdian run --exit-at-end` with group timeouts short enough for tests
 /// (tansu waits for a departed member's session to expire); returns its
 /// standard output and fails the test, with the log, if the run fails.
@@ -45,8 +58,7 @@ pub fn run_to_end(brokers: &str, output: &str, args: &[&str], env: &[(&str, Stri
                 output,
             ])
             .args(args)
-            .env("TONGDIAN_KAFKA_SESSION_TIMEOUT_MS", "6000")
-            .env("TONGDIAN_KAFKA_HEARTBEAT_INTERVAL_MS", "1000")
+            .envs(GROUP_TIMING)
             .envs(env.iter().map(|(k, v)| (*k, v.as_str()))),
     )
 }
@@ -437,8 +449,7 @@ impl Worker {
             .args(["run", "--brokers", brokers, "--output", output])
             .args(args)
             .env("TONGDIAN_METRICS_LISTEN", &metrics_address)
-            .env("TONGDIAN_KAFKA_SESSION_TIMEOUT_MS", "6000")
-            .env("TONGDIAN_KAFKA_HEARTBEAT_INTERVAL_MS", "1000")
+            .envs(GROUP_TIMING)
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log.reopen().unwrap())

@@ -86,7 +86,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let mut out = None;
     let mut cv = false;
-    let mut bars = vec![(0.65f32, 0.06f32, 0.3f32)];
+    let mut bars = vec![(0.65f32, 0.35f32, 0.3f32)];
     while let Some(a) = args.next() {
         match a.as_str() {
             "--cv" => cv = true,

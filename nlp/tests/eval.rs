@@ -351,7 +351,9 @@ struct CustomerBars {
 /// writers instead of 22 in the fifteenth round, and with function words
 /// no longer its evidence, it reads 0.794 and 0.791 (0.866 and 0.862);
 /// trained on 44 at the round's end, 0.797 and 0.800 (0.856 and 0.856).
-/// The bars sit just below what was measured.
+/// In the sixteenth round, dropping a keyword's theme the model doubts
+/// (p < 0.35) where another theme stays: 0.816 and 0.810 (0.855 and
+/// 0.854). The bars sit just below what was measured.
 #[test]
 fn the_held_out_customer_sets_meet_their_bars() {
     customer_set_meets(
@@ -359,7 +361,7 @@ fn the_held_out_customer_sets_meet_their_bars() {
         "cxfresh2.jsonl",
         160,
         CustomerBars {
-            themes: 0.78,
+            themes: 0.80,
             mentions: 0.84,
             flags: 0.49,
         },
@@ -369,7 +371,7 @@ fn the_held_out_customer_sets_meet_their_bars() {
         "cxfresh6.jsonl",
         200,
         CustomerBars {
-            themes: 0.78,
+            themes: 0.80,
             mentions: 0.85,
             flags: 0.8,
         },

@@ -1584,7 +1584,7 @@ exclude = ["{exclude}"]
         assert_eq!(parcel, ["delivery", "packaging"]);
         // Doubt alone never leaves a message with no theme.
         assert_eq!(ids("我不觉得这个手机好用"), ["product_quality"]);
-        // Too short for the model: the keyword decides.
+        // Alone, the request is the message's only theme, and stays.
         assert_eq!(ids("请尽快给我答复"), ["customer_service"]);
     }
 

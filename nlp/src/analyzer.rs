@@ -223,6 +223,8 @@ struct Workspace {
 struct ThemeWork {
     vetoed: Vec<(usize, usize)>,
     hits: Vec<ThemeHit>,
+    /// Per hit, how far the learned model supports it (see `themes`).
+    support: Vec<f32>,
     clause_scores: Vec<f64>,
     sums: Vec<((usize, usize), f64)>,
 }
@@ -784,6 +786,7 @@ impl Analyzer {
         let ThemeWork {
             vetoed,
             hits,
+            support,
             clause_scores,
             sums,
         } = work;
@@ -852,24 +855,36 @@ impl Analyzer {
                 .iter()
                 .any(|h| l.output_of[h.theme].is_some_and(|k| z[k] < l.keep))
             {
-                let kept = |h: &ThemeHit, bar: f32| {
+                // Each hit's support: the higher of the model's log-odds
+                // for the message and for the hit's clause, read once;
+                // unbounded where the model does not judge (a theme it
+                // lacks, a question, a clause too short to read).
+                support.clear();
+                support.extend(hits.iter().map(|h| {
                     let Some(k) = l.output_of[h.theme] else {
-                        return true;
+                        return f32::INFINITY;
                     };
-                    if z[k] >= bar {
-                        return true;
+                    if z[k] >= l.keep {
+                        return z[k];
                     }
                     let clause = &clauses[h.clause];
                     if clause.asks() {
-                        return true;
+                        return f32::INFINITY;
                     }
-                    let (z, count) = l.model.span_logit(text, clause.start, clause.end, k);
-                    count < LEARNED_MIN_FEATURES || z >= bar
+                    let (zc, count) = l.model.span_logit(text, clause.start, clause.end, k);
+                    if count < LEARNED_MIN_FEATURES {
+                        f32::INFINITY
+                    } else {
+                        z[k].max(zc)
+                    }
+                }));
+                let bar = if support.iter().any(|&s| s >= l.keep) {
+                    l.keep
+                } else {
+                    l.keep.min(LEARNED_DROP)
                 };
-                hits.retain(|h| kept(h, l.keep.min(LEARNED_DROP)));
-                if hits.iter().any(|h| kept(h, l.keep)) {
-                    hits.retain(|h| kept(h, l.keep));
-                }
+                let mut supports = support.iter();
+                hits.retain(|_| supports.next().is_some_and(|&s| s >= bar));
             }
             for (k, &zk) in z.iter().enumerate() {
                 let Some(theme) = l.theme_of[k] else { continue };

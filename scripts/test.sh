@@ -25,8 +25,9 @@ need_gb=10
 free_gb() { df -Pk "$1" | awk 'NR == 2 { printf "%d", $4 / 1048576 }'; }
 step "disk space (a cold run needs about $need_gb GB)"
 for dir in "$root" "${TMPDIR:-/tmp}"; do
-    echo "$(free_gb "$dir") GB free for $dir"
-    if [ "$(free_gb "$dir")" -lt "$need_gb" ]; then
+    free=$(free_gb "$dir")
+    echo "$free GB free for $dir"
+    if [ "$free" -lt "$need_gb" ]; then
         echo "warning: less than $need_gb GB free for $dir; the build may fail with 'No space left on device'" >&2
     fi
 done
